@@ -1,0 +1,55 @@
+// CPUID: an honest P6-class identity. Feature bits are advertised only for what the core implements; the host
+// can clear bits further (CPU_MSR area, MSR_CPUID_MASK) to present a smaller feature set.
+import { CPU_MSR } from "../layout/memory";
+import { cpu } from "./state";
+
+export let cpuidA: u32 = 0;
+export let cpuidB: u32 = 0;
+export let cpuidC: u32 = 0;
+export let cpuidD: u32 = 0;
+
+// Leaf 1 EDX bits (SDM Vol. 2A, Table 3-11).
+const FEAT_PSE: u32 = 1 << 3;
+const FEAT_TSC: u32 = 1 << 4;
+const FEAT_MSR: u32 = 1 << 5;
+const FEAT_CX8: u32 = 1 << 8;
+const FEAT_PGE: u32 = 1 << 13;
+const FEAT_CMOV: u32 = 1 << 15;
+
+/** What the core implements today. */
+export const FEATURES_EDX: u32 = FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_PGE | FEAT_CMOV;
+
+/** Slot (u64) in the MSR area where the host keeps the leaf-1 EDX mask it allows. */
+export const MSR_SLOT_CPUID_MASK: u32 = 0;
+
+// "GenuineIntel" would claim errata workarounds we do not need; the vendor string names the emulator.
+const VENDOR_B: u32 = 0x6d_73_61_77; // "wasm"
+const VENDOR_D: u32 = 0x56_20_63_70; // "pc V"
+const VENDOR_C: u32 = 0x20_55_50_43; // "CPU "
+
+/** Family 6, model 1, stepping 9 (Pentium Pro class). */
+const SIGNATURE: u32 = (6 << 8) | (1 << 4) | 9;
+export function cpuSignature(): u32 { return SIGNATURE; }
+
+/** Fill cpuidA..D for `leaf` (no implemented leaf depends on the subleaf in ECX yet). */
+export function cpuidLeaf(leaf: u32): void {
+  cpuidA = 0; cpuidB = 0; cpuidC = 0; cpuidD = 0;
+  switch (leaf) {
+    case 0:
+      cpuidA = 1; cpuidB = VENDOR_B; cpuidD = VENDOR_D; cpuidC = VENDOR_C;
+      break;
+    case 1: {
+      const allowed = <u32>load<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_MASK * 8);
+      cpuidA = SIGNATURE;
+      cpuidD = FEATURES_EDX & allowed;
+      break;
+    }
+    case 0x8000_0000:
+      cpuidA = 0x8000_0000;
+      break;
+    default:
+      // Leaves above the maximum return the highest basic leaf's data on Intel; we report zeros, as for
+      // reserved leaves, which is what guests test for.
+      break;
+  }
+}

@@ -1,0 +1,112 @@
+// The execution loop: fetch-decode-execute one instruction at a time, deliver exceptions (with #DF and triple
+// fault), take external interrupts at instruction boundaries, and return to the host with a reason.
+import {
+  CPU_HALTED, CPU_SHADOW, CPU_INTR, CPU_NMI, CPU_STOP, CPU_INSN_COUNT, CPU_EXIT_REASON, CPU_EXIT_INFO,
+  EXIT_BUDGET, EXIT_HLT, EXIT_STOP, EXIT_RESET, EXIT_SHUTDOWN,
+} from "../layout/memory";
+import { cpu, eip, setEip } from "./state";
+import { decode, dOp, dPfx, dMod, nextEip, PFX_LOCK, invalidateFetch } from "./decode";
+import { faulted, excVector, excError, excHasError, clearFault, raiseUD, EXC_DF, EXC_PF, EXC_DB } from "./exceptions";
+import { opInfo, INFO_IMPL, INFO_LOCK } from "./optable-info";
+import { dispatch } from "./optable";
+import { deliverInterrupt, handlerEip } from "./interrupt";
+import { sysFlag, IF, TF } from "./flags";
+import { logUnimplemented } from "./udlog";
+import { hostIntrAck } from "./seam";
+import { tlbFlush } from "../mmu/tlb";
+
+/** Set by instructions and devices to end run() after the current instruction (EXIT_* value + 1; 0: none). */
+let pendingExit: u32 = 0;
+export function requestExit(reason: u32): void { if (pendingExit == 0) pendingExit = reason + 1; }
+
+export function setHalted(h: bool): void { store<u32>(cpu + CPU_HALTED, h ? 1 : 0); }
+
+/** Flush the TLB and the fetch cache (CR3/CR0/CR4 writes, A20, physical map changes). */
+export function flushTlb(keepGlobal: bool): void {
+  tlbFlush(keepGlobal);
+  invalidateFetch();
+}
+
+@inline function isContributory(v: u32): bool { return v == 0 || (v >= 10 && v <= 13); }
+
+/**
+ * Deliver the pending fault whose instruction started at `at`, escalating to #DF when a second fault occurs
+ * during delivery (SDM 6.15, Table 6-5), and to a triple fault (shutdown → reset) after #DF fails.
+ */
+function deliverFault(at: u32): void {
+  let v = excVector, e = excError, he = excHasError;
+  for (let round = 0; round < 3; round++) {
+    clearFault();
+    deliverInterrupt(v, at, false, he, e);
+    if (!faulted) { setEip(handlerEip); return; }
+    const v2 = excVector;
+    if (v == EXC_DF) break; // a fault while delivering #DF: triple fault
+    if ((isContributory(v) && isContributory(v2)) || (v == EXC_PF && (isContributory(v2) || v2 == EXC_PF))) {
+      v = EXC_DF; e = 0; he = true;
+    } else {
+      v = v2; e = excError; he = excHasError;
+    }
+  }
+  clearFault();
+  requestExit(EXIT_RESET);
+  store<u32>(cpu + CPU_EXIT_INFO, v);
+}
+
+/** Execute one instruction (or deliver the fault it raised). */
+export function step(): void {
+  const at = eip();
+  const tfBefore = sysFlag(TF);
+  if (!decode(at)) { deliverFault(at); return; }
+  const op = dOp;
+  const info = opInfo(op);
+  if ((info & INFO_IMPL) == 0) {
+    logUnimplemented(op);
+    raiseUD();
+  } else if ((dPfx & PFX_LOCK) != 0 && ((info & INFO_LOCK) == 0 || dMod == 3)) {
+    raiseUD(); // SDM LOCK: #UD unless the instruction is a lockable read-modify-write on memory
+  } else {
+    dispatch(op);
+  }
+  if (faulted) { deliverFault(at); return; }
+  setEip(nextEip);
+  if (tfBefore) {
+    // Single-step trap after the instruction (SDM 17.3.1.4).
+    deliverInterrupt(EXC_DB, nextEip, false, false, 0);
+    if (faulted) deliverFault(nextEip); else setEip(handlerEip);
+  }
+}
+
+/** Take an external interrupt if one is pending and allowed. Returns true if one was delivered. */
+function takeInterrupt(): bool {
+  if (load<u32>(cpu + CPU_SHADOW) != 0) { store<u32>(cpu + CPU_SHADOW, 0); return false; }
+  if (load<u32>(cpu + CPU_INTR) == 0 || !sysFlag(IF)) return false;
+  const vector = hostIntrAck();
+  if (vector < 0) return false; // the controller withdrew the request (spurious handling is its job)
+  setHalted(false);
+  const at = eip();
+  deliverInterrupt(<u32>vector, at, false, false, 0);
+  if (faulted) deliverFault(at); else setEip(handlerEip);
+  return true;
+}
+
+/** Run up to `budget` instructions. Returns an EXIT_* reason; the host reads details from CPU_EXIT_*. */
+export function run(budget: u32): u32 {
+  pendingExit = 0;
+  let n: u32 = 0;
+  let reason: u32 = EXIT_BUDGET;
+  while (n < budget) {
+    if (load<u32>(cpu + CPU_INTR) != 0 || load<u32>(cpu + CPU_SHADOW) != 0) takeInterrupt();
+    if (load<u32>(cpu + CPU_HALTED) != 0) {
+      reason = sysFlag(IF) || load<u32>(cpu + CPU_NMI) != 0 ? EXIT_HLT : EXIT_SHUTDOWN;
+      break;
+    }
+    step();
+    n++;
+    if (pendingExit != 0) { reason = pendingExit - 1; break; }
+    if (load<u32>(cpu + CPU_STOP) != 0) { reason = EXIT_STOP; break; }
+  }
+  store<u64>(cpu + CPU_INSN_COUNT, load<u64>(cpu + CPU_INSN_COUNT) + <u64>n);
+  store<u32>(cpu + CPU_EXIT_REASON, reason);
+  return reason;
+}
+

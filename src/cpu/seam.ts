@@ -1,0 +1,82 @@
+// The seam between the core and the host: every import the core makes and every export it offers.
+// Imports are synchronous calls into TypeScript for port I/O, MMIO, interrupt acknowledge and time.
+// Exports: run() and reset() per vCPU, TLB and fetch-cache invalidation when the host changes what the core
+// caches (physical map, A20), and the addresses the host needs to reach shared state.
+import { CPU_BASE, CPU_STRIDE, CPU_A20, CPU_CR0, CPU_FLAGS, CPU_LF_MASK, CPU_GDTR_LIMIT, CPU_IDTR_LIMIT, CPU_DR, CPU_MSR, CPU_RIP, CPU_GPR } from "../layout/memory";
+import { cpu, selectCpu, setSegCache, updateMode, setCpl, ATTR_REAL_DATA, ATTR_REAL_CODE, EDX } from "./state";
+import { selectTlb } from "../mmu/tlb";
+import { run as coreRun, flushTlb, setHalted } from "./exec";
+import { clearFault } from "./exceptions";
+import { setAccessUser } from "./mem";
+import { getFlags, setFlags } from "./flags";
+import { cpuSignature, FEATURES_EDX, MSR_SLOT_CPUID_MASK } from "./cpuid";
+
+@external("host", "ioRead") export declare function hostIoRead(port: u32, size: u32): u32;
+@external("host", "ioWrite") export declare function hostIoWrite(port: u32, size: u32, value: u32): void;
+@external("host", "mmioRead") export declare function hostMmioRead(addr: u32, size: u32): u32;
+@external("host", "mmioWrite") export declare function hostMmioWrite(addr: u32, size: u32, value: u32): void;
+/** INTA: the vector of the highest-priority pending interrupt, or -1 if none is pending any more. */
+@external("host", "intrAck") export declare function hostIntrAck(): i32;
+/** Monotonic host time in nanoseconds (f64: exact to 2^53 ns, about 104 days). */
+@external("host", "nowNs") export declare function hostNowNs(): f64;
+
+/** Make vCPU `id` the one that run() executes. */
+export function useCpu(id: u32): void {
+  const base = CPU_BASE + id * CPU_STRIDE;
+  selectCpu(base);
+  selectTlb(base);
+}
+
+/** Power-on / RESET state (SDM 9.1.1, Table 9-1). */
+export function reset(): void {
+  memory.fill(cpu, 0, CPU_STRIDE);
+  clearFault();
+  setHalted(false);
+  store<u32>(cpu + CPU_FLAGS, 0x2);
+  store<u32>(cpu + CPU_LF_MASK, 0);
+  store<u32>(cpu + CPU_CR0, 0x6000_0010); // CD NW ET
+  store<u32>(cpu + CPU_A20, 1);
+  store<u64>(cpu + CPU_GPR + (EDX << 3), <u64>cpuSignature());
+  store<u64>(cpu + CPU_RIP, 0xfff0);
+  setSegCache(1, 0xf000, 0xffff_0000, 0xffff, ATTR_REAL_CODE);
+  for (let s: u32 = 0; s < 6; s++) if (s != 1) setSegCache(s, 0, 0, 0xffff, ATTR_REAL_DATA);
+  setSegCache(6, 0, 0, 0xffff, 0x82); // LDTR: present LDT type
+  setSegCache(7, 0, 0, 0xffff, 0x8b); // TR: present busy 32-bit TSS type
+  store<u32>(cpu + CPU_GDTR_LIMIT, 0xffff);
+  store<u32>(cpu + CPU_IDTR_LIMIT, 0xffff);
+  store<u64>(cpu + CPU_DR + 6 * 8, 0xffff_0ff0);
+  store<u64>(cpu + CPU_DR + 7 * 8, 0x400);
+  store<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_MASK * 8, <u64>FEATURES_EDX);
+  setCpl(0);
+  setAccessUser(false);
+  updateMode(false);
+  flushTlb(false);
+}
+
+/** Execute up to `budget` instructions on the current vCPU; returns an EXIT_* reason. */
+export function run(budget: u32): u32 { return coreRun(budget); }
+
+/** The host changed the physical map or the A20 gate: drop every cached translation. */
+export function invalidateTranslations(): void { flushTlb(false); }
+
+/** Recompute derived state after the host wrote registers directly (test harness, snapshots). */
+export function stateChanged(): void {
+  updateMode((load<u32>(cpu + CPU_FLAGS) & (1 << 17)) != 0);
+  setAccessUser(load<u32>(cpu + 0x0b0) == 3);
+  flushTlb(false);
+}
+
+/** EFLAGS of the current vCPU, with the lazily held arithmetic flags computed. */
+export function readEflags(): u32 { return getFlags(); }
+
+/** Replace EFLAGS (bit 1 always reads as 1) and recompute the mode it implies. */
+export function writeEflags(v: u32): void {
+  setFlags(v | 2, 0xffff_ffff);
+  stateChanged();
+}
+
+/** Load segment register `s` (ES CS SS DS FS GS LDTR TR) from raw cache parts. */
+export function writeSegment(s: u32, selector: u32, base: u32, limit: u32, attr: u32): void {
+  setSegCache(s, selector, base, limit, attr);
+  stateChanged();
+}

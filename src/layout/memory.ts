@@ -1,0 +1,110 @@
+// The one memory map of the wasm instance, imported by the AssemblyScript core and by the TypeScript host.
+// Every value is a plain number literal so that both compilers read the file unchanged.
+//
+//   0x0000_0000  null guard (never used: a stray null pointer in the core shows up as a bug, not as state)
+//   0x0000_1000  CPU_BASE: one CPU_STRIDE block per vCPU (registers, segment caches, control, x87, MSRs)
+//   0x0010_0000  TLB_BASE: one TLB_STRIDE block per vCPU (direct-mapped entries + list of filled slots)
+//   0x0050_0000  CODE_BITMAP / DIRTY_BITMAP: one bit per 4 KiB physical page below 4 GiB
+//   0x0060_0000  PHYS_MAP: one u32 per 4 KiB physical page below 4 GiB (host address | kind)
+//   0x00A0_0000  JIT_BASE: tables of the translator (code cache index, block table)
+//   0x0100_0000  AS_DATA_BASE: AssemblyScript static data and its (never freeing) heap
+//   0x0200_0000  RAM_BASE: guest RAM, then the ROM images; devices see it as a Uint8Array view
+export const PAGE_SIZE = 4096;
+export const WASM_PAGE = 65536;
+
+export const MAX_CPUS = 16;
+export const CPU_BASE = 0x0000_1000;
+export const CPU_STRIDE = 0x2000;
+
+export const TLB_BASE = 0x0010_0000;
+export const TLB_STRIDE = 0x0004_0000;
+export const TLB_BITS = 14; // 16384 direct-mapped entries of 8 bytes
+export const TLB_ENTRIES = 16384;
+export const TLB_FILLED_LIST = 0x0002_0000; // offset in a TLB block: u32 count, then u32 slot indices
+
+export const CODE_BITMAP = 0x0050_0000;
+export const DIRTY_BITMAP = 0x0052_0000;
+export const PHYS_MAP = 0x0060_0000;
+export const JIT_BASE = 0x00a0_0000;
+export const AS_DATA_BASE = 0x0100_0000;
+export const RAM_BASE = 0x0200_0000;
+
+// PHYS_MAP entry: bits 31..12 host address of the page (RAM and ROM), bits 1..0 its kind.
+export const PHYS_RAM = 0;
+export const PHYS_ROM = 1; // read-only: writes are dropped
+export const PHYS_MMIO = 2; // every access goes to the host's MMIO bus
+export const PHYS_KIND_MASK = 3;
+
+// ---- The CPU block (offsets from the vCPU's base) ----
+// General-purpose registers in 64-bit slots, in encoding order: rAX rCX rDX rBX rSP rBP rSI rDI r8..r15.
+export const CPU_GPR = 0x000;
+export const CPU_RIP = 0x080;
+export const CPU_FLAGS = 0x088; // EFLAGS bits not held lazily (see CPU_LF_MASK)
+export const CPU_LF_MASK = 0x08c; // arithmetic flags whose value is computed from the lazy operands
+export const CPU_LF_OP = 0x090;
+export const CPU_LF_SIZE = 0x094; // 0: 8-bit, 1: 16-bit, 2: 32-bit, 3: 64-bit
+export const CPU_LF_RES = 0x098; // u64
+export const CPU_LF_SRC1 = 0x0a0; // u64
+export const CPU_LF_SRC2 = 0x0a8; // u64
+export const CPU_CPL = 0x0b0;
+export const CPU_MODE = 0x0b4; // MODE_* bits, derived from CR0, EFLAGS.VM and CS/SS caches
+export const CPU_HALTED = 0x0b8;
+export const CPU_SHADOW = 0x0bc; // interrupt shadow after STI / MOV SS / POP SS
+export const CPU_CR0 = 0x0c0;
+export const CPU_CR2 = 0x0c8; // u64
+export const CPU_CR3 = 0x0d0; // u64
+export const CPU_CR4 = 0x0d8;
+export const CPU_EFER = 0x0e0; // u64
+export const CPU_CR8 = 0x0e8;
+export const CPU_A20 = 0x0ec; // 1: A20 enabled (address bit 20 passes through)
+
+// Segment registers ES CS SS DS FS GS, then LDTR and TR, SEG_SIZE bytes each.
+export const CPU_SEG = 0x100;
+export const SEG_SIZE = 0x20;
+export const SEG_SELECTOR = 0x00; // u32 (low 16 bits)
+export const SEG_ATTR = 0x04; // u32: descriptor bits 40..55 (type, S, DPL, P, AVL, L, D/B, G) in bits 0..15
+export const SEG_LIMIT = 0x08; // u32: byte-granular effective limit
+export const SEG_VALID = 0x0c; // u32: SEGV_* access rights precomputed for the fast path
+export const SEG_BASE = 0x10; // u64
+export const SEG_ES = 0;
+export const SEG_CS = 1;
+export const SEG_SS = 2;
+export const SEG_DS = 3;
+export const SEG_FS = 4;
+export const SEG_GS = 5;
+export const SEG_LDTR = 6;
+export const SEG_TR = 7;
+
+export const CPU_GDTR_BASE = 0x200; // u64
+export const CPU_GDTR_LIMIT = 0x208;
+export const CPU_IDTR_BASE = 0x210; // u64
+export const CPU_IDTR_LIMIT = 0x218;
+export const CPU_DR = 0x220; // DR0..DR7, u64 each
+export const CPU_TSC_OFFSET = 0x260; // i64: TSC = host ticks + offset
+export const CPU_INSN_COUNT = 0x268; // u64: instructions retired since reset
+export const CPU_MSR = 0x280; // MSR_* slots, u64 each (see src/cpu/msr.ts)
+
+export const CPU_FPU = 0x400; // x87 state (see src/cpu/x87)
+export const CPU_EXIT = 0x700; // run() exit details
+export const CPU_EXIT_REASON = 0x700;
+export const CPU_EXIT_INFO = 0x704;
+export const CPU_INTR = 0x708; // 1 while the interrupt controller holds INTR high
+export const CPU_NMI = 0x70c; // 1: an NMI is pending
+export const CPU_STOP = 0x710; // the host sets it to end run() at the next instruction boundary
+export const CPU_UD_COUNT = 0x800; // u32 per opcode of the one-byte and 0F maps: #UD raised for it
+export const CPU_UD_COUNT_LEN = 528; // 512 opcodes, then 16 system-descriptor types (far transfers via gates)
+
+// MODE bits
+export const MODE_PROT = 1; // CR0.PE
+export const MODE_CODE32 = 2; // CS.D
+export const MODE_STACK32 = 4; // SS.B
+export const MODE_VM86 = 8; // EFLAGS.VM
+export const MODE_PAGING = 16; // CR0.PG
+
+// Why run() returned.
+export const EXIT_BUDGET = 0; // the instruction budget was spent
+export const EXIT_HLT = 1; // the CPU halted with interrupts enabled: sleep until an interrupt
+export const EXIT_STOP = 2; // the host asked (CPU_STOP), e.g. after a device requested power off
+export const EXIT_RESET = 3; // triple fault or a reset request: the machine must reset
+export const EXIT_SHUTDOWN = 4; // HLT with interrupts disabled: nothing can wake the CPU but NMI or reset
+export const EXIT_BREAK = 5; // single-step harness: the requested number of instructions ran
