@@ -1,0 +1,154 @@
+// A machine: the core, the I/O and MMIO buses, the interrupt line into the CPU, and the clock. It runs the
+// core in slices so the host's event loop stays responsive, fires device timers between slices, and sleeps
+// while the guest is halted until the next timer or external event.
+import * as L from '../layout/memory';
+import type { AccessSize } from '../devices/device';
+import { Core, Exit } from './core';
+import { IoBus, MmioBus } from './bus';
+import { MachineClock, type TimeSource } from './clock';
+
+/** The CPU's view of the interrupt controller (the PIC, later the LAPIC). */
+export interface InterruptController {
+  /** INTA: the vector of the highest-priority pending interrupt, or -1 if none remains. */
+  acknowledge(): number;
+}
+
+/** How the machine waits: host-provided so the same loop runs in Node and in a browser Worker. */
+export interface HostScheduler {
+  /** Let other host work run (I/O callbacks, UI), then continue. */
+  yield(): Promise<void>;
+  /** Sleep up to `ms` milliseconds; resolves early when wake() is called. */
+  sleep(ms: number): Promise<void>;
+  /** End a sleep() early (an external event arrived: console input, network packet). */
+  wake(): void;
+}
+
+export interface MachineOptions {
+  module: WebAssembly.Module;
+  memoryBytes: number;
+  romBytes?: number;
+  time: TimeSource;
+  scheduler: HostScheduler;
+}
+
+export type MachineExit =
+  | { kind: 'poweroff' }
+  | { kind: 'shutdown'; reason: string }
+  | { kind: 'stopped' };
+
+/** Instructions per slice: long enough to amortise the call, short enough that timers stay on time. */
+const SLICE_INSNS = 100_000;
+/** Give the host event loop a turn at least this often (ms). */
+const YIELD_EVERY_MS = 10;
+
+export class Machine {
+  readonly core: Core;
+  readonly io = new IoBus();
+  readonly mmio = new MmioBus();
+  readonly clock: MachineClock;
+  interruptController: InterruptController | undefined;
+  /** Called on a machine reset (triple fault, reset request) after the core was reset: devices reset here. */
+  readonly resetHandlers: Array<() => void> = [];
+  private readonly scheduler: HostScheduler;
+  private readonly cpu: DataView;
+  private exitRequest: MachineExit | undefined;
+  private resetRequested = false;
+  resets = 0;
+
+  constructor(opts: MachineOptions) {
+    this.clock = new MachineClock(opts.time);
+    this.scheduler = opts.scheduler;
+    const io = this.io, mmio = this.mmio;
+    this.core = Core.create({
+      module: opts.module,
+      ramBytes: opts.memoryBytes,
+      romBytes: opts.romBytes ?? 0,
+      host: {
+        ioRead: (port, size) => io.read(port, size as AccessSize),
+        ioWrite: (port, size, value) => io.write(port, size as AccessSize, value),
+        mmioRead: (addr, size) => mmio.read(addr, size as AccessSize),
+        mmioWrite: (addr, size, value) => mmio.write(addr, size as AccessSize, value),
+        intrAck: () => this.interruptController?.acknowledge() ?? -1,
+        nowNs: () => this.clock.nowNs(),
+      },
+    });
+    this.cpu = this.core.cpuView();
+  }
+
+  /** Drive the CPU's INTR input (level). */
+  setIntr(level: boolean): void {
+    this.cpu.setUint32(L.CPU_INTR, level ? 1 : 0, true);
+    if (level) this.scheduler.wake();
+  }
+
+  /** Drive the CPU's NMI input (edge). */
+  raiseNmi(): void {
+    this.cpu.setUint32(L.CPU_NMI, 1, true);
+    this.scheduler.wake();
+  }
+
+  /** End run() with `exit` after the current instruction (power off from a device, a host request). */
+  requestExit(exit: MachineExit): void {
+    this.exitRequest ??= exit;
+    this.cpu.setUint32(L.CPU_STOP, 1, true);
+    this.scheduler.wake();
+  }
+
+  /** Reset the machine after the current instruction (a reset line from the keyboard controller or port 0xCF9). */
+  requestReset(): void {
+    this.resetRequested = true;
+    this.cpu.setUint32(L.CPU_STOP, 1, true);
+    this.scheduler.wake();
+  }
+
+  private reset(): void {
+    this.resets++;
+    this.core.reset();
+    for (const h of this.resetHandlers) h();
+  }
+
+  /** Run until the guest powers off, the machine shuts down, or requestExit() is called. */
+  async run(): Promise<MachineExit> {
+    let lastYield = this.clock.nowNs();
+    for (;;) {
+      this.clock.runDue();
+      if (this.resetRequested) {
+        this.resetRequested = false;
+        this.reset();
+      }
+      if (this.exitRequest) return this.finish();
+      this.cpu.setUint32(L.CPU_STOP, 0, true);
+      const exit = this.core.run(SLICE_INSNS);
+      switch (exit) {
+        case Exit.Reset:
+          this.reset();
+          break;
+        case Exit.Shutdown:
+          if (!this.exitRequest) return { kind: 'shutdown', reason: 'the CPU halted with interrupts disabled' };
+          break;
+        case Exit.Hlt: {
+          this.clock.runDue();
+          if (this.exitRequest || this.resetRequested || this.cpu.getUint32(L.CPU_INTR, true)) break;
+          const next = this.clock.nextDeadline();
+          const waitMs = next === Infinity ? 1000 : Math.max(0, (next - this.clock.nowNs()) / 1e6);
+          await this.scheduler.sleep(waitMs);
+          lastYield = this.clock.nowNs();
+          break;
+        }
+        default:
+          break;
+      }
+      const now = this.clock.nowNs();
+      if (now - lastYield > YIELD_EVERY_MS * 1e6) {
+        await this.scheduler.yield();
+        lastYield = this.clock.nowNs();
+      }
+    }
+  }
+
+  private finish(): MachineExit {
+    const e = this.exitRequest!;
+    this.exitRequest = undefined;
+    return e;
+  }
+}
