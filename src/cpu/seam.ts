@@ -3,7 +3,7 @@
 // Exports: run() and reset() per vCPU, TLB and fetch-cache invalidation when the host changes what the core
 // caches (physical map, A20), and the addresses the host needs to reach shared state.
 import { CPU_BASE, CPU_STRIDE, CPU_A20, CPU_CR0, CPU_FLAGS, CPU_LF_MASK, CPU_GDTR_LIMIT, CPU_IDTR_LIMIT, CPU_DR, CPU_MSR, CPU_RIP, CPU_GPR } from "../layout/memory";
-import { cpu, selectCpu, setSegCache, updateMode, setCpl, ATTR_REAL_DATA, ATTR_REAL_CODE, EDX } from "./state";
+import { cpu, selectCpu, setSegCache, updateMode, setCpl, ATTR_REAL_DATA, EDX } from "./state";
 import { selectTlb } from "../mmu/tlb";
 import { run as coreRun, flushTlb, setHalted } from "./exec";
 import { clearFault } from "./exceptions";
@@ -38,7 +38,8 @@ export function reset(): void {
   store<u32>(cpu + CPU_A20, 1);
   store<u64>(cpu + CPU_GPR + (EDX << 3), <u64>cpuSignature());
   store<u64>(cpu + CPU_RIP, 0xfff0);
-  setSegCache(1, 0xf000, 0xffff_0000, 0xffff, ATTR_REAL_CODE);
+  // SDM Table 9-1: CS F000 with base FFFF0000; every segment present, read/write, accessed, 64 KiB.
+  setSegCache(1, 0xf000, 0xffff_0000, 0xffff, ATTR_REAL_DATA);
   for (let s: u32 = 0; s < 6; s++) if (s != 1) setSegCache(s, 0, 0, 0xffff, ATTR_REAL_DATA);
   setSegCache(6, 0, 0, 0xffff, 0x82); // LDTR: present LDT type
   setSegCache(7, 0, 0, 0xffff, 0x8b); // TR: present busy 32-bit TSS type

@@ -61,15 +61,21 @@ export const ATTR_AVL: u32 = 0x1000;
 export const ATTR_L: u32 = 0x2000;
 export const ATTR_DB: u32 = 0x4000;
 export const ATTR_G: u32 = 0x8000;
-/** Attributes of a real-mode (and VM86) segment: present, DPL 3 in VM86 is applied separately, data RW accessed. */
+/** Attributes of a real-mode (and VM86) segment: present, read/write data, accessed (DPL 3 in VM86 is set apart). */
 export const ATTR_REAL_DATA: u32 = ATTR_P | ATTR_S | 0b0011;
-export const ATTR_REAL_CODE: u32 = ATTR_P | ATTR_S | 0b1011;
 
-/** Load a segment the real-mode way: base = selector << 4; the limit and attributes are kept (SDM 20.1.1). */
+/**
+ * Load a segment the real-mode way: base = selector << 4. The limit is kept (so "unreal mode" limits survive),
+ * and the attributes become a present read/write data segment, keeping G and D/B: real mode performs no type
+ * checks (SDM 20.1.1), so every segment must allow reads and writes.
+ */
 export function loadSegReal(s: u32, sel: u32): void {
   const p = segPtr(s);
+  const attr = (load<u32>(p + SEG_ATTR) & (ATTR_G | ATTR_DB)) | ATTR_REAL_DATA;
   store<u32>(p + SEG_SELECTOR, sel & 0xffff);
   store<u64>(p + SEG_BASE, <u64>((sel & 0xffff) << 4));
+  store<u32>(p + SEG_ATTR, attr);
+  store<u32>(p + SEG_VALID, accessBits(attr));
 }
 
 /** Fill a segment cache from raw parts and precompute its access bits. */

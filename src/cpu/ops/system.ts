@@ -8,7 +8,7 @@ import { dOp, dReg, dRm, dMod, dOsz, dSeg, dA32, setNextEip } from "../decode";
 import { faulted, raise, raiseGP, raiseUD, EXC_NP, EXC_GP } from "../exceptions";
 import { getFlags, setFlags, VM, IOPL, IF, NT, RF, AC, ID, VIF, VIP, ARITH, TF, DF } from "../flags";
 import {
-  cpu, cpl, cr0, reg32, setReg32, segSel, segBase, setSegCache, updateMode, ESP, EAX, ECX, EDX, SEG_SS_INDEX, SEGV_READ, SEGV_WRITE,
+  cpu, cpl, cr0, reg32, setReg32, segSel, segBase, segLimit, setSegCache, updateMode, ESP, EAX, ECX, EDX, SEG_SS_INDEX, SEGV_READ, SEGV_WRITE,
   ATTR_S, ATTR_P, ATTR_DPL_SHIFT, ATTR_DB, loadSegReal,
 } from "../state";
 import { ea, readE, writeE, stack32, sp } from "../operand";
@@ -285,7 +285,7 @@ export function opIret(): void {
     const cs = readSz(SEG_SS_INDEX, (s0 + n) & mask, 2);
     const fl = readSz(SEG_SS_INDEX, (s0 + 2 * n) & mask, n);
     if (faulted) return;
-    if (eip > 0xffff && n == 4) { raiseGP(0); return; }
+    if (eip > segLimit(1)) { raiseGP(0); return; } // SDM IRET, real-address mode
     loadSegReal(1, cs);
     setSpM((s0 + 3 * n) & mask);
     // Real mode: all flags but VM, RF, VIF, VIP may be restored (IRET pseudocode, REAL-ADDRESS-MODE).
