@@ -102,7 +102,7 @@ export function opGrp2(): void {
 /** 0F A4/A5 SHLD, 0F AC/AD SHRD Ev,Gv,Ib/CL. */
 export function opShld(): void {
   const size = dOsz;
-  let count = ((dOp & 1) == 0 ? dImm : getReg(ECX, 1)) & 31;
+  const count = ((dOp & 1) == 0 ? dImm : getReg(ECX, 1)) & 31;
   const a = readEForWrite(size);
   if (faulted) return;
   if (count == 0) return;
@@ -111,17 +111,14 @@ export function opShld(): void {
   const sb: u32 = 1 << (bits - 1);
   const left = dOp < 0x1a8;
   let r: u32, cf: u32;
-  if (size == 2 && count > 16) {
-    // Undefined by the SDM for 16-bit operands; P6 shifts through the 32-bit concatenation b:a:b.
-    const v: u64 = left ? ((<u64>a << 32) | (<u64>b << 16) | <u64>a) : ((<u64>a << 32) | (<u64>b << 16) | <u64>b) ;
-    if (left) { r = <u32>(v >> (48 - count)) & 0xffff; cf = <u32>(v >> (48 - count + 16)) & 1; }
-    else { r = <u32>(((<u64>b << 32) | (<u64>a << 16) | <u64>b) >> count) & 0xffff; cf = <u32>(((<u64>b << 32) | (<u64>a << 16) | <u64>b) >> (count - 1)) & 1; }
-  } else if (left) {
-    const v: u64 = (<u64>a << 32) | (<u64>b << (32 - bits));
-    r = <u32>((v << count) >> 32) & mask(size);
-    cf = <u32>((v << (count - 1)) >> 63) & 1;
+  // Shift the concatenation dest:src (left) or src:dest (right) as one 2*bits value. A count above the operand
+  // size (16-bit forms only, as the count is masked to 5 bits) leaves result and flags undefined (SDM SHLD).
+  if (left) {
+    const v: u64 = (<u64>a << (64 - bits)) | (<u64>b << (64 - 2 * bits));
+    r = <u32>((v << count) >> (64 - bits)) & mask(size);
+    cf = <u32>((v << (count - 1)) >> 63);
   } else {
-    const v: u64 = ((<u64>b << bits) | <u64>a);
+    const v: u64 = (<u64>b << bits) | <u64>a;
     r = <u32>(v >> count) & mask(size);
     cf = <u32>(v >> (count - 1)) & 1;
   }
