@@ -17,8 +17,8 @@
 // Precision control applies to add, sub, mul, div and sqrt only (SDM 8.1.5.2).
 
 import {
-  C_0, C_1, C_2, C_3, Cls, EXP_BIAS, EXP_MAX, FLAG_DE, FLAG_IE, FLAG_PE, FLAG_ZE, INDEF_SE, INDEF_SIG, J_BIT,
-  RC_DOWN, RC_NEAREST, RC_UP, SIGN_BIT, classify, expOf, isNaNCls, normE, normS, normalize, propagateNaN,
+  C_0, C_1, C_2, C_3, Cls, EXP_BIAS, EXP_MAX, FLAG_DE, FLAG_PE, FLAG_ZE, INDEF_SE, INDEF_SIG, J_BIT,
+  RC_DOWN, RC_NEAREST, RC_UP, SIGN_BIT, classify, isNaNCls, normE, normS, normalize, propagateNaN,
   rcOf, resSE, resSig, setIndefinite, setRes, setRes2, signOf,
 } from "./f80";
 import { precisionOf, roundPack } from "./round";
@@ -269,6 +269,9 @@ export function f80Sqrt(aSig: u64, aSE: u32, cw: u32): u32 {
 
 // ---- FPREM, FPREM1 ----
 
+/** Control word for results that are exact by construction: masked, 64-bit, nearest. */
+const CW_EXACT: u32 = 0x037f;
+
 /** The exponent difference above which FPREM/FPREM1 deliver a partial remainder (SDM: D ≥ 64). */
 const PREM_MAX_DIFF: i32 = 64;
 
@@ -348,9 +351,6 @@ export function f80Rem(aSig: u64, aSE: u32, bSig: u64, bSE: u32, nearest: bool):
   const shift = <i32>clz(r);
   return flags | status | (roundPack(rSign, re - shift, r << shift, 0, CW_EXACT, 64) & ~C_1);
 }
-
-/** Control word for results that are exact by construction: masked, 64-bit, nearest. */
-const CW_EXACT: u32 = 0x037f;
 
 // ---- FRNDINT ----
 

@@ -105,8 +105,7 @@ export function roundToFormat(
     }
     shr128Jam(sig, extra, <u32>(eMin - e));
     rb = roundBits(wHi, wLo, nbits, rc, sign);
-    rndE = eMin;
-    if ((rb & RB_CARRY) != 0) rndSig = J_BIT; // cannot happen below 2^eMin, kept for symmetry of the form
+    rndE = eMin; // a carry into J (rounding up to 2^eMin) leaves the normal form: J set, exponent eMin
     if ((rb & RB_INEXACT) != 0) flags |= FLAG_PE;
     if ((rb & RB_UP) != 0) flags |= C_1;
     if (tiny && ((rb & RB_INEXACT) != 0 || (cw & FLAG_UE) == 0)) flags |= FLAG_UE;

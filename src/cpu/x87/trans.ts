@@ -13,9 +13,10 @@
 //   f80Atan(ySig, ySE, xSig, xSE, cw): u32      FPATAN: arctan(y / x) in the quadrant of (x, y),
 //                                   y = ST(1), x = ST(0); the result replaces ST(1)
 //   f80F2xm1(sig, se, cw): u32      F2XM1: 2^x - 1, for -1 ≤ x ≤ 1 (outside that range the SDM leaves the
-//                                   result undefined; this computes 2^x - 1 there as well)
+//                                   result undefined; the FPU returns x with PE, and so does this)
 //   f80Yl2x(xSig, xSE, ySig, ySE, cw): u32      FYL2X: y × log2(x), x = ST(0), y = ST(1)
-//   f80Yl2xp1(xSig, xSE, ySig, ySE, cw): u32    FYL2XP1: y × log2(x + 1)
+//   f80Yl2xp1(xSig, xSE, ySig, ySE, cw): u32    FYL2XP1: y × log2(x + 1); beyond the SDM's range
+//                                   (|x| < 1 - sqrt(2)/2) like the FPU: y × log2(x + 1) for x > -1, else x
 //   f80Const(which, cw): u32        the constant `which` (Const.*) rounded with cw.RC, as the FLD
 //                                   constant instructions do since the 486; no status bits
 //
@@ -25,14 +26,14 @@
 // of π that has a 66-bit mantissa"), exactly, so that results near multiples of π/2 match the FPU's.
 
 import {
-  C_1, C_2, CW_PC_SHIFT, Cls, EXP_BIAS, FLAG_DE, FLAG_PE, FLAG_ZE, PC_64, J_BIT, SIGN_BIT, classify, isNaNCls, normE, normS, normalize,
-  propagateNaN, resSE, resSig, setIndefinite, setRes, setRes2, signOf,
+  C_1, C_2, CW_PC_SHIFT, Cls, EXP_BIAS, FLAG_DE, FLAG_PE, FLAG_UE, FLAG_ZE, J_BIT, PC_64, SIGN_BIT, classify,
+  isNaNCls, normE, normS, normalize, propagateNaN, resSE, resSig, setIndefinite, setRes, setRes2, signOf,
 } from "./f80";
 import { f80Mul } from "./arith";
 import { lt128, sub128, wHi, wLo } from "./u128";
 import {
-  slot, wAdd, wCopy, wDiv, wDivSmall, wExp, wFromF80, wFromInt, wMul, wNegate, wOneMinus, wOnePlus,
-  wScale, wSet, wSub, wToF80,
+  slot, wAdd, wCopy, wDiv, wDivSmall, wExp, wFromF80, wFromInt, wHiOf, wLoOf, wMul, wNegate, wOneMinus,
+  wOnePlus, wScale, wSet, wSub, wToF80,
 } from "./wide";
 
 /** The constants of FLDPI, FLDL2T, FLDL2E, FLDLG2 and FLDLN2, in that order. */
@@ -280,12 +281,6 @@ function atanUnit(d: usize, t: usize): void {
   }
 }
 
-@inline function wHiOf(p: usize): u64 {
-  return load<u64>(p, 0);
-}
-@inline function wLoOf(p: usize): u64 {
-  return load<u64>(p, 8);
-}
 
 /** RES = k × π/4 with the sign `neg` (k = 0..4). */
 function quarterPi(k: i32, neg: bool): void {
@@ -401,17 +396,16 @@ function atanhSeries(d: usize, s: usize): void {
   wMul(d, s, ACC);
 }
 
-/** RES = log2(x) for a finite x > 0 that is not a power of two. */
-function log2Wide(sig: u64, se: u32): void {
-  normalize(sig, se);
-  let e = normE - EXP_BIAS;
+/** RES = log2(x) for x > 0 in slot X (not a power of two, or the result is not exact). */
+function log2Wide(x: usize): void {
+  let e = wExp(x);
   // m in [1, 2), moved to [sqrt(1/2), sqrt(2)) so that s = (m - 1)/(m + 1) stays below 0.172
   let me: i32 = 0;
-  if (normS > 0xb504_f333_f9de_6484) {
+  if (!lt128(wHiOf(x), wLoOf(x), 0xb504_f333_f9de_6484, 0x597d_89b3_754a_be9f)) {
     me = -1;
     e++;
   }
-  wSet(U, normS, 0, me, 0);
+  wSet(U, wHiOf(x), wLoOf(x), me, 0);
   setOne(ONE);
   wSub(T, U, ONE);
   wAdd(V, U, ONE);
@@ -423,6 +417,13 @@ function log2Wide(sig: u64, se: u32): void {
   wScale(RES, RES, 1);
   wFromInt(T, e);
   wAdd(RES, RES, T);
+}
+
+/** The status of a finite nonzero result computed exactly that the FPU reports as inexact: PE, and UE
+ *  when the result in resSig/resSE is tiny (a denormal). */
+function inexact(flags: u32): u32 {
+  if ((resSE & 0x7fff) == 0x7fff || resSig == 0) return flags;
+  return flags | FLAG_PE | ((resSE & 0x7fff) == 0 ? FLAG_UE : 0);
 }
 
 /** Is (sig, se), finite and nonzero, a power of two? Then normE - bias is its log2. */
@@ -470,8 +471,8 @@ export function f80Yl2x(xSig: u64, xSE: u32, ySig: u64, ySE: u32, cw: u32): u32 
     // log2(x) is an integer: one exact multiplication (which also handles y = 0 and infinite y)
     intToF80(normE - EXP_BIAS);
     const f = f80Mul(ySig, ySE, eSig, eSE, cw | CW_PC_64);
-    // the FPU reports PE for every finite nonzero result, exact or not
-    return de | f | (cy == Cls.Normal || cy == Cls.Denormal ? (eSig != 0 ? FLAG_PE : 0) : 0);
+    // the FPU reports PE for every finite nonzero result, exact or not, and so UE for a tiny one
+    return de | inexact(f);
   }
   normalize(xSig, xSE);
   const below1 = normE < EXP_BIAS;
@@ -483,7 +484,8 @@ export function f80Yl2x(xSig: u64, xSE: u32, ySig: u64, ySE: u32, cw: u32): u32 
     setRes(J_BIT, (below1 ? yS ^ SIGN_BIT : yS) | 0x7fff);
     return de;
   }
-  log2Wide(xSig, xSE);
+  wFromF80(RES2, xSig, xSE);
+  log2Wide(RES2);
   wFromF80(T, ySig, ySE);
   wMul(RES, RES, T);
   return de | wToF80(RES, cw);
@@ -516,15 +518,28 @@ export function f80Yl2xp1(xSig: u64, xSE: u32, ySig: u64, ySE: u32, cw: u32): u3
     setRes(J_BIT, (sx ^ sy) | 0x7fff);
     return de;
   }
-  // s = x / (2 + x); log2(1 + x) = 2 atanh(s) log2(e)
-  wFromF80(U, xSig, xSE);
-  wFromInt(T, 2);
-  wAdd(V, T, U);
-  wDiv(R, U, V);
-  atanhSeries(RES, R);
-  wConst(T, Const.Log2E);
-  wMul(RES, RES, T);
-  wScale(RES, RES, 1);
+  if (<i32>(xSE & 0x7fff) >= EXP_BIAS - 2) {
+    // |x| ≥ 1/4, beyond the SDM's range (|x| < 1 - sqrt(2)/2): the FPU still returns y × log2(1 + x)
+    if (sx != 0 && <i32>(xSE & 0x7fff) >= EXP_BIAS) {
+      // x ≤ -1: the FPU leaves x as the result and reports PE
+      setRes(xSig, xSE);
+      return de | FLAG_PE;
+    }
+    wFromF80(U, xSig, xSE);
+    setOne(ONE);
+    wAdd(RES2, ONE, U);
+    log2Wide(RES2);
+  } else {
+    // s = x / (2 + x); log2(1 + x) = 2 atanh(s) log2(e)
+    wFromF80(U, xSig, xSE);
+    wFromInt(T, 2);
+    wAdd(V, T, U);
+    wDiv(R, U, V);
+    atanhSeries(RES, R);
+    wConst(T, Const.Log2E);
+    wMul(RES, RES, T);
+    wScale(RES, RES, 1);
+  }
   wFromF80(T, ySig, ySE);
   wMul(RES, RES, T);
   return de | wToF80(RES, cw);

@@ -14,7 +14,7 @@
 // into bit 0, so that a value that differs from a 64-bit number by less than 2^-128 still lies on the right
 // side of it; that is enough for the 64-bit results of trans.ts, which round once at the end.
 
-import { EXP_BIAS, FLAG_PE, J_BIT, normE, normS, normalize, signOf } from "./f80";
+import { EXP_BIAS, FLAG_PE, FLAG_UE, J_BIT, resSE, normE, normS, normalize, signOf } from "./f80";
 import { roundPack } from "./round";
 import { add128, clz128, lt128, mul64, shl128, shr128, shr128Jam, sub128, wHi, wLo } from "./u128";
 
@@ -29,10 +29,10 @@ const ZERO_E: i32 = -0x4000_0000;
   return SCRATCH + <usize>i * SLOT;
 }
 
-@inline function hiOf(p: usize): u64 {
+@inline export function wHiOf(p: usize): u64 {
   return load<u64>(p, 0);
 }
-@inline function loOf(p: usize): u64 {
+@inline export function wLoOf(p: usize): u64 {
   return load<u64>(p, 8);
 }
 @inline export function wExp(p: usize): i32 {
@@ -42,7 +42,7 @@ const ZERO_E: i32 = -0x4000_0000;
   return load<u32>(p, 20);
 }
 @inline export function wIsZero(p: usize): bool {
-  return hiOf(p) == 0;
+  return wHiOf(p) == 0;
 }
 
 /** Stores a value, normalizing hi:lo (which may be unnormalized or zero). */
@@ -87,11 +87,6 @@ export function wFromInt(d: usize, n: i64): void {
   if (!wIsZero(d)) store<u32>(d, wNeg(d) ^ 1, 20);
 }
 
-@inline export function wAbs(d: usize, a: usize): void {
-  wCopy(d, a);
-  store<u32>(d, 0, 20);
-}
-
 /** d = a × 2^k */
 @inline export function wScale(d: usize, a: usize, k: i32): void {
   wCopy(d, a);
@@ -108,12 +103,12 @@ export function wAdd(d: usize, a: usize, b: usize): void {
     wCopy(d, b);
     return;
   }
-  let aHi = hiOf(a);
-  let aLo = loOf(a);
+  let aHi = wHiOf(a);
+  let aLo = wLoOf(a);
   let ae = wExp(a);
   let an = wNeg(a);
-  let bHi = hiOf(b);
-  let bLo = loOf(b);
+  let bHi = wHiOf(b);
+  let bLo = wLoOf(b);
   let be = wExp(b);
   let bn = wNeg(b);
   if (be > ae || (be == ae && lt128(aHi, aLo, bHi, bLo))) {
@@ -146,10 +141,10 @@ export function wMul(d: usize, a: usize, b: usize): void {
     wSet(d, 0, 0, 0, 0);
     return;
   }
-  const aHi = hiOf(a);
-  const aLo = loOf(a);
-  const bHi = hiOf(b);
-  const bLo = loOf(b);
+  const aHi = wHiOf(a);
+  const aLo = wLoOf(a);
+  const bHi = wHiOf(b);
+  const bLo = wLoOf(b);
   const e = wExp(a) + wExp(b);
   const neg = wNeg(a) ^ wNeg(b);
   mul64(aHi, bHi);
@@ -175,10 +170,10 @@ export function wDiv(d: usize, a: usize, b: usize): void {
     wSet(d, 0, 0, 0, 0);
     return;
   }
-  let rHi = hiOf(a);
-  let rLo = loOf(a);
-  const bHi = hiOf(b);
-  const bLo = loOf(b);
+  let rHi = wHiOf(a);
+  let rLo = wLoOf(a);
+  const bHi = wHiOf(b);
+  const bLo = wLoOf(b);
   let e = wExp(a) - wExp(b);
   const neg = wNeg(a) ^ wNeg(b);
   if (lt128(rHi, rLo, bHi, bLo)) e--;
@@ -212,8 +207,8 @@ export function wDivSmall(d: usize, a: usize, n: u32): void {
     wCopy(d, a);
     return;
   }
-  const hi = hiOf(a);
-  const lo = loOf(a);
+  const hi = wHiOf(a);
+  const lo = wLoOf(a);
   const m = <u64>n;
   let r: u64 = 0;
   let q3: u64, q2: u64, q1: u64, q0: u64;
@@ -256,5 +251,7 @@ export function wOnePlus(d: usize, a: usize): void {
 /** Rounds a wide value to an extended register (resSig/resSE) with cw.RC and 64 bits; returns the
  *  status bits of the rounding (UE, OE, C1) and always PE: a wide value approximates an irrational one. */
 export function wToF80(a: usize, cw: u32): u32 {
-  return FLAG_PE | roundPack(wNeg(a), wExp(a) + EXP_BIAS, hiOf(a), loOf(a), cw, 64);
+  const flags = FLAG_PE | roundPack(wNeg(a), wExp(a) + EXP_BIAS, wHiOf(a), wLoOf(a), cw, 64);
+  // a tiny result is inexact too, even when its 128 bits happen to fit the denormal
+  return (resSE & 0x7fff) == 0 && (cw & FLAG_UE) != 0 ? flags | FLAG_UE : flags;
 }
