@@ -13,11 +13,12 @@ const FEAT_PSE: u32 = 1 << 3;
 const FEAT_TSC: u32 = 1 << 4;
 const FEAT_MSR: u32 = 1 << 5;
 const FEAT_CX8: u32 = 1 << 8;
+const FEAT_SEP: u32 = 1 << 11;
 const FEAT_PGE: u32 = 1 << 13;
 const FEAT_CMOV: u32 = 1 << 15;
 
 /** What the core implements today. */
-export const FEATURES_EDX: u32 = FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_PGE | FEAT_CMOV;
+export const FEATURES_EDX: u32 = FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
 
 /** Slot (u64) in the MSR area where the host keeps the leaf-1 EDX mask it allows. */
 export const MSR_SLOT_CPUID_MASK: u32 = 0;

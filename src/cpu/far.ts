@@ -13,6 +13,7 @@ import {
   protMode, vm86, readDescriptor, descLo, descHi, descAddr, descAttr, descBase, descLimit, setAccessed, setDescriptorState,
 } from "./segments";
 import { logUnimplemented } from "./udlog";
+import { callGate, GATE_CALL16, GATE_CALL32 } from "./gates";
 
 export const FAR_JMP: u32 = 0;
 export const FAR_CALL: u32 = 1;
@@ -66,8 +67,10 @@ export function farTransfer(kind: u32, sel: u32, offset: u32): void {
   const rpl = sel & 3;
   const c = cpl();
   if ((attr & ATTR_S) == 0) {
-    // Call gates, task gates and TSS descriptors: not yet implemented; counted like any missing instruction.
-    logUnimplemented(0x200 | (attr & 0xf));
+    const type = attr & 0xf;
+    if (type == GATE_CALL16 || type == GATE_CALL32) { callGate(kind, sel); return; }
+    // Task gates and TSS descriptors: task switches are not implemented yet; counted like a missing instruction.
+    logUnimplemented(0x200 | type);
     raise(6, 0, false);
     return;
   }

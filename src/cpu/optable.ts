@@ -21,6 +21,8 @@ import { opFlagOp, opCliSti, opLahf, opSahf, opPushf, opPopf } from "./ops/flags
 import { opHlt, opNop, opCpuid, opRdtsc, opInt, opBound } from "./ops/misc";
 import { opMovCr, opMovDr, opGrp7, opGrp6, opClts, opInvd, opRdmsr, opWrmsr, opIret } from "./ops/system";
 import { opCmpxchg, opXadd, opGrp9 } from "./ops/atomic";
+import { opLarLsl, opArpl } from "./ops/protection";
+import { opSysenter, opRdpmc } from "./ops/sysenter";
 
 type Handler = () => void;
 const handlers = new StaticArray<Handler>(512);
@@ -93,6 +95,7 @@ defRange(0x50, 0x57, 0, opPushReg);
 defRange(0x58, 0x5f, 0, opPopReg);
 def(0x60, 0, opPusha); def(0x61, 0, opPopa);
 def(0x62, M, opBound);
+def(0x63, M, opArpl);
 def(0x68, IMM_IZ, opPushImm);
 def(0x69, M | IMM_IZ, opImul);
 def(0x6a, IMM_IB, opPushImm);
@@ -148,13 +151,15 @@ def(0xfe, M | L, opGrp4); def(0xff, M | L | E, opGrp5);
 // ---- 0F map ----
 def(0x100, M, opGrp6);
 def(0x101, M, opGrp7);
+def(0x102, M, opLarLsl); def(0x103, M, opLarLsl);
 def(0x106, 0, opClts);
 def(0x108, 0, opInvd); def(0x109, 0, opInvd);
 defRange(0x119, 0x11f, M, opNop);
 def(0x10b, 0, opUd2);
 def(0x120, M | R, opMovCr); def(0x122, M | R | E, opMovCr);
 def(0x121, M | R, opMovDr); def(0x123, M | R, opMovDr);
-def(0x130, 0, opWrmsr); def(0x131, 0, opRdtsc); def(0x132, 0, opRdmsr);
+def(0x130, 0, opWrmsr); def(0x131, 0, opRdtsc); def(0x132, 0, opRdmsr); def(0x133, 0, opRdpmc);
+def(0x134, E, opSysenter); def(0x135, E, opSysenter);
 defRange(0x140, 0x14f, M, opCmov);
 defRange(0x180, 0x18f, IMM_IZ | E, opJcc);
 defRange(0x190, 0x19f, M, opSetcc);

@@ -19,6 +19,15 @@ export let descHi: u32 = 0;
 /** Linear address of the descriptor last read (to set its accessed or busy bit). */
 export let descAddr: u32 = 0;
 
+/** Whether the 8 bytes of `sel`'s descriptor lie within the GDT or LDT limit (no fault either way). */
+export function selectorInTable(sel: u32): bool {
+  if ((sel & 4) != 0) {
+    if ((segSel(6) & 0xfffc) == 0) return false;
+    return (sel & 0xfff8) + 7 <= segLimit(6);
+  }
+  return (sel & 0xfff8) + 7 <= load<u32>(cpu + CPU_GDTR_LIMIT);
+}
+
 /**
  * Read the descriptor for `sel` from the GDT or LDT (implicit supervisor accesses). Raises `vector`(sel) when
  * the selector lies beyond the table's limit; returns false then.

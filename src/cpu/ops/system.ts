@@ -20,6 +20,7 @@ import { tlbInvalidatePage } from "../../mmu/tlb";
 import { invalidateFetch } from "../decode";
 import { readTsc } from "./misc";
 import { logUnimplemented } from "../udlog";
+import { verrVerw } from "./protection";
 
 @inline function privileged(): bool {
   if ((protMode() && cpl() != 0) || vm86()) { raiseGP(0); return false; }
@@ -173,8 +174,10 @@ export function opGrp6(): void {
       if (dReg == 2) loadLdtr(sel); else loadTr(sel);
       return;
     }
+    case 4: case 5:
+      verrVerw();
+      return;
     default:
-      logUnimplemented(dOp);
       raiseUD();
   }
 }
