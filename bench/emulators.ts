@@ -1,0 +1,78 @@
+// The emulators the bench compares. Each one is a command line that boots images/debian-i686 with its serial
+// port on stdout and exits after the guest powers off; the timing around it is shared (child.ts, markers.ts).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findExecutable } from '../src/images/exec';
+import type { Command } from './child';
+import { v86ChildArgs } from './v86-child';
+
+/** Debian's SeaBIOS (package seabios), which v86 boots the kernel with. */
+const SEABIOS = '/usr/share/seabios/bios-256k.bin';
+const VGABIOS = '/usr/share/seabios/vgabios-stdvga.bin';
+
+export interface Guest {
+  kernel: string;
+  initrd: string;
+  /** Kernel command line, console=ttyS0 included. */
+  append: string;
+}
+
+export interface Emulator {
+  id: 'wasmpc' | 'v86' | 'qemu';
+  title: string;
+  /** Why this emulator cannot run here ("not installed"), or null when it can. */
+  unavailable(repo: string): string | null;
+  command(repo: string, guest: Guest): Command;
+}
+
+/** This bundle (build/node/bench.js), which runs v86 in child mode. */
+const BENCH_BUNDLE = fileURLToPath(import.meta.url);
+
+export const EMULATORS: readonly Emulator[] = [
+  {
+    id: 'wasmpc',
+    title: 'wasmpc',
+    // The CPU core cannot boot Linux yet. When it can, this becomes: (repo) => missing(join(repo, 'build/node/wasmpc.js'), 'npm run build')
+    unavailable: () => 'does not boot yet',
+    command: (repo, guest) => ({
+      file: process.execPath,
+      args: [join(repo, 'build/node/wasmpc.js'), 'run', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append],
+    }),
+  },
+  {
+    id: 'v86',
+    title: 'v86',
+    unavailable: () =>
+      missing(SEABIOS, 'apt-get install seabios') ??
+      missing(VGABIOS, 'apt-get install seabios') ??
+      (resolves('v86/build/v86.wasm') ? null : 'the v86 npm package is not installed (npm install)'),
+    command: (_repo, guest) => ({
+      file: process.execPath,
+      args: [BENCH_BUNDLE, ...v86ChildArgs({ ...guest, bios: SEABIOS, vgaBios: VGABIOS })],
+    }),
+  },
+  {
+    id: 'qemu',
+    title: 'QEMU',
+    unavailable: () => (findExecutable('qemu-system-i386') === null ? 'not installed' : null),
+    command: (_repo, guest) => ({
+      file: 'qemu-system-i386',
+      args: ['-accel', 'tcg', '-m', '256', '-nographic', '-no-reboot', '-kernel', guest.kernel, '-initrd', guest.initrd, '-append', guest.append],
+    }),
+  },
+];
+
+function missing(path: string, fix: string): string | null {
+  return existsSync(path) ? null : `${path} not found (${fix})`;
+}
+
+function resolves(specifier: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}

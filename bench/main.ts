@@ -1,0 +1,193 @@
+// `npm run bench`: boots images/debian-i686 with wasmpc.bench=1 in each emulator, times the guest's serial
+// markers from the host, and prints one table (see --help). `bench.js --v86-child ...` is the v86 runner.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import type { Manifest } from '../src/images/manifest';
+import { imagePaths, repoRoot } from '../src/images/paths';
+import { missingGnuTime, runChild, type ChildRun } from './child';
+import { EMULATORS, type Emulator, type Guest } from './emulators';
+import { parseBenchOutput, timedLines } from './markers';
+import { formatTable, medianMetrics, type Column, type Metrics } from './table';
+import { V86_CHILD_FLAG, runV86Child } from './v86-child';
+
+const USAGE = `usage: npm run bench [-- options]
+
+Boots images/debian-i686 (built first if missing) with wasmpc.bench=1 in wasmpc, v86 and QEMU (TCG), and
+times each guest workload between its serial markers.
+  --only LIST     emulators to run, comma-separated: wasmpc,v86,qemu (default: all)
+  --runs N        boots per emulator; the table shows medians (default 1)
+  --timeout S     seconds one boot may take before it counts as hung (default 600)
+  --json FILE     also write the numbers as JSON`;
+
+const APPEND = 'console=ttyS0 wasmpc.bench=1';
+/** What `dd if=/dev/zero bs=1M count=8 | sha256sum` must print: a wrong hash means a wrong CPU, not a slow one. */
+const SHA256_OF_ZEROS = createHash('sha256').update(Buffer.alloc(8 * 1024 * 1024)).digest('hex');
+
+interface Options {
+  only: ReadonlySet<Emulator['id']>;
+  runs: number;
+  timeoutMs: number;
+  json: string | null;
+}
+
+interface EmulatorResult {
+  status: 'ok' | 'failed' | 'unavailable';
+  note?: string;
+  runs: Metrics[];
+  median?: Metrics;
+  /** Bytes the gzip workload produced: equal on every emulator that computes correctly. */
+  gzipBytes?: string;
+}
+
+function log(message: string): void {
+  process.stderr.write(`wasmpc bench: ${message}\n`);
+}
+
+function parseOptions(argv: readonly string[]): Options | string {
+  const options: Options = { only: new Set(EMULATORS.map((emulator) => emulator.id)), runs: 1, timeoutMs: 600_000, json: null };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const arg = argv[i + 1];
+    if (flag === undefined) break;
+    if (arg === undefined || !['--only', '--runs', '--timeout', '--json'].includes(flag)) return `unknown argument ${flag}`;
+    i++;
+    if (flag === '--only') {
+      const ids = arg.split(',');
+      const unknown = ids.find((id) => !EMULATORS.some((emulator) => emulator.id === id));
+      if (unknown !== undefined) return `--only: no emulator "${unknown}" (choose from ${EMULATORS.map((emulator) => emulator.id).join(', ')})`;
+      options.only = new Set(ids as Emulator['id'][]);
+    } else if (flag === '--runs' || flag === '--timeout') {
+      const number = Number(arg);
+      if (!Number.isInteger(number) || number < 1) return `${flag} needs a whole number above 0, not "${arg}"`;
+      if (flag === '--runs') options.runs = number;
+      else options.timeoutMs = number * 1000;
+    } else {
+      options.json = arg;
+    }
+  }
+  return options;
+}
+
+/** Builds the images with the images tool unless its manifest is there. */
+function ensureImages(repo: string): Manifest {
+  const paths = imagePaths(repo);
+  if (!existsSync(paths.manifest)) {
+    const tool = join(repo, 'build/node/images.js');
+    if (!existsSync(tool)) throw new Error(`${tool} not found: run npm run build:host first`);
+    log(`${paths.manifest} is missing; running the images tool`);
+    const result = spawnSync(process.execPath, [tool], { stdio: 'inherit' });
+    if (result.status !== 0) throw new Error(`npm run images failed (exit ${String(result.status)}); see its message above`);
+  }
+  return JSON.parse(readFileSync(paths.manifest, 'utf8')) as Manifest;
+}
+
+/** One boot's metrics, or why the boot does not count. */
+function analyze(run: ChildRun, timeoutMs: number): { metrics: Metrics; gzipBytes: string } | { error: string } {
+  const lastLine = (): string => timedLines(run.serial).map((line) => line.text.trim()).filter((text) => text !== '').at(-1) ?? '(none)';
+  if (run.timedOut) return { error: `no exit within ${timeoutMs / 1000} s (last serial line: ${lastLine()})` };
+  const timings = parseBenchOutput(run.serial);
+  const exit = run.status === 0 ? '' : `exited with status ${String(run.status)}: ${run.stderr.trim().split('\n').at(-1) ?? ''}`;
+  if ('error' in timings) return { error: exit === '' ? timings.error : `${timings.error}; ${exit}` };
+  if (exit !== '') return { error: `${exit} (after the guest was done)` };
+  const sha = timings.workloadOutput.sha256.join(' ').trim().split(/\s+/)[0] ?? '';
+  if (sha !== SHA256_OF_ZEROS) return { error: `sha256 workload printed "${sha}", expected ${SHA256_OF_ZEROS}` };
+  return {
+    metrics: {
+      userspace: Math.round(timings.userspaceMs),
+      sha256: Math.round(timings.workloadMs.sha256),
+      gzip: Math.round(timings.workloadMs.gzip),
+      loop: Math.round(timings.workloadMs.loop),
+      exit: Math.round(run.exitMs),
+      rss: run.peakRssKiB,
+    },
+    gzipBytes: timings.workloadOutput.gzip.join(' ').trim(),
+  };
+}
+
+async function benchmark(emulator: Emulator, repo: string, guest: Guest, options: Options): Promise<EmulatorResult> {
+  const unavailable = emulator.unavailable(repo);
+  if (unavailable !== null) {
+    log(`${emulator.title}: ${unavailable}`);
+    return { status: 'unavailable', note: unavailable, runs: [] };
+  }
+  const result: EmulatorResult = { status: 'ok', runs: [] };
+  for (let i = 1; i <= options.runs; i++) {
+    log(`${emulator.title}: boot ${i} of ${options.runs}`);
+    const analysis = analyze(await runChild(emulator.command(repo, guest), options.timeoutMs), options.timeoutMs);
+    if ('error' in analysis) {
+      log(`${emulator.title}: ${analysis.error}`);
+      return { status: 'failed', note: analysis.error, runs: result.runs };
+    }
+    log(`${emulator.title}: guest done, exited after ${((analysis.metrics.exit ?? 0) / 1000).toFixed(1)} s`);
+    result.runs.push(analysis.metrics);
+    result.gzipBytes = analysis.gzipBytes;
+  }
+  result.median = medianMetrics(result.runs);
+  return result;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const options = parseOptions(argv);
+  if (typeof options === 'string') {
+    process.stderr.write(`wasmpc bench: ${options}\n${USAGE}\n`);
+    return 1;
+  }
+  const noTime = missingGnuTime();
+  if (noTime !== null) {
+    process.stderr.write(`wasmpc bench: ${noTime}\n`);
+    return 1;
+  }
+  const repo = repoRoot();
+  const manifest = ensureImages(repo);
+  const paths = imagePaths(repo);
+  const guest: Guest = { kernel: paths.vmlinuz, initrd: paths.initrd, append: APPEND };
+
+  const results = new Map<Emulator['id'], EmulatorResult>();
+  for (const emulator of EMULATORS.filter((candidate) => options.only.has(candidate.id))) {
+    results.set(emulator.id, await benchmark(emulator, repo, guest, options));
+  }
+
+  const columns = new Map<Emulator['id'], Column>();
+  for (const [id, result] of results) {
+    columns.set(id, result.median !== undefined ? { metrics: result.median } : { note: result.status === 'failed' ? 'failed' : (result.note ?? '') });
+  }
+  process.stdout.write(`guest: ${manifest.kernel.package} ${manifest.kernel.version}, ${manifest.busybox.package} ${manifest.busybox.version}; ` +
+    `${options.runs === 1 ? '1 boot' : `median of ${options.runs} boots`} per emulator; host: ${cpus()[0]?.model ?? 'unknown CPU'}\n\n`);
+  process.stdout.write(`${formatTable(EMULATORS, columns)}\n`);
+  const failures = [...results].filter(([, result]) => result.status === 'failed');
+  for (const [id, result] of failures) process.stdout.write(`\n${id} failed: ${result.note ?? ''}\n`);
+  const gzipSizes = new Set([...results.values()].map((result) => result.gzipBytes).filter((size) => size !== undefined));
+  if (gzipSizes.size > 1) process.stdout.write(`\nwarning: the gzip workload produced different sizes: ${[...gzipSizes].join(', ')} bytes\n`);
+
+  if (options.json !== null) {
+    const json = {
+      date: new Date().toISOString(),
+      host: { cpu: cpus()[0]?.model ?? null, cpus: cpus().length, node: process.version },
+      guest: { kernel: manifest.kernel, busybox: manifest.busybox, initrdSha256: manifest.files.initrd.sha256, append: APPEND },
+      units: { times: 'ms, from the emulator process start (userspace, exit) or between markers', rss: 'KiB' },
+      emulators: Object.fromEntries(results),
+    };
+    writeFileSync(options.json, `${JSON.stringify(json, null, 2)}\n`);
+    log(`wrote ${options.json}`);
+  }
+  return failures.length === 0 ? 0 : 1;
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === V86_CHILD_FLAG) {
+  runV86Child(argv.slice(1));
+} else {
+  try {
+    process.exitCode = await main(argv);
+  } catch (error) {
+    process.stderr.write(`wasmpc bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
