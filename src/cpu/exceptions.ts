@@ -35,3 +35,12 @@ export function raise(vector: u32, error: u32, hasError: bool): void {
 @inline export function raiseSS(error: u32): void { raise(EXC_SS, error, true); }
 @inline export function raiseUD(): void { raise(EXC_UD, 0, false); }
 export function clearFault(): void { faulted = false; }
+
+/**
+ * A task switch that has committed makes later faults belong to the new task: they are delivered with the new
+ * task's EIP, not the instruction start. Cleared by the step loop after every instruction.
+ */
+export let faultEipOverride: bool = false;
+export let faultEip: u32 = 0;
+export function setFaultEip(eip: u32): void { faultEipOverride = true; faultEip = eip; }
+export function clearFaultEip(): void { faultEipOverride = false; }

@@ -6,7 +6,7 @@ import {
 } from "../layout/memory";
 import { cpu, eip, setEip } from "./state";
 import { decode, dOp, dPfx, dMod, nextEip, PFX_LOCK, invalidateFetch } from "./decode";
-import { faulted, excVector, excError, excHasError, clearFault, raiseUD, EXC_DF, EXC_PF, EXC_DB } from "./exceptions";
+import { faulted, excVector, excError, excHasError, clearFault, raiseUD, EXC_DF, EXC_PF, EXC_DB, faultEipOverride, faultEip, clearFaultEip } from "./exceptions";
 import { opInfo, INFO_IMPL, INFO_LOCK } from "./optable-info";
 import { dispatch } from "./optable";
 import { deliverInterrupt, handlerEip } from "./interrupt";
@@ -33,7 +33,9 @@ export function flushTlb(keepGlobal: bool): void {
  * Deliver the pending fault whose instruction started at `at`, escalating to #DF when a second fault occurs
  * during delivery (SDM 6.15, Table 6-5), and to a triple fault (shutdown → reset) after #DF fails.
  */
-function deliverFault(at: u32): void {
+function deliverFault(instrStart: u32): void {
+  const at = faultEipOverride ? faultEip : instrStart;
+  clearFaultEip();
   let v = excVector, e = excError, he = excHasError;
   for (let round = 0; round < 3; round++) {
     clearFault();
@@ -68,6 +70,7 @@ export function step(): void {
     dispatch(op);
   }
   if (faulted) { deliverFault(at); return; }
+  clearFaultEip();
   setEip(nextEip);
   if (tfBefore) {
     // Single-step trap after the instruction (SDM 17.3.1.4).

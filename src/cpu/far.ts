@@ -12,7 +12,7 @@ import { sp, stack32 } from "./operand";
 import {
   protMode, vm86, readDescriptor, descLo, descHi, descAddr, descAttr, descBase, descLimit, setAccessed, setDescriptorState,
 } from "./segments";
-import { logUnimplemented } from "./udlog";
+import { taskSwitch, taskEip, TASK_CALL, TASK_JMP } from "./task";
 import { callGate, GATE_CALL16, GATE_CALL32 } from "./gates";
 
 export const FAR_JMP: u32 = 0;
@@ -31,7 +31,7 @@ export function loadCsProt(sel: u32, newCpl: u32): void {
   setSegCache(1, (sel & 0xfffc) | newCpl, descBase(descLo, descHi), descLimit(descLo, descHi), attr);
   setCpl(newCpl);
   setAccessUser(newCpl == 3);
-  updateMode(false);
+  updateMode();
 }
 
 /** Push the return address (CS then EIP at operand size) as one unit: either both are written or neither. */
@@ -69,9 +69,12 @@ export function farTransfer(kind: u32, sel: u32, offset: u32): void {
   if ((attr & ATTR_S) == 0) {
     const type = attr & 0xf;
     if (type == GATE_CALL16 || type == GATE_CALL32) { callGate(kind, sel); return; }
-    // Task gates and TSS descriptors: task switches are not implemented yet; counted like a missing instruction.
-    logUnimplemented(0x200 | type);
-    raise(6, 0, false);
+    // A TSS or a task gate: DPL >= CPL and >= RPL (SDM JMP/CALL, "TASK-GATE" and "TASK-STATE-SEGMENT").
+    if (type != 1 && type != 9 && type != 5) { raiseGP(sel & 0xfffc); return; }
+    if (dpl < c || dpl < rpl) { raiseGP(sel & 0xfffc); return; }
+    if ((attr & ATTR_P) == 0) { raise(EXC_NP, sel & 0xfffc, true); return; }
+    const tss = type == 5 ? descLo >>> 16 : sel;
+    if (taskSwitch(tss, kind == FAR_CALL ? TASK_CALL : TASK_JMP, nextEip, false, 0)) setNextEip(taskEip);
     return;
   }
   if ((attr & 0b1000) == 0) { raiseGP(sel & 0xfffc); return; } // a data segment
@@ -140,7 +143,7 @@ export function farReturn(imm: u32): void {
   setDescriptorState(ssLo, ssHi, ssAddr);
   setAccessed();
   setSegCache(SEG_SS_INDEX, newSs, descBase(ssLo, ssHi), descLimit(ssLo, ssHi), descAttr(ssHi));
-  updateMode(false);
+  updateMode();
   const outerMask: u32 = (descAttr(ssHi) & ATTR_DB) != 0 ? 0xffff_ffff : 0xffff;
   setSpMasked((newSp + imm) & outerMask);
   nullInaccessibleSegs(rpl);

@@ -105,7 +105,7 @@ export function callGate(kind: u32, gateSel: u32): void {
   setSegCache(SEG_SS_INDEX, newSs, ssBase, descLimit(ssLo, ssHi), sattr);
   setDescriptorState(csLo, csHi, csAddr);
   loadCsProt(sel, dpl);
-  updateMode(false);
+  updateMode();
   setSp(top, ss32);
   setNextEip(offset);
 }

@@ -15,6 +15,7 @@ import { protMode, vm86, readDescriptor, descLo, descHi, descAddr, descAttr, des
 import { loadSegReal } from "./state";
 import { loadCsProt } from "./far";
 import { logUnimplemented } from "./udlog";
+import { taskSwitch, taskEip, TASK_CALL } from "./task";
 
 /** Where the interrupted code resumes (EIP pushed in the frame). */
 export function deliverInterrupt(vector: u32, returnEip: u32, software: bool, hasError: bool, error: u32): void {
@@ -78,7 +79,12 @@ function deliverProtected(vector: u32, returnEip: u32, software: bool, hasError:
   if (faulted) return;
   const type = (hi >> 8) & 0x1f;
   const gdpl = (hi >> 13) & 3;
-  if (type == GATE_TASK) { logUnimplemented(0x200 | GATE_TASK); raise(6, 0, false); return; }
+  if (type == GATE_TASK) {
+    if (software && gdpl < cpl()) { raise(EXC_GP, vector * 8 + 2, true); return; }
+    if ((hi & 0x8000) == 0) { raise(EXC_NP, vector * 8 + 2 + ext, true); return; }
+    if (taskSwitch(lo >>> 16, TASK_CALL, returnEip, hasError, error)) returnTo(taskEip);
+    return;
+  }
   if (type != GATE_INT16 && type != GATE_TRAP16 && type != GATE_INT32 && type != GATE_TRAP32) {
     raise(EXC_GP, vector * 8 + 2 + ext, true); return;
   }
@@ -178,7 +184,7 @@ function deliverProtected(vector: u32, returnEip: u32, software: bool, hasError:
   }
   // SDM 6.12.1.2: both gate kinds clear TF, VM, RF and NT; an interrupt gate also clears IF.
   setFlags(0, TF | VM | RF | NT | (trap ? 0 : IF));
-  updateMode(false);
+  updateMode();
   returnTo(eoff);
 }
 

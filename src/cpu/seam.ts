@@ -50,7 +50,7 @@ export function reset(): void {
   store<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_MASK * 8, <u64>FEATURES_EDX);
   setCpl(0);
   setAccessUser(false);
-  updateMode(false);
+  updateMode();
   flushTlb(false);
 }
 
@@ -62,7 +62,7 @@ export function invalidateTranslations(): void { flushTlb(false); }
 
 /** Recompute derived state after the host wrote registers directly (test harness, snapshots). */
 export function stateChanged(): void {
-  updateMode((load<u32>(cpu + CPU_FLAGS) & (1 << 17)) != 0);
+  updateMode();
   setAccessUser(load<u32>(cpu + 0x0b0) == 3);
   flushTlb(false);
 }

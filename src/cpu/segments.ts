@@ -121,6 +121,6 @@ export function loadSeg(s: u32, sel: u32): void {
   setSegCache(s, sel, descBase(descLo, descHi), descLimit(descLo, descHi), descAttr(descHi));
   if (s == SEG_SS_INDEX) {
     store<u32>(cpu + CPU_SHADOW, 1);
-    updateMode(false);
+    updateMode();
   }
 }

@@ -2,7 +2,7 @@
 // about the guest is kept in module globals, so switching vCPUs is one assignment.
 import {
   CPU_BASE, CPU_GPR, CPU_RIP, CPU_CPL, CPU_MODE, CPU_SEG, SEG_SIZE, SEG_SELECTOR, SEG_ATTR, SEG_LIMIT,
-  SEG_VALID, SEG_BASE, CPU_CR0, CPU_CR4, CPU_A20,
+  SEG_VALID, SEG_BASE, CPU_CR0, CPU_CR4, CPU_A20, CPU_FLAGS,
 } from "../layout/memory";
 
 /** Base address of the running vCPU's block. */
@@ -104,7 +104,9 @@ export function accessBits(attr: u32): u32 {
 }
 
 /** Recompute the MODE bits after CR0, EFLAGS.VM or the CS/SS caches changed. */
-export function updateMode(vm86: bool): void {
+export function updateMode(): void {
+  // EFLAGS.VM is never held lazily, so the raw flags word has it.
+  const vm86 = (load<u32>(cpu + CPU_FLAGS) & (1 << 17)) != 0 && (cr0() & 1) != 0;
   let m: u32 = 0;
   const c0 = cr0();
   if ((c0 & 1) != 0) m |= 1; // MODE_PROT

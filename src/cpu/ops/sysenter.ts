@@ -26,7 +26,7 @@ export function opSysenter(): void {
     setSegCache(2, (cs & 0xfffc) + 8, 0, 0xffff_ffff, FLAT_DATA);
     setCpl(0);
     setAccessUser(false);
-    updateMode(false);
+    updateMode();
     setReg32(ESP, msr(SLOT_ESP));
     setNextEip(msr(SLOT_EIP));
     return;
@@ -36,7 +36,7 @@ export function opSysenter(): void {
   setSegCache(2, ((cs + 24) & 0xfffc) | 3, 0, 0xffff_ffff, FLAT_DATA | (3 << 5));
   setCpl(3);
   setAccessUser(true);
-  updateMode(false);
+  updateMode();
   setReg32(ESP, reg32(ECX));
   setNextEip(reg32(EDX));
 }

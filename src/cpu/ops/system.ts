@@ -4,7 +4,7 @@ import {
   CPU_CR0, CPU_CR2, CPU_CR3, CPU_CR4, CPU_GDTR_BASE, CPU_GDTR_LIMIT, CPU_IDTR_BASE, CPU_IDTR_LIMIT, CPU_DR,
   CPU_MSR, SEG_TR, SEG_LDTR, CPU_TSC_OFFSET,
 } from "../../layout/memory";
-import { dOp, dReg, dRm, dMod, dOsz, dSeg, dA32, setNextEip } from "../decode";
+import { dOp, dReg, dRm, dMod, dOsz, dSeg, dA32, setNextEip, nextEip } from "../decode";
 import { faulted, raise, raiseGP, raiseUD, EXC_NP, EXC_GP } from "../exceptions";
 import { getFlags, setFlags, VM, IOPL, IF, NT, RF, AC, ID, VIF, VIP, ARITH, TF, DF } from "../flags";
 import {
@@ -12,7 +12,7 @@ import {
   ATTR_S, ATTR_P, ATTR_DPL_SHIFT, ATTR_DB, loadSegReal,
 } from "../state";
 import { ea, readE, writeE, stack32, sp } from "../operand";
-import { readSz, writeSz, segAddr, setAccessUser, writeLin8 } from "../mem";
+import { readSz, writeSz, segAddr, setAccessUser, writeLin8, readLin16 } from "../mem";
 import { protMode, vm86, readDescriptor, descLo, descHi, descAddr, descAttr, descBase, descLimit, setDescriptorState } from "../segments";
 import { loadCsProt, checkOuterStack, nullInaccessibleSegs } from "../far";
 import { flushTlb } from "../exec";
@@ -21,6 +21,7 @@ import { invalidateFetch } from "../decode";
 import { readTsc } from "./misc";
 import { logUnimplemented } from "../udlog";
 import { verrVerw } from "./protection";
+import { taskSwitch, taskEip, TASK_IRET } from "../task";
 
 @inline function privileged(): bool {
   if ((protMode() && cpl() != 0) || vm86()) { raiseGP(0); return false; }
@@ -44,7 +45,7 @@ export function writeCr0(v: u32): void {
   const nv = (v & CR0_WRITABLE) | CR0_ET; // ET is hard-wired to 1 on P6
   store<u32>(cpu + CPU_CR0, nv);
   if (((old ^ nv) & (CR0_PG | (1 << 16) | CR0_PE)) != 0) flushTlb(false);
-  updateMode(vm86());
+  updateMode();
 }
 
 /** 0F 20 MOV r32, CRn; 0F 22 MOV CRn, r32 (the mod field is ignored: always registers). */
@@ -297,7 +298,15 @@ export function opIret(): void {
     return;
   }
   if (vm86()) { logUnimplemented(0x20c); raiseUD(); return; }
-  if ((getFlags() & NT) != 0) { logUnimplemented(0x20d); raiseUD(); return; } // task return
+  if ((getFlags() & NT) != 0) {
+    // Return from a nested task: switch back to the task named by the back link (SDM IRET, "TASK-RETURN").
+    setAccessUser(false);
+    const link = readLin16(segBase(SEG_TR));
+    setAccessUser(cpl() == 3);
+    if (faulted) return;
+    if (taskSwitch(link, TASK_IRET, nextEip, false, 0)) setNextEip(taskEip);
+    return;
+  }
   segAddr(SEG_SS_INDEX, s0, 3 * n, SEGV_READ);
   if (faulted) return;
   let eip = readSz(SEG_SS_INDEX, s0, n);
@@ -340,7 +349,7 @@ export function opIret(): void {
   setDescriptorState(csLo, csHi, csAddr);
   loadCsProt(cs, rpl);
   setSegCache(SEG_SS_INDEX, newSs, descBase(ssLo, ssHi), descLimit(ssLo, ssHi), descAttr(ssHi));
-  updateMode(false);
+  updateMode();
   if ((descAttr(ssHi) & ATTR_DB) != 0) setReg32(ESP, newSp); else setReg32(ESP, (reg32(ESP) & 0xffff_0000) | (newSp & 0xffff));
   // The flag mask uses the old CPL (c), computed above.
   setFlags(fl, fmask);
