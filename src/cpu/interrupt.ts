@@ -20,11 +20,6 @@ import { taskSwitch, taskEip, TASK_CALL } from "./task";
 /** Where the interrupted code resumes (EIP pushed in the frame). */
 export function deliverInterrupt(vector: u32, returnEip: u32, software: bool, hasError: bool, error: u32): void {
   if (!protMode() && !vm86()) { deliverReal(vector, returnEip); return; }
-  if (vm86()) {
-    logUnimplemented(0x20e);
-    raise(EXC_GP, 0, true);
-    return;
-  }
   deliverProtected(vector, returnEip, software, hasError, error);
 }
 
@@ -109,7 +104,10 @@ function deliverProtected(vector: u32, returnEip: u32, software: bool, hasError:
   const oldFlags = getFlags();
   const n: u32 = gate32 ? 4 : 2;
   const frameWords: u32 = hasError ? 4 : 3;
-  if (!conforming && dpl < oldCpl) {
+  // From virtual-8086 mode the handler must be a ring-0 non-conforming code segment (SDM 20.3.1.1).
+  const fromVm86 = vm86();
+  if (fromVm86 && (conforming || dpl != 0)) { raise(EXC_GP, (sel & 0xfffc) + ext, true); return; }
+  if (fromVm86 || (!conforming && dpl < oldCpl)) {
     // Inter-privilege: new SS:ESP from the TSS for level `dpl` (SDM 7.2.1, Figure 7-2).
     const tssBase = segBase(SEG_TR);
     const tss32 = (segAttr(SEG_TR) & 0b1000) != 0;
@@ -140,7 +138,9 @@ function deliverProtected(vector: u32, returnEip: u32, software: bool, hasError:
     const ssLimit = descLimit(descLo, descHi);
     const ss32 = (sattr & ATTR_DB) != 0;
     const spMask: u32 = ss32 ? 0xffff_ffff : 0xffff;
-    const total = n * (frameWords + 2);
+    // From VM86 the frame also holds GS FS DS ES above SS (SDM Figure 20-5).
+    const extra: u32 = fromVm86 ? 4 : 0;
+    const total = n * (frameWords + 2 + extra);
     const top = (newEsp - total) & spMask;
     // The frame must fit the new (expand-up) stack segment (SDM 6.12.1.2: #SS(new SS) otherwise).
     if (top + total - 1 > ssLimit || top + total - 1 < top) { raise(EXC_SS, (newSs & 0xfffc) + ext, true); return; }
@@ -154,6 +154,17 @@ function deliverProtected(vector: u32, returnEip: u32, software: bool, hasError:
       const v = unchecked(vals[frameWords + 1 - i]);
       if (n == 4) writeLin32(a, v); else writeLin16(a, v);
       if (faulted) { setAccessUser(u); return; }
+    }
+    for (let i: u32 = 0; i < extra; i++) {
+      // ES, DS, FS, GS at increasing addresses above SS.
+      const segIdx: u32 = i == 0 ? 0 : i == 1 ? 3 : i == 2 ? 4 : 5;
+      const a = ssBase + ((top + (frameWords + 2 + i) * n) & spMask);
+      if (n == 4) writeLin32(a, segSel(segIdx)); else writeLin16(a, segSel(segIdx));
+      if (faulted) { setAccessUser(u); return; }
+    }
+    if (fromVm86) {
+      // Entering protected mode from VM86: the data segment registers become null (SDM 20.3.1.1).
+      setSegCache(0, 0, 0, 0, 0); setSegCache(3, 0, 0, 0, 0); setSegCache(4, 0, 0, 0, 0); setSegCache(5, 0, 0, 0, 0);
     }
     const ssHi = descHi, ssLo = descLo, ssAddr = descAddr;
     setSegCache(SEG_SS_INDEX, newSs, ssBase, descLimit(ssLo, ssHi), sattr);

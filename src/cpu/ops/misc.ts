@@ -3,19 +3,19 @@
 import { CPU_TSC_OFFSET } from "../../layout/memory";
 import { dOp, dImm, dMod, dOsz, dSeg, dA32, nextEip, setNextEip } from "../decode";
 import { faulted, raise, raiseGP, raiseUD, EXC_BP, EXC_OF, EXC_BR, EXC_DB } from "../exceptions";
-import { flag, OF } from "../flags";
+import { flag, getFlags, OF, IOPL } from "../flags";
 import { cpu, cpl, cr4, EAX, EBX, ECX, EDX, reg32, setReg32 } from "../state";
 import { readG, ea } from "../operand";
 import { readSz } from "../mem";
-import { protMode } from "../segments";
+import { protMode, vm86 } from "../segments";
 import { deliverInterrupt, handlerEip } from "../interrupt";
 import { setHalted } from "../exec";
 import { hostNowNs } from "../seam";
 import { cpuidLeaf, cpuidA, cpuidB, cpuidC, cpuidD } from "../cpuid";
 
-/** F4 HLT: privileged in protected mode (SDM HLT). */
+/** F4 HLT: privileged in protected and virtual-8086 mode (SDM HLT). */
 export function opHlt(): void {
-  if (protMode() && cpl() != 0) { raiseGP(0); return; }
+  if ((protMode() && cpl() != 0) || vm86()) { raiseGP(0); return; }
   setHalted(true);
 }
 
@@ -40,7 +40,7 @@ const CR4_TSD: u32 = 1 << 2;
 
 /** 0F 31 RDTSC: #GP at CPL > 0 when CR4.TSD is set (SDM RDTSC). */
 export function opRdtsc(): void {
-  if ((cr4() & CR4_TSD) != 0 && protMode() && cpl() != 0) { raiseGP(0); return; }
+  if ((cr4() & CR4_TSD) != 0 && (protMode() || vm86()) && cpl() != 0) { raiseGP(0); return; }
   const t = readTsc();
   setReg32(EAX, <u32>t);
   setReg32(EDX, <u32>(t >> 32));
@@ -55,6 +55,8 @@ function softInt(vector: u32): void {
 
 /** CD INT imm8; CC INT3; CE INTO; F1 INT1 (ICEBP, delivered like a hardware #DB: no DPL check). */
 export function opInt(): void {
+  // In virtual-8086 mode without VME, INT n/INT3/INTO are IOPL-sensitive (SDM 20.3.3).
+  if (vm86() && dOp != 0xf1 && ((getFlags() & IOPL) >> 12) < 3) { raiseGP(0); return; }
   if (dOp == 0xcd) softInt(dImm & 0xff);
   else if (dOp == 0xcc) softInt(EXC_BP);
   else if (dOp == 0xce) { if (flag(OF)) softInt(EXC_OF); }

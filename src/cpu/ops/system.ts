@@ -2,18 +2,18 @@
 // caches, MSRs, IRET. Privileged ones are #GP(0) unless CPL = 0 (SDM 5.9).
 import {
   CPU_CR0, CPU_CR2, CPU_CR3, CPU_CR4, CPU_GDTR_BASE, CPU_GDTR_LIMIT, CPU_IDTR_BASE, CPU_IDTR_LIMIT, CPU_DR,
-  CPU_MSR, SEG_TR, SEG_LDTR, CPU_TSC_OFFSET,
+  CPU_MSR, SEG_TR, SEG_LDTR, CPU_TSC_OFFSET, CPU_SEG, SEG_SIZE, SEG_LIMIT,
 } from "../../layout/memory";
 import { dOp, dReg, dRm, dMod, dOsz, dSeg, dA32, setNextEip, nextEip } from "../decode";
 import { faulted, raise, raiseGP, raiseUD, EXC_NP, EXC_GP } from "../exceptions";
 import { getFlags, setFlags, VM, IOPL, IF, NT, RF, AC, ID, VIF, VIP, ARITH, TF, DF } from "../flags";
 import {
   cpu, cpl, cr0, reg32, setReg32, segSel, segBase, segLimit, setSegCache, updateMode, ESP, EAX, ECX, EDX, SEG_SS_INDEX, SEGV_READ, SEGV_WRITE,
-  ATTR_S, ATTR_P, ATTR_DPL_SHIFT, ATTR_DB, loadSegReal,
+  ATTR_S, ATTR_P, ATTR_DPL_SHIFT, ATTR_DB, loadSegReal, setCpl,
 } from "../state";
 import { ea, readE, writeE, stack32, sp } from "../operand";
 import { readSz, writeSz, segAddr, setAccessUser, writeLin8, readLin16 } from "../mem";
-import { protMode, vm86, readDescriptor, descLo, descHi, descAddr, descAttr, descBase, descLimit, setDescriptorState } from "../segments";
+import { protMode, vm86, loadSeg, readDescriptor, descLo, descHi, descAddr, descAttr, descBase, descLimit, setDescriptorState } from "../segments";
 import { loadCsProt, checkOuterStack, nullInaccessibleSegs } from "../far";
 import { flushTlb } from "../exec";
 import { tlbInvalidatePage } from "../../mmu/tlb";
@@ -297,7 +297,22 @@ export function opIret(): void {
     setNextEip(eip);
     return;
   }
-  if (vm86()) { logUnimplemented(0x20c); raiseUD(); return; }
+  if (vm86()) {
+    // IRET inside VM86: real-mode style, IOPL-sensitive, and it cannot change IOPL (SDM IRET, "IF VM = 1").
+    if (((getFlags() & IOPL) >> 12) < 3) { raiseGP(0); return; }
+    segAddr(SEG_SS_INDEX, s0, 3 * n, SEGV_READ);
+    if (faulted) return;
+    const veip = readSz(SEG_SS_INDEX, s0, n);
+    const vcs = readSz(SEG_SS_INDEX, (s0 + n) & mask, 2);
+    const vfl = readSz(SEG_SS_INDEX, (s0 + 2 * n) & mask, n);
+    if (faulted) return;
+    if ((veip & (n == 4 ? 0xffff_ffff : 0xffff)) > segLimit(1)) { raiseGP(0); return; }
+    loadSeg(1, vcs);
+    setSpM((s0 + 3 * n) & mask);
+    setFlags(vfl, (n == 4 ? 0x25_7fd5 : 0x7fd5) & ~(IOPL | VM | VIF | VIP | RF));
+    setNextEip(veip);
+    return;
+  }
   if ((getFlags() & NT) != 0) {
     // Return from a nested task: switch back to the task named by the back link (SDM IRET, "TASK-RETURN").
     setAccessUser(false);
@@ -313,7 +328,7 @@ export function opIret(): void {
   const cs = readSz(SEG_SS_INDEX, (s0 + n) & mask, 2);
   const fl = readSz(SEG_SS_INDEX, (s0 + 2 * n) & mask, n);
   if (faulted) return;
-  if (n == 4 && (fl & VM) != 0 && cpl() == 0) { logUnimplemented(0x20e); raiseUD(); return; } // to VM86
+  if (n == 4 && (fl & VM) != 0 && cpl() == 0) { iretToVm86(s0, eip, cs, fl); return; }
   if ((cs & 0xfffc) == 0) { raiseGP(0); return; }
   if (!readDescriptor(cs, EXC_GP)) return;
   const a = descAttr(descHi);
@@ -355,6 +370,29 @@ export function opIret(): void {
   setFlags(fl, fmask);
   nullInaccessibleSegs(rpl);
   setNextEip(eip);
+}
+
+/** IRET from CPL 0 to virtual-8086 mode: the frame holds ESP SS ES DS FS GS above EFLAGS (SDM IRET). */
+function iretToVm86(s0: u32, eip: u32, cs: u32, fl: u32): void {
+  const mask: u32 = stack32() ? 0xffff_ffff : 0xffff;
+  segAddr(SEG_SS_INDEX, s0, 36, SEGV_READ);
+  if (faulted) return;
+  const nesp = readSz(SEG_SS_INDEX, (s0 + 12) & mask, 4);
+  const nss = readSz(SEG_SS_INDEX, (s0 + 16) & mask, 2);
+  const nes = readSz(SEG_SS_INDEX, (s0 + 20) & mask, 2);
+  const nds = readSz(SEG_SS_INDEX, (s0 + 24) & mask, 2);
+  const nfs = readSz(SEG_SS_INDEX, (s0 + 28) & mask, 2);
+  const ngs = readSz(SEG_SS_INDEX, (s0 + 32) & mask, 2);
+  if (faulted) return;
+  setFlags(fl, 0xffff_ffff);
+  updateMode();
+  setCpl(3);
+  setAccessUser(true);
+  loadSeg(0, nes); loadSeg(3, nds); loadSeg(4, nfs); loadSeg(5, ngs); loadSeg(2, nss);
+  loadSegReal(1, cs);
+  store<u32>(cpu + CPU_SEG + SEG_SIZE + SEG_LIMIT, 0xffff);
+  setReg32(ESP, nesp);
+  setNextEip(eip & 0xffff);
 }
 
 function setSpM(v: u32): void { if (stack32()) setReg32(ESP, v); else setReg32(ESP, (reg32(ESP) & 0xffff_0000) | (v & 0xffff)); }
