@@ -8,7 +8,7 @@ import {
 import { raise, raiseGP, faulted, EXC_GP, EXC_NP, EXC_SS } from "./exceptions";
 import { dOsz, setNextEip, nextEip } from "./decode";
 import { segAddr, writeSz, readSz, setAccessUser } from "./mem";
-import { sp, stack32 } from "./operand";
+import { sp, stack32, stackCheck } from "./operand";
 import {
   protMode, vm86, readDescriptor, descLo, descHi, descAddr, descAttr, descBase, descLimit, setAccessed, setDescriptorState,
 } from "./segments";
@@ -39,7 +39,7 @@ function pushReturn(csSel: u32, ret: u32): bool {
   const n = dOsz;
   const mask: u32 = stack32() ? 0xffff_ffff : 0xffff;
   const nsp = (sp() - 2 * n) & mask;
-  segAddr(SEG_SS_INDEX, nsp, 2 * n, SEGV_WRITE);
+  stackCheck(nsp, 2 * n, SEGV_WRITE);
   if (faulted) return false;
   writeSz(SEG_SS_INDEX, (nsp + n) & mask, n, csSel);
   if (faulted) return false;
@@ -95,7 +95,7 @@ export function farReturn(imm: u32): void {
   const n = dOsz;
   const mask: u32 = stack32() ? 0xffff_ffff : 0xffff;
   const s0 = sp();
-  segAddr(SEG_SS_INDEX, s0, 2 * n, SEGV_READ);
+  stackCheck(s0, 2 * n, SEGV_READ);
   if (faulted) return;
   let offset = readSz(SEG_SS_INDEX, s0, n);
   if (faulted) return;
@@ -127,7 +127,7 @@ export function farReturn(imm: u32): void {
   }
   // Return to an outer privilege level: the caller's SS:ESP follows the immediate bytes (SDM RET).
   const spOff = (s0 + 2 * n + imm) & mask;
-  segAddr(SEG_SS_INDEX, spOff, 2 * n, SEGV_READ);
+  stackCheck(spOff, 2 * n, SEGV_READ);
   if (faulted) return;
   const newSp = readSz(SEG_SS_INDEX, spOff, n);
   if (faulted) return;

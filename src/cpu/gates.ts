@@ -5,7 +5,7 @@ import { cpl, segSel, segBase, segLimit, segAttr, reg32, setReg32, setReg16, set
 import { raise, raiseGP, faulted, EXC_GP, EXC_NP, EXC_TS, EXC_SS } from "./exceptions";
 import { nextEip, setNextEip } from "./decode";
 import { readSz, writeLin16, writeLin32, readLin16, readLin32, setAccessUser, accUser, segAddr } from "./mem";
-import { stack32 } from "./operand";
+import { stack32, stackCheck } from "./operand";
 import { readDescriptor, descLo, descHi, descAddr, descAttr, descBase, descLimit, setDescriptorState } from "./segments";
 import { loadCsProt, FAR_CALL } from "./far";
 
@@ -45,7 +45,7 @@ export function callGate(kind: u32, gateSel: u32): void {
     // Same privilege: push CS:EIP (at the gate's size) on the current stack.
     const mask: u32 = stack32() ? 0xffff_ffff : 0xffff;
     const top = (reg32(ESP) - 2 * n) & mask;
-    segAddr(SEG_SS_INDEX, top, 2 * n, SEGV_WRITE);
+    stackCheck(top, 2 * n, SEGV_WRITE);
     if (faulted) return;
     const b = segBase(SEG_SS_INDEX);
     put(b + ((top + n) & mask), n, segSel(1));
@@ -86,7 +86,7 @@ export function callGate(kind: u32, gateSel: u32): void {
   const oldMask: u32 = stack32() ? 0xffff_ffff : 0xffff;
   const oldEsp = reg32(ESP);
   const oldSs = segSel(SEG_SS_INDEX);
-  segAddr(SEG_SS_INDEX, oldEsp & oldMask, n * params, SEGV_READ);
+  stackCheck(oldEsp & oldMask, n * params, SEGV_READ);
   if (faulted) return;
   for (let i: u32 = 0; i < params; i++) {
     scratch[i] = readSz(SEG_SS_INDEX, (oldEsp + i * n) & oldMask, n);

@@ -14,6 +14,7 @@ import { SEGV_WRITE } from "./state";
 import { protMode, vm86, readDescriptor, descLo, descHi, descAddr, descAttr, descBase, descLimit, setDescriptorState } from "./segments";
 import { loadSegReal } from "./state";
 import { loadCsProt } from "./far";
+import { stackCheck } from "./operand";
 import { logUnimplemented } from "./udlog";
 import { taskSwitch, taskEip, TASK_CALL } from "./task";
 
@@ -37,7 +38,7 @@ function deliverReal(vector: u32, returnEip: u32): void {
   // Push FLAGS, CS, IP as one unit.
   const s = reg32(ESP) & 0xffff;
   const nsp = (s - 6) & 0xffff;
-  segAddr(SEG_SS_INDEX, nsp, 6, SEGV_WRITE);
+  stackCheck(nsp, 6, SEGV_WRITE);
   if (faulted) return;
   const ssb = segBase(SEG_SS_INDEX);
   writeLin16(ssb + ((nsp + 4) & 0xffff), getFlags());
@@ -179,7 +180,7 @@ function deliverProtected(vector: u32, returnEip: u32, software: bool, hasError:
     const spMask: u32 = ss32 ? 0xffff_ffff : 0xffff;
     const total = n * frameWords;
     const top = (reg32(ESP) - total) & spMask;
-    segAddr(SEG_SS_INDEX, top, total, SEGV_WRITE);
+    stackCheck(top, total, SEGV_WRITE);
     if (faulted) return;
     const ssb = segBase(SEG_SS_INDEX);
     const vals = frameVals(0, 0, oldFlags, segSel(1), returnEip, hasError, error);

@@ -76,5 +76,20 @@ export function pop(size: u32): u32 {
   setSp((sp() + size) & spMask());
   return v;
 }
+/**
+ * Check a block of `size` bytes at stack offset `off` before a multi-part push or pop, so that a fault leaves
+ * nothing half-done. A 16-bit stack wraps at 64 KiB: a block that runs past 0xFFFF is checked as the two pieces
+ * its individual accesses touch (the 286 data and the SDM: PUSHA with SP = 8 writes across the wrap).
+ */
+export function stackCheck(off: u32, size: u32, need: u32): void {
+  if (!stack32() && off + size > 0x1_0000) {
+    segAddr(SEG_SS_INDEX, off, 0x1_0000 - off, need);
+    if (faulted) return;
+    segAddr(SEG_SS_INDEX, 0, off + size - 0x1_0000, need);
+    return;
+  }
+  segAddr(SEG_SS_INDEX, off, size, need);
+}
+
 /** SP adjusted by `delta` within the stack's width, not written back. */
 @inline export function spPlus(delta: u32): u32 { return (sp() + delta) & spMask(); }

@@ -2,7 +2,7 @@
 import { dOp, dOsz, dImm, dImm2, dMod, dRm, dSeg } from "../decode";
 import { faulted } from "../exceptions";
 import { ESP, EBP, reg32, reg16, setReg32, setReg16, segSel, SEG_SS_INDEX, SEGV_WRITE, SEGV_READ } from "../state";
-import { push, pop, sp, setSp, spPlus, stack32, getReg, setReg, readE, ea } from "../operand";
+import { push, pop, sp, setSp, spPlus, stack32, getReg, setReg, readE, ea, stackCheck } from "../operand";
 import { writeSz, readSz, segAddr } from "../mem";
 import { loadSeg } from "../segments";
 import { mask } from "./alu";
@@ -73,7 +73,7 @@ export function opPusha(): void {
   const n = dOsz;
   const base = spPlus(-(n << 3));
   // Check the whole 8-register area first so a fault leaves no partial frame (SDM: #SS if it would exceed).
-  segAddr(SEG_SS_INDEX, base, n << 3, SEGV_WRITE);
+  stackCheck(base, n << 3, SEGV_WRITE);
   if (faulted) return;
   const orig = sp();
   for (let i: u32 = 0; i < 8; i++) {
@@ -87,7 +87,7 @@ export function opPusha(): void {
 /** 61 POPA/POPAD: pops DI SI BP (skip SP) BX DX CX AX. */
 export function opPopa(): void {
   const n = dOsz;
-  segAddr(SEG_SS_INDEX, sp(), n << 3, SEGV_READ);
+  stackCheck(sp(), n << 3, SEGV_READ);
   if (faulted) return;
   // All eight reads happen before any register changes, so a fault leaves the registers as they were.
   const v7 = readSz(SEG_SS_INDEX, spPlus(0), n);
@@ -140,7 +140,7 @@ export function opEnter(): void {
   }
   const newSp = (cur - size) & bpMask;
   // The final stack pointer must also be valid (SDM ENTER: #SS if the new ESP is outside the segment).
-  segAddr(SEG_SS_INDEX, newSp, 1, SEGV_WRITE);
+  stackCheck(newSp, 1, SEGV_WRITE);
   if (faulted) return;
   setReg(EBP, n, frameTemp);
   if (stack32()) setReg32(ESP, newSp); else setReg16(ESP, newSp);

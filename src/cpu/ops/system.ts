@@ -11,7 +11,7 @@ import {
   cpu, cpl, cr0, reg32, setReg32, segSel, segBase, segLimit, setSegCache, updateMode, ESP, EAX, ECX, EDX, SEG_SS_INDEX, SEGV_READ, SEGV_WRITE,
   ATTR_S, ATTR_P, ATTR_DPL_SHIFT, ATTR_DB, loadSegReal, setCpl,
 } from "../state";
-import { ea, readE, writeE, stack32, sp } from "../operand";
+import { ea, readE, writeE, stack32, sp, stackCheck } from "../operand";
 import { readSz, writeSz, segAddr, setAccessUser, writeLin8, readLin16 } from "../mem";
 import { protMode, vm86, loadSeg, readDescriptor, descLo, descHi, descAddr, descAttr, descBase, descLimit, setDescriptorState } from "../segments";
 import { loadCsProt, checkOuterStack, nullInaccessibleSegs } from "../far";
@@ -283,7 +283,7 @@ export function opIret(): void {
   const mask: u32 = stack32() ? 0xffff_ffff : 0xffff;
   const s0 = sp();
   if (!protMode() && !vm86()) {
-    segAddr(SEG_SS_INDEX, s0, 3 * n, SEGV_READ);
+    stackCheck(s0, 3 * n, SEGV_READ);
     if (faulted) return;
     const eip = readSz(SEG_SS_INDEX, s0, n);
     const cs = readSz(SEG_SS_INDEX, (s0 + n) & mask, 2);
@@ -300,7 +300,7 @@ export function opIret(): void {
   if (vm86()) {
     // IRET inside VM86: real-mode style, IOPL-sensitive, and it cannot change IOPL (SDM IRET, "IF VM = 1").
     if (((getFlags() & IOPL) >> 12) < 3) { raiseGP(0); return; }
-    segAddr(SEG_SS_INDEX, s0, 3 * n, SEGV_READ);
+    stackCheck(s0, 3 * n, SEGV_READ);
     if (faulted) return;
     const veip = readSz(SEG_SS_INDEX, s0, n);
     const vcs = readSz(SEG_SS_INDEX, (s0 + n) & mask, 2);
@@ -322,7 +322,7 @@ export function opIret(): void {
     if (taskSwitch(link, TASK_IRET, nextEip, false, 0)) setNextEip(taskEip);
     return;
   }
-  segAddr(SEG_SS_INDEX, s0, 3 * n, SEGV_READ);
+  stackCheck(s0, 3 * n, SEGV_READ);
   if (faulted) return;
   let eip = readSz(SEG_SS_INDEX, s0, n);
   const cs = readSz(SEG_SS_INDEX, (s0 + n) & mask, 2);
@@ -354,7 +354,7 @@ export function opIret(): void {
   }
   // Return to an outer level: SS:ESP follow the frame.
   const csLo = descLo, csHi = descHi, csAddr = descAddr;
-  segAddr(SEG_SS_INDEX, (s0 + 3 * n) & mask, 2 * n, SEGV_READ);
+  stackCheck((s0 + 3 * n) & mask, 2 * n, SEGV_READ);
   if (faulted) return;
   const newSp = readSz(SEG_SS_INDEX, (s0 + 3 * n) & mask, n);
   const newSs = readSz(SEG_SS_INDEX, (s0 + 4 * n) & mask, 2);
@@ -375,7 +375,7 @@ export function opIret(): void {
 /** IRET from CPL 0 to virtual-8086 mode: the frame holds ESP SS ES DS FS GS above EFLAGS (SDM IRET). */
 function iretToVm86(s0: u32, eip: u32, cs: u32, fl: u32): void {
   const mask: u32 = stack32() ? 0xffff_ffff : 0xffff;
-  segAddr(SEG_SS_INDEX, s0, 36, SEGV_READ);
+  stackCheck(s0, 36, SEGV_READ);
   if (faulted) return;
   const nesp = readSz(SEG_SS_INDEX, (s0 + 12) & mask, 4);
   const nss = readSz(SEG_SS_INDEX, (s0 + 16) & mask, 2);
