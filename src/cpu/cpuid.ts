@@ -12,13 +12,21 @@ export let cpuidD: u32 = 0;
 const FEAT_PSE: u32 = 1 << 3;
 const FEAT_TSC: u32 = 1 << 4;
 const FEAT_MSR: u32 = 1 << 5;
+const FEAT_PAE: u32 = 1 << 6;
 const FEAT_CX8: u32 = 1 << 8;
 const FEAT_SEP: u32 = 1 << 11;
 const FEAT_PGE: u32 = 1 << 13;
 const FEAT_CMOV: u32 = 1 << 15;
 
 /** What the core implements today. */
-export const FEATURES_EDX: u32 = FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+export const FEATURES_EDX: u32 = FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+
+// Leaf 0x80000001 EDX: NX (execute disable, with EFER.NXE).
+const EXT_NX: u32 = 1 << 20;
+/** What the core implements in leaf 0x80000001 EDX. */
+export const FEATURES_EXT_EDX: u32 = EXT_NX;
+/** Slot (u64) in the MSR area with the host's mask for leaf 0x80000001 EDX. */
+export const MSR_SLOT_CPUID_EXT_MASK: u32 = 36;
 
 /** Slot (u64) in the MSR area where the host keeps the leaf-1 EDX mask it allows. */
 export const MSR_SLOT_CPUID_MASK: u32 = 0;
@@ -46,7 +54,10 @@ export function cpuidLeaf(leaf: u32): void {
       break;
     }
     case 0x8000_0000:
-      cpuidA = 0x8000_0000;
+      cpuidA = 0x8000_0001;
+      break;
+    case 0x8000_0001:
+      cpuidD = FEATURES_EXT_EDX & <u32>load<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_EXT_MASK * 8);
       break;
     default:
       // Leaves above the maximum return the highest basic leaf's data on Intel; we report zeros, as for

@@ -5,7 +5,7 @@ import { CPU_MODE, MODE_CODE32 } from "../layout/memory";
 import { cpu, segBase, segLimit, SEG_SS_INDEX } from "./state";
 import { raise, faulted, EXC_GP } from "./exceptions";
 import { tlbLookup, TLB_X, TLB_UR } from "../mmu/tlb";
-import { translate, lastPhys, ACC_FETCH } from "../mmu/paging";
+import { translate, lastPhys, lastPhysHigh, ACC_FETCH } from "../mmu/paging";
 import { physRead } from "../mmu/phys";
 import { accUser } from "./mem";
 import { opInfo, INFO_MODRM, INFO_MODRM_REG, INFO_IMM_MASK, IMM_IB, IMM_IW, IMM_IZ, IMM_AP, IMM_IW_IB, IMM_MOFFS, IMM_GRP3 } from "./optable-info";
@@ -56,7 +56,7 @@ function fetchSlow(lin: u32): u32 {
   if (h == 0) {
     if (!translate(lin, ACC_FETCH, accUser)) return 0;
     h = tlbLookup(lin, need);
-    if (h == 0) return physRead(lastPhys, 1); // MMIO or otherwise untracked code: no caching
+    if (h == 0) return lastPhysHigh ? 0xff : physRead(lastPhys, 1); // MMIO (or nothing): no caching
   }
   fetchLinPage = lin & 0xffff_f000;
   fetchHost = h - (lin & 0xfff);

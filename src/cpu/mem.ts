@@ -4,7 +4,7 @@ import { SEG_LIMIT, SEG_VALID, SEG_BASE } from "../layout/memory";
 import { segPtr, SEGV_READ, SEGV_WRITE, SEGV_EXPAND_DOWN, SEGV_BIG, SEG_SS_INDEX } from "./state";
 import { raise, EXC_GP, EXC_SS, faulted } from "./exceptions";
 import { tlbLookup, TLB_R, TLB_W, TLB_UR, TLB_UW } from "../mmu/tlb";
-import { translate, lastPhys, ACC_READ, ACC_WRITE } from "../mmu/paging";
+import { translate, lastPhys, lastPhysHigh, ACC_READ, ACC_WRITE } from "../mmu/paging";
 import { physRead, physWrite } from "../mmu/phys";
 
 /** True while data accesses are made at user privilege (CPL 3, not an implicit supervisor access). */
@@ -15,23 +15,29 @@ export function setAccessUser(u: bool): void { accUser = u; }
 @inline function needW(): u32 { return accUser ? TLB_UW : TLB_W; }
 
 // ---- linear accesses ----
+// A page-crossing access translates its second page at the page's first byte, which is the address CR2 gets
+// if that page faults (what Bochs and QEMU report; the SDM does not say).
 function slowRead(lin: u32, size: u32): u32 {
   const last = lin + size - 1;
   if (((lin ^ last) & 0xffff_f000) != 0) {
     // Page-crossing: both pages must translate before any byte is read (a fault leaves nothing behind).
     if (!translate(lin, ACC_READ, accUser)) return 0;
-    const p0 = lastPhys;
-    if (!translate(last, ACC_READ, accUser)) return 0;
-    const p1 = lastPhys;
+    const p0 = lastPhys, h0 = lastPhysHigh;
+    if (!translate(last & 0xffff_f000, ACC_READ, accUser)) return 0;
+    const p1 = lastPhys, h1 = lastPhysHigh;
     const n0: u32 = 4096 - (lin & 0xfff);
     let v: u32 = 0;
     for (let i: u32 = 0; i < size; i++) {
-      const b = i < n0 ? physRead(p0 + i, 1) : physRead((p1 & 0xffff_f000) + (i - n0), 1);
+      let b: u32;
+      if (i < n0) b = h0 ? 0xff : physRead(p0 + i, 1);
+      else b = h1 ? 0xff : physRead((p1 & 0xffff_f000) + (i - n0), 1);
       v |= b << (i << 3);
     }
     return v;
   }
   if (!translate(lin, ACC_READ, accUser)) return 0;
+  // Above 4 GiB nothing is mapped: open bus reads all ones.
+  if (lastPhysHigh) return size == 4 ? 0xffff_ffff : (<u32>1 << (size << 3)) - 1;
   return physRead(lastPhys, size);
 }
 
@@ -39,19 +45,19 @@ function slowWrite(lin: u32, size: u32, v: u32): void {
   const last = lin + size - 1;
   if (((lin ^ last) & 0xffff_f000) != 0) {
     if (!translate(lin, ACC_WRITE, accUser)) return;
-    const p0 = lastPhys;
-    if (!translate(last, ACC_WRITE, accUser)) return;
-    const p1 = lastPhys;
+    const p0 = lastPhys, h0 = lastPhysHigh;
+    if (!translate(last & 0xffff_f000, ACC_WRITE, accUser)) return;
+    const p1 = lastPhys, h1 = lastPhysHigh;
     const n0: u32 = 4096 - (lin & 0xfff);
     for (let i: u32 = 0; i < size; i++) {
       const b = (v >>> (i << 3)) & 0xff;
-      if (i < n0) physWrite(p0 + i, 1, b);
-      else physWrite((p1 & 0xffff_f000) + (i - n0), 1, b);
+      if (i < n0) { if (!h0) physWrite(p0 + i, 1, b); }
+      else if (!h1) physWrite((p1 & 0xffff_f000) + (i - n0), 1, b);
     }
     return;
   }
   if (!translate(lin, ACC_WRITE, accUser)) return;
-  physWrite(lastPhys, size, v);
+  if (!lastPhysHigh) physWrite(lastPhys, size, v);
 }
 
 export function readLin8(lin: u32): u32 {
@@ -103,7 +109,7 @@ export function writeLin32(lin: u32, v: u32): void {
 export function probeWrite(lin: u32, size: u32): void {
   const last = lin + size - 1;
   if (tlbLookup(lin, needW()) == 0 && !translate(lin, ACC_WRITE, accUser)) return;
-  if (((lin ^ last) & 0xffff_f000) != 0 && tlbLookup(last, needW()) == 0) translate(last, ACC_WRITE, accUser);
+  if (((lin ^ last) & 0xffff_f000) != 0 && tlbLookup(last, needW()) == 0) translate(last & 0xffff_f000, ACC_WRITE, accUser);
 }
 
 // ---- segmented accesses ----

@@ -2,14 +2,15 @@
 // Imports are synchronous calls into TypeScript for port I/O, MMIO, interrupt acknowledge and time.
 // Exports: run() and reset() per vCPU, TLB and fetch-cache invalidation when the host changes what the core
 // caches (physical map, A20), and the addresses the host needs to reach shared state.
-import { CPU_BASE, CPU_STRIDE, CPU_A20, CPU_CR0, CPU_FLAGS, CPU_LF_MASK, CPU_GDTR_LIMIT, CPU_IDTR_LIMIT, CPU_DR, CPU_MSR, CPU_RIP, CPU_GPR } from "../layout/memory";
+import { CPU_BASE, CPU_STRIDE, CPU_A20, CPU_CR0, CPU_CR4, CPU_FLAGS, CPU_LF_MASK, CPU_GDTR_LIMIT, CPU_IDTR_LIMIT, CPU_DR, CPU_MSR, CPU_RIP, CPU_GPR } from "../layout/memory";
 import { cpu, selectCpu, setSegCache, updateMode, setCpl, ATTR_REAL_DATA, EDX } from "./state";
 import { selectTlb } from "../mmu/tlb";
+import { loadPdptes } from "../mmu/paging";
 import { run as coreRun, flushTlb, setHalted } from "./exec";
 import { clearFault } from "./exceptions";
 import { setAccessUser } from "./mem";
 import { getFlags, setFlags } from "./flags";
-import { cpuSignature, FEATURES_EDX, MSR_SLOT_CPUID_MASK } from "./cpuid";
+import { cpuSignature, FEATURES_EDX, MSR_SLOT_CPUID_MASK, FEATURES_EXT_EDX, MSR_SLOT_CPUID_EXT_MASK } from "./cpuid";
 
 @external("host", "ioRead") export declare function hostIoRead(port: u32, size: u32): u32;
 @external("host", "ioWrite") export declare function hostIoWrite(port: u32, size: u32, value: u32): void;
@@ -48,6 +49,7 @@ export function reset(): void {
   store<u64>(cpu + CPU_DR + 6 * 8, 0xffff_0ff0);
   store<u64>(cpu + CPU_DR + 7 * 8, 0x400);
   store<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_MASK * 8, <u64>FEATURES_EDX);
+  store<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_EXT_MASK * 8, <u64>FEATURES_EXT_EDX);
   setCpl(0);
   setAccessUser(false);
   updateMode();
@@ -63,6 +65,11 @@ export function invalidateTranslations(): void { flushTlb(false); }
 /** Recompute derived state after the host wrote registers directly (test harness, snapshots). */
 export function stateChanged(): void {
   updateMode();
+  // The host may have enabled PAE paging directly: load the PDPTEs as MOV CR3 would.
+  if ((load<u32>(cpu + CPU_CR0) & 0x8000_0000) != 0 && (load<u32>(cpu + CPU_CR4) & (1 << 5)) != 0) {
+    loadPdptes();
+    clearFault();
+  }
   setAccessUser(load<u32>(cpu + 0x0b0) == 3);
   flushTlb(false);
 }

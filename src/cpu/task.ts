@@ -4,7 +4,7 @@
 // context of the new task (SDM 7.3 step 12).
 import { CPU_CR0, CPU_CR3, SEG_TR, SEG_LDTR } from "../layout/memory";
 import {
-  cpu, cr0, segSel, segBase, segAttr, setSegCache, updateMode, setCpl, reg32, setReg32, reg16, setReg16,
+  cpu, cr0, cr4, segSel, segBase, segAttr, setSegCache, updateMode, setCpl, reg32, setReg32, reg16, setReg16,
   loadSegReal, ATTR_S, ATTR_P, ATTR_DPL_SHIFT, SEG_SS_INDEX, ESP,
 } from "./state";
 import { raise, faulted, setFaultEip, EXC_GP, EXC_NP, EXC_TS, EXC_SS } from "./exceptions";
@@ -12,6 +12,7 @@ import { getFlags, setFlags, NT, VM } from "./flags";
 import { readLin16, readLin32, writeLin8, writeLin16, writeLin32, setAccessUser, writeSz } from "./mem";
 import { readDescriptor, descLo, descHi, descAddr, descAttr, descBase, descLimit, setDescriptorState, setAccessed } from "./segments";
 import { flushTlb } from "./exec";
+import { loadPdptes } from "../mmu/paging";
 import { stack32 } from "./operand";
 
 export const TASK_JMP: u32 = 0;
@@ -99,7 +100,9 @@ export function taskSwitch(sel: u32, kind: u32, retEip: u32, hasError: bool, err
   setSegCache(SEG_TR, sel, nBase, nLimit, attr | (kind != TASK_IRET ? BUSY_BIT : 0));
   store<u32>(cpu + CPU_CR0, cr0() | (1 << 3));
   if (new32 && (cr0() & 0x8000_0000) != 0) {
-    store<u64>(cpu + CPU_CR3, <u64>(nCr3 & 0xffff_f018));
+    store<u64>(cpu + CPU_CR3, <u64>(nCr3 & 0xffff_fff8));
+    // In PAE mode the new CR3 loads the PDPTEs; a reserved bit there is #GP in the new task (SDM 7.3 step 11).
+    if ((cr4() & (1 << 5)) != 0 && !loadPdptes()) return false;
     flushTlb(true);
   }
   for (let i: u32 = 0; i < 8; i++) { if (new32) setReg32(i, regs[i]); else setReg16(i, regs[i]); }

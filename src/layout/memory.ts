@@ -82,7 +82,8 @@ export const CPU_IDTR_LIMIT = 0x218;
 export const CPU_DR = 0x220; // DR0..DR7, u64 each
 export const CPU_TSC_OFFSET = 0x260; // i64: TSC = host ticks + offset
 export const CPU_INSN_COUNT = 0x268; // u64: instructions retired since reset
-export const CPU_MSR = 0x280; // MSR_* slots, u64 each (see src/cpu/msr.ts)
+export const CPU_MSR = 0x280; // MSR_* slots, u64 each (see msrSlot() in src/cpu/ops/system.ts)
+export const CPU_PDPTE = 0x3c0; // PAE: the four PDPTEs loaded with CR3 (SDM 4.4.1), u64 each
 
 export const CPU_FPU = 0x400; // x87 state (see src/cpu/x87)
 export const CPU_EXIT = 0x700; // run() exit details
@@ -108,3 +109,17 @@ export const EXIT_STOP = 2; // the host asked (CPU_STOP), e.g. after a device re
 export const EXIT_RESET = 3; // triple fault or a reset request: the machine must reset
 export const EXIT_SHUTDOWN = 4; // HLT with interrupts disabled: nothing can wake the CPU but NMI or reset
 export const EXIT_BREAK = 5; // single-step harness: the requested number of instructions ran
+
+// ---- x87 FPU state inside CPU_FPU (see src/cpu/x87/state.ts) ----
+export const CPU_FPU_ST = 0x400; // physical registers R0..R7, CPU_FPU_REG_SIZE bytes each: u64 significand, u16 sign+exponent
+export const CPU_FPU_REG_SIZE = 0x10;
+export const CPU_FPU_CW = 0x480; // u32: control word
+export const CPU_FPU_SW = 0x484; // u32: status word, TOP in bits 13..11
+export const CPU_FPU_TW = 0x488; // u32: full tag word (2 bits per physical register)
+export const CPU_FPU_FOP = 0x48c; // u32: last opcode (11 bits)
+export const CPU_FPU_FIP = 0x490; // u32: last instruction pointer (offset; linear after a real-mode FLDENV)
+export const CPU_FPU_FCS = 0x494; // u32: its CS selector
+export const CPU_FPU_FDP = 0x498; // u32: last data pointer (offset)
+export const CPU_FPU_FDS = 0x49c; // u32: its segment selector
+export const CPU_FPU_FERR = 0x4a0; // u32: 1 while FERR# is asserted (CR0.NE = 0 and an unmasked exception is pending)
+export const CPU_FPU_IGNNE = 0x4a4; // u32: the host sets it to 1 to assert IGNNE# (port F0h); cleared with FERR#

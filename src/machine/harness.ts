@@ -34,6 +34,12 @@ export interface HarnessIo {
   write?(port: number, size: number, value: number): void;
 }
 
+/** MMIO seen by the harness: every physical page outside RAM is MMIO. */
+export interface HarnessMmio {
+  read?(addr: number, size: number): number;
+  write?(addr: number, size: number, value: number): void;
+}
+
 export interface RunResult {
   exit: Exit;
   /** Instructions retired during this call. */
@@ -49,6 +55,7 @@ export const ATTR_DATA32 = 0xc093;
 export class CpuHarness {
   readonly core: Core;
   io: HarnessIo = {};
+  mmio: HarnessMmio = {};
   /** Bytes written to ports by the guest, in order: [port, size, value]. */
   readonly ioLog: Array<[number, number, number]> = [];
   private nowNs = 0;
@@ -58,8 +65,8 @@ export class CpuHarness {
     const host: CoreHost = {
       ioRead(port, size) { return self.io.read ? self.io.read(port, size) : (size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff); },
       ioWrite(port, size, value) { self.ioLog.push([port, size, value]); self.io.write?.(port, size, value); },
-      mmioRead(_addr, size) { return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff; },
-      mmioWrite() { /* nothing is mapped outside RAM in the harness */ },
+      mmioRead(addr, size) { return self.mmio.read ? self.mmio.read(addr, size) : (size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff); },
+      mmioWrite(addr, size, value) { self.mmio.write?.(addr, size, value); },
       intrAck() { return -1; },
       nowNs() { return (self.nowNs += 1000); },
     };
@@ -125,6 +132,17 @@ export class CpuHarness {
     this.core.stateChanged();
   }
 
+  /** The current privilege level (the CS cache's DPL should agree; see setSeg). */
+  setCpl(cpl: number): void {
+    this.v.setUint32(L.CPU_CPL, cpl, true);
+    this.core.stateChanged();
+  }
+
+  setEfer(value: number): void {
+    this.v.setBigUint64(L.CPU_EFER, BigInt(value >>> 0), true);
+    this.core.stateChanged();
+  }
+
   setDescriptorTable(which: 'gdtr' | 'idtr', base: number, limit: number): void {
     this.v.setBigUint64(which === 'gdtr' ? L.CPU_GDTR_BASE : L.CPU_IDTR_BASE, BigInt(base >>> 0), true);
     this.v.setUint32(which === 'gdtr' ? L.CPU_GDTR_LIMIT : L.CPU_IDTR_LIMIT, limit, true);
@@ -133,8 +151,9 @@ export class CpuHarness {
   /** Write bytes at a guest-physical address. */
   writeMem(phys: number, bytes: ArrayLike<number>): void {
     if (phys < 0 || phys + bytes.length > this.core.ramBytes) throw new RangeError(`write of ${bytes.length} bytes at ${phys.toString(16)} is outside RAM`);
+    // Like a DMA write: translations cached in the TLB stay (a guest's page-table change needs INVLPG or a CR3
+    // write on real hardware too), and the interpreter reads code from memory, so nothing else is stale.
     this.core.ram.set(bytes, phys);
-    this.core.invalidateTranslations();
   }
 
   readMem(phys: number, length: number): Uint8Array {

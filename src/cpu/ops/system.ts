@@ -2,7 +2,7 @@
 // caches, MSRs, IRET. Privileged ones are #GP(0) unless CPL = 0 (SDM 5.9).
 import {
   CPU_CR0, CPU_CR2, CPU_CR3, CPU_CR4, CPU_GDTR_BASE, CPU_GDTR_LIMIT, CPU_IDTR_BASE, CPU_IDTR_LIMIT, CPU_DR,
-  CPU_MSR, SEG_TR, SEG_LDTR, CPU_TSC_OFFSET, CPU_SEG, SEG_SIZE, SEG_LIMIT,
+  CPU_MSR, SEG_TR, SEG_LDTR, CPU_TSC_OFFSET, CPU_SEG, SEG_SIZE, SEG_LIMIT, CPU_EFER,
 } from "../../layout/memory";
 import { dOp, dReg, dRm, dMod, dOsz, dSeg, dA32, setNextEip, nextEip } from "../decode";
 import { faulted, raise, raiseGP, raiseUD, EXC_NP, EXC_GP } from "../exceptions";
@@ -17,6 +17,7 @@ import { protMode, vm86, loadSeg, readDescriptor, descLo, descHi, descAddr, desc
 import { loadCsProt, checkOuterStack, nullInaccessibleSegs } from "../far";
 import { flushTlb } from "../exec";
 import { tlbInvalidatePage } from "../../mmu/tlb";
+import { loadPdptes, EFER_NXE } from "../../mmu/paging";
 import { invalidateFetch } from "../decode";
 import { readTsc } from "./misc";
 import { logUnimplemented } from "../udlog";
@@ -34,7 +35,8 @@ const CR0_PG: u32 = 1 << 31;
 const CR0_WRITABLE: u32 = 0xe005_003f; // PG CD NW AM WP NE ET TS EM MP PE
 const CR4_PSE: u32 = 1 << 4;
 const CR4_PGE: u32 = 1 << 7;
-const CR4_WRITABLE: u32 = 0b0000_1001_1111_0; // DE PSE (PAE reserved) MCE PGE PCE; TSD VME PVI below
+const CR4_PAE: u32 = 1 << 5;
+const CR4_WRITABLE: u32 = 0b0001_1011_1000; // DE PSE PAE MCE PGE PCE (SDM 2.5); TSD VME PVI below
 const CR4_LOW: u32 = 0b111; // VME PVI TSD
 
 export function writeCr0(v: u32): void {
@@ -43,6 +45,11 @@ export function writeCr0(v: u32): void {
   if ((v & (1 << 29)) != 0 && (v & (1 << 30)) == 0) { raiseGP(0); return; }
   const old = cr0();
   const nv = (v & CR0_WRITABLE) | CR0_ET; // ET is hard-wired to 1 on P6
+  // Enabling paging with CR4.PAE loads the PDPTEs; a reserved bit in one is #GP and CR0 keeps its value.
+  if ((nv & CR0_PG) != 0 && (old & CR0_PG) == 0 && (load<u32>(cpu + CPU_CR4) & CR4_PAE) != 0) {
+    store<u32>(cpu + CPU_CR0, nv);
+    if (!loadPdptes()) { store<u32>(cpu + CPU_CR0, old); return; }
+  }
   store<u32>(cpu + CPU_CR0, nv);
   if (((old ^ nv) & (CR0_PG | (1 << 16) | CR0_PE)) != 0) flushTlb(false);
   updateMode();
@@ -61,7 +68,11 @@ export function opMovCr(): void {
       break;
     case 3:
       if (toCr) {
-        store<u64>(cpu + CPU_CR3, <u64>(reg32(dRm) & 0xffff_f018));
+        const old3 = load<u64>(cpu + CPU_CR3);
+        // PAE: CR3 holds a 32-byte aligned PDPT address (bits 31:5); otherwise a page-aligned PD (and PWT/PCD).
+        const pae = (load<u32>(cpu + CPU_CR4) & CR4_PAE) != 0;
+        store<u64>(cpu + CPU_CR3, <u64>(reg32(dRm) & (pae ? 0xffff_fff8 : 0xffff_f018)));
+        if (pae && (cr0() & CR0_PG) != 0 && !loadPdptes()) { store<u64>(cpu + CPU_CR3, old3); return; }
         flushTlb(true); // SDM 4.10.4.1: a CR3 write keeps global translations
       } else {
         setReg32(dRm, <u32>load<u64>(cpu + CPU_CR3));
@@ -73,7 +84,11 @@ export function opMovCr(): void {
         if ((v & ~(CR4_WRITABLE | CR4_LOW)) != 0) { raiseGP(0); return; }
         const old = load<u32>(cpu + CPU_CR4);
         store<u32>(cpu + CPU_CR4, v);
-        if (((old ^ v) & (CR4_PSE | CR4_PGE)) != 0) flushTlb(false);
+        // With paging on, changing PAE, PSE or PGE reloads the PDPTEs in PAE mode (SDM 4.4.1) and flushes.
+        if (((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE)) != 0) {
+          if ((v & CR4_PAE) != 0 && (cr0() & CR0_PG) != 0 && !loadPdptes()) { store<u32>(cpu + CPU_CR4, old); return; }
+          flushTlb(false);
+        }
       } else {
         setReg32(dRm, load<u32>(cpu + CPU_CR4));
       }
@@ -227,6 +242,7 @@ const MSR_PAT: u32 = 0x277;
 const MSR_MISC_ENABLE: u32 = 0x1a0;
 const MSR_MTRRCAP: u32 = 0xfe;
 const MSR_MTRR_DEF_TYPE: u32 = 0x2ff;
+const MSR_EFER: u32 = 0xc000_0080;
 
 /** Slot of an MSR in the CPU_MSR area, or -1 if the MSR does not exist (#GP). */
 function msrSlot(n: u32): i32 {
@@ -253,6 +269,7 @@ export function opRdmsr(): void {
   const n = reg32(ECX);
   let v: u64;
   if (n == MSR_TSC) v = readTsc();
+  else if (n == MSR_EFER) v = load<u64>(cpu + CPU_EFER);
   else if (n == MSR_MTRRCAP) v = 0x508; // 8 variable ranges, fixed ranges, write-combining
   else {
     const s = msrSlot(n);
@@ -270,6 +287,13 @@ export function opWrmsr(): void {
   const v = (<u64>reg32(EDX) << 32) | <u64>reg32(EAX);
   if (n == MSR_TSC) {
     store<i64>(cpu + CPU_TSC_OFFSET, <i64>v - <i64>(readTsc() - load<u64>(cpu + CPU_TSC_OFFSET)));
+    return;
+  }
+  if (n == MSR_EFER) {
+    // Only NXE exists on this CPU (no long mode yet): any other bit is reserved (SDM 2.2.1).
+    if ((v & ~EFER_NXE) != 0) { raiseGP(0); return; }
+    if ((load<u64>(cpu + CPU_EFER) ^ v) != 0) flushTlb(false);
+    store<u64>(cpu + CPU_EFER, v);
     return;
   }
   const s = msrSlot(n);
