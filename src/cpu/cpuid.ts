@@ -9,6 +9,7 @@ export let cpuidC: u32 = 0;
 export let cpuidD: u32 = 0;
 
 // Leaf 1 EDX bits (SDM Vol. 2A, Table 3-11).
+const FEAT_FPU: u32 = 1 << 0;
 const FEAT_PSE: u32 = 1 << 3;
 const FEAT_TSC: u32 = 1 << 4;
 const FEAT_MSR: u32 = 1 << 5;
@@ -19,7 +20,7 @@ const FEAT_PGE: u32 = 1 << 13;
 const FEAT_CMOV: u32 = 1 << 15;
 
 /** What the core implements today. */
-export const FEATURES_EDX: u32 = FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+export const FEATURES_EDX: u32 = FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
 
 // Leaf 0x80000001 EDX: NX (execute disable, with EFER.NXE).
 const EXT_NX: u32 = 1 << 20;

@@ -23,6 +23,7 @@ import { opMovCr, opMovDr, opGrp7, opGrp6, opClts, opInvd, opRdmsr, opWrmsr, opI
 import { opCmpxchg, opXadd, opGrp9 } from "./ops/atomic";
 import { opLarLsl, opArpl } from "./ops/protection";
 import { opSysenter, opRdpmc } from "./ops/sysenter";
+import { opX87, opFwait } from "./x87/ops";
 
 type Handler = () => void;
 const handlers = new StaticArray<Handler>(512);
@@ -117,6 +118,7 @@ def(0x90, 0, opNop);
 defRange(0x91, 0x97, 0, opXchg);
 def(0x98, 0, opCbw); def(0x99, 0, opCwd);
 def(0x9a, IMM_AP | E, opFarImm);
+def(0x9b, 0, opFwait);
 def(0x9c, 0, opPushf); def(0x9d, 0, opPopf);
 def(0x9e, 0, opSahf); def(0x9f, 0, opLahf);
 defRange(0xa0, 0xa3, IMM_MOFFS, opMovMoffs);
@@ -133,6 +135,7 @@ def(0xc8, IMM_IW_IB, opEnter); def(0xc9, 0, opLeave);
 def(0xca, IMM_IW | E, opRetFar); def(0xcb, E, opRetFar);
 def(0xcc, E, opInt); def(0xcd, IMM_IB | E, opInt); def(0xce, E, opInt); def(0xcf, E, opIret);
 defRange(0xd0, 0xd3, M, opGrp2);
+defRange(0xd8, 0xdf, M, opX87);
 def(0xd4, IMM_IB, opAam); def(0xd5, IMM_IB, opAad); def(0xd6, 0, opSalc); def(0xd7, 0, opXlat);
 defRange(0xe0, 0xe3, IMM_IB | E, opLoop);
 def(0xe4, IMM_IB, opIn); def(0xe5, IMM_IB, opIn); def(0xe6, IMM_IB, opOut); def(0xe7, IMM_IB, opOut);

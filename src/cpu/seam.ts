@@ -5,6 +5,7 @@
 import { CPU_BASE, CPU_STRIDE, CPU_A20, CPU_CR0, CPU_CR4, CPU_FLAGS, CPU_LF_MASK, CPU_GDTR_LIMIT, CPU_IDTR_LIMIT, CPU_DR, CPU_MSR, CPU_RIP, CPU_GPR } from "../layout/memory";
 import { cpu, selectCpu, setSegCache, updateMode, setCpl, ATTR_REAL_DATA, EDX } from "./state";
 import { selectTlb } from "../mmu/tlb";
+import { fpuReset } from "./x87/ops";
 import { loadPdptes } from "../mmu/paging";
 import { run as coreRun, flushTlb, setHalted } from "./exec";
 import { clearFault } from "./exceptions";
@@ -50,6 +51,7 @@ export function reset(): void {
   store<u64>(cpu + CPU_DR + 7 * 8, 0x400);
   store<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_MASK * 8, <u64>FEATURES_EDX);
   store<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_EXT_MASK * 8, <u64>FEATURES_EXT_EDX);
+  fpuReset();
   setCpl(0);
   setAccessUser(false);
   updateMode();

@@ -4,9 +4,9 @@ import { CpuHarness, GPR_NAMES } from '../../src/machine/harness';
 import { loadCoreModule } from '../../src/node/core-module';
 import { CODE_BASE, DATA_BASE, DATA_SIZE, GPRS, hexBytes, isException, type Vector } from './vectors';
 
-const GDT = 0x3000;
-const IDT = 0x1000;
-const TRAPS = 0x2000; // vector v's handler: a HLT at TRAPS + v
+export const GDT = 0x3000;
+export const IDT = 0x1000;
+export const TRAPS = 0x2000; // vector v's handler: a HLT at TRAPS + v
 const ARITH_DF = 0x0cd5; // CF PF AF ZF SF DF OF
 
 export interface Outcome {
@@ -35,7 +35,8 @@ export class DiffRunner {
     this.h.writeMem(TRAPS, new Uint8Array(32).fill(0xf4));
   }
 
-  run(v: Vector): Outcome {
+  /** Run one vector; `prepare` can set more state (the x87 registers) after the common setup. */
+  run(v: Vector, prepare?: (h: CpuHarness) => void): Outcome {
     const h = this.h;
     h.setFlat32();
     h.setDescriptorTable('gdtr', GDT, 23);
@@ -47,6 +48,7 @@ export class DiffRunner {
     for (const r of GPRS) h.setReg(r, v.init[r]);
     h.setReg('eflags', v.init.eflags);
     h.setReg('eip', CODE_BASE);
+    prepare?.(h);
     const end = CODE_BASE + code.length;
     for (let i = 0; i < 100_000; i++) {
       h.step(1);

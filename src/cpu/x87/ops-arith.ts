@@ -6,7 +6,7 @@
 // 0 x+y, 1 x×y, 4 x−y, 5 y−x, 6 x/y, 7 y/x. The DC/DE register forms keep this meaning and write ST(i)
 // instead of ST(0), which is why their mnemonics swap SUB/SUBR and DIV/DIVR (FSUBR ST(i),ST = DC E0+i).
 import {
-  C_0, C_2, C_3, Cls, FLAG_DE, FLAG_IE, J_BIT, SIGN_BIT, classify, examine, isNaNCls, resSig, resSE,
+  C_0, C_2, C_3, FLAG_DE, FLAG_IE, J_BIT, SIGN_BIT, classify, examine, isNaNCls, resSig, resSE,
 } from "./f80";
 import { f80Add, f80Sub, f80Mul, f80Div } from "./arith";
 import { f80Compare } from "./compare";

@@ -10,8 +10,8 @@ import {
 } from "./convert";
 import { f80Const } from "./trans";
 import {
-  fcw, stSig, stSE, stEmpty, setSt, setStIndefinite, push, pop, signal, underflow, overflow, ieMasked,
-  noteInstruction, clearC1, incTop, decTop, setTag, physOf, TAG_EMPTY, top,
+  fcw, stSig, stSE, stEmpty, setSt, setStIndefinite, push, pop, signal, underflow, overflow,
+  noteInstruction, clearC1, incTop, decTop, setTag, physOf, TAG_EMPTY,
 } from "./state";
 import { readOperand, opLo, opHi, storeTarget, storeOperand } from "./memop";
 import { condition } from "../flags";
@@ -196,8 +196,5 @@ export function fincDecStp(inc: bool): void {
 export function ffree(i: u32, popAfter: bool): void {
   noteInstruction();
   setTag(physOf(i), TAG_EMPTY);
-  if (popAfter) {
-    setTag(top(), TAG_EMPTY);
-    incTop();
-  }
+  if (popAfter) pop();
 }

@@ -6,7 +6,7 @@ import { f80Sqrt, f80RoundInt, f80Scale, f80Extract, f80Rem } from "./arith";
 import { f80Sin, f80Cos, f80SinCos, f80Tan, f80Atan, f80F2xm1, f80Yl2x, f80Yl2xp1 } from "./trans";
 import {
   fcw, fsw, stSig, stSE, stEmpty, setSt, setStIndefinite, push, pop, signal, underflow, overflow,
-  noteInstruction, clearC1, setCC, FSW_CC,
+  noteInstruction, setCC, FSW_CC,
 } from "./state";
 
 /** Operations on ST(0) alone, by their D9 E0-FF ModRM byte. */

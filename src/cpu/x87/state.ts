@@ -180,8 +180,6 @@ export function signal(st: u32, isStore: bool): bool {
 @inline export function underflow(): bool { return signal(FLAG_IE | FSW_SF, false); }
 /** Stack overflow (a push onto a full stack): IE, SF, C1 = 1. True when masked. */
 @inline export function overflow(): bool { return signal(FLAG_IE | FSW_SF | C_1, false); }
-/** True when an invalid-operation exception is masked (the masked responses of 8.5.1.1). */
-@inline export function ieMasked(): bool { return (fcw() & FLAG_IE) != 0; }
 
 // ---- entry checks ----
 
