@@ -50,8 +50,8 @@ export const RTE_POLARITY_LOW = 1 << 13;
 export const RTE_REMOTE_IRR = 1 << 14;
 export const RTE_LEVEL = 1 << 15;
 export const RTE_MASKED = 1 << 16;
-/** Writable: vector, delivery mode, destination mode, polarity, trigger mode, mask. */
-const RTE_LOW_WRITABLE = 0x0001_afff;
+const RTE_LOW_WRITABLE =
+  RTE_VECTOR | RTE_MODE_MASK << RTE_MODE_SHIFT | RTE_DEST_LOGICAL | RTE_POLARITY_LOW | RTE_LEVEL | RTE_MASKED;
 // High dword: the destination in bits 63:56.
 const RTE_DEST_SHIFT = 24;
 const RTE_HIGH_WRITABLE = 0xff00_0000;

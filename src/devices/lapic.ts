@@ -157,13 +157,21 @@ export const LAPIC_VERSION = 0x14 | (LVT_COUNT - 1) << 16;
 export const LVT_VECTOR = 0xff;
 const LVT_MODE_SHIFT = 8;
 const THREE_BITS = 0b111;
+const LVT_MODE = THREE_BITS << LVT_MODE_SHIFT;
 export const LVT_POLARITY_LOW = 1 << 13;
 export const LVT_REMOTE_IRR = 1 << 14;
 export const LVT_LEVEL = 1 << 15;
 export const LVT_MASKED = 1 << 16;
 export const LVT_TIMER_PERIODIC = 1 << 17;
 /** Writable bits per LVT: the timer has no delivery mode; LINT0/1 add polarity and trigger; the error LVT is fixed. */
-const LVT_WRITABLE = [0x0003_00ff, 0x0001_07ff, 0x0001_07ff, 0x0001_a7ff, 0x0001_a7ff, 0x0001_00ff];
+const LVT_WRITABLE = [
+  LVT_VECTOR | LVT_MASKED | LVT_TIMER_PERIODIC,
+  LVT_VECTOR | LVT_MODE | LVT_MASKED,
+  LVT_VECTOR | LVT_MODE | LVT_MASKED,
+  LVT_VECTOR | LVT_MODE | LVT_POLARITY_LOW | LVT_LEVEL | LVT_MASKED,
+  LVT_VECTOR | LVT_MODE | LVT_POLARITY_LOW | LVT_LEVEL | LVT_MASKED,
+  LVT_VECTOR | LVT_MASKED,
+];
 
 // Spurious-interrupt vector register (SDM Figure 10-23). On a Pentium 4 all 8 vector bits are writable.
 export const SVR_VECTOR = 0xff;
@@ -219,12 +227,7 @@ function highestBit(set: Uint32Array): number {
   return -1;
 }
 
-/** Registers that exist; any other 16-byte slot in 0x000..0x3F0 is reserved. */
-const IMPLEMENTED = new Set<number>([
-  LapicReg.Id, LapicReg.Version, LapicReg.Tpr, LapicReg.Apr, LapicReg.Ppr, LapicReg.Eoi, LapicReg.Rrd,
-  LapicReg.Ldr, LapicReg.Dfr, LapicReg.Svr, LapicReg.Esr, LapicReg.IcrLow, LapicReg.IcrHigh,
-  LapicReg.TimerInitialCount, LapicReg.TimerCurrentCount, LapicReg.TimerDivide,
-]);
+/** End of the register map; slots below it that name no register are reserved (SDM Table 10-1). */
 const REGISTER_SPACE_END = 0x400;
 
 export class Lapic implements IoDevice {
@@ -557,7 +560,7 @@ export class Lapic implements IoDevice {
       case LapicReg.TimerCurrentCount:
         break;
       default:
-        if (!IMPLEMENTED.has(reg) && reg < REGISTER_SPACE_END) this.logError(ESR_ILLEGAL_REGISTER);
+        if (reg < REGISTER_SPACE_END) this.logError(ESR_ILLEGAL_REGISTER);
         break;
     }
   }
@@ -589,9 +592,7 @@ export class Lapic implements IoDevice {
     if (vector < 0) return;
     clearBit(this.isr, vector);
     if (!testBit(this.tmr, vector)) return;
-    for (const index of [Lvt.Lint0, Lvt.Lint1]) {
-      if ((this.lvt[index] & LVT_VECTOR) === vector) this.lvt[index] &= ~LVT_REMOTE_IRR;
-    }
+    if ((this.lvt[Lvt.Lint0] & LVT_VECTOR) === vector) this.lvt[Lvt.Lint0] &= ~LVT_REMOTE_IRR;
     this.opts.onEoi?.(vector);
     // A level-triggered LINT input still asserted interrupts again.
     this.lintInput(Lvt.Lint0, false);

@@ -208,7 +208,8 @@ export class PciConfig {
   set16(offset: number, value: number): void { this.set8(offset, value); this.set8(offset + 1, value >>> 8); }
   set32(offset: number, value: number): void { this.set16(offset, value); this.set16(offset + 2, value >>> 16); }
 
-  /** Make `length` bytes at `offset` guest-writable through `mask` (applied little-endian, one byte each). */
+  /** Make `length` bytes at `offset` guest-writable through `mask` (little-endian, for up to 4 bytes; a longer
+   *  run is writable throughout). */
   setWritable(offset: number, length: number, mask = 0xffff_ffff): void {
     for (let i = 0; i < length && offset + i < this.size; i++) {
       this.wmask[offset + i] = length > 4 ? 0xff : (mask >>> (8 * i)) & 0xff;
