@@ -12,6 +12,7 @@ import { EMULATORS, type Emulator, type Guest } from './emulators';
 import { parseBenchOutput, timedLines } from './markers';
 import { formatTable, medianMetrics, type Column, type Metrics } from './table';
 import { V86_CHILD_FLAG, runV86Child } from './v86-child';
+import { formatMicro, runMicro } from './micro';
 
 const USAGE = `usage: npm run bench [-- options]
 
@@ -149,6 +150,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const paths = imagePaths(repo);
   const guest: Guest = { kernel: paths.vmlinuz, initrd: paths.initrd, append: APPEND };
 
+  const micro = runMicro();
   const results = new Map<Emulator['id'], EmulatorResult>();
   for (const emulator of EMULATORS.filter((candidate) => options.only.has(candidate.id))) {
     results.set(emulator.id, await benchmark(emulator, repo, guest, options));
@@ -161,6 +163,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.stdout.write(`guest: ${manifest.kernel.package} ${manifest.kernel.version}, ${manifest.busybox.package} ${manifest.busybox.version}; ` +
     `${options.runs === 1 ? '1 boot' : `median of ${options.runs} boots`} per emulator; host: ${cpus()[0]?.model ?? 'unknown CPU'}\n\n`);
   process.stdout.write(`${formatTable(EMULATORS, columns)}\n`);
+  process.stdout.write(`\n${formatMicro(micro)}\n`);
   const failures = [...results].filter(([, result]) => result.status === 'failed');
   for (const [id, result] of failures) process.stdout.write(`\n${id} failed: ${result.note ?? ''}\n`);
   const gzipSizes = new Set([...results.values()].map((result) => result.gzipBytes).filter((size) => size !== undefined));
@@ -173,6 +176,7 @@ async function main(argv: readonly string[]): Promise<number> {
       guest: { kernel: manifest.kernel, busybox: manifest.busybox, initrdSha256: manifest.files.initrd.sha256, append: APPEND },
       units: { times: 'ms, from the emulator process start (userspace, exit) or between markers', rss: 'KiB' },
       emulators: Object.fromEntries(results),
+      micro,
     };
     writeFileSync(options.json, `${JSON.stringify(json, null, 2)}\n`);
     log(`wrote ${options.json}`);
