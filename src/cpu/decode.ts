@@ -43,14 +43,22 @@ export let dImm2: u32 = 0;
 export let dStart: u32 = 0;
 export let nextEip: u32 = 0;
 
-// Instruction fetch: the host address of the current code page, so most bytes cost one compare and one load.
+// Instruction fetch. The host address of the current code page is cached; decode() opens a window of host
+// bytes that are certainly fetchable for this instruction (same page, within the CS limit, at most 15 bytes),
+// so most bytes cost one compare and one load. Bytes outside the window take fetchSlow8(), which does the
+// checks (#GP past the limit or the 15-byte maximum, #PF) one byte at a time.
 let fetchLinPage: u32 = 1; // never page-aligned: forces a lookup on first use
 let fetchHost: usize = 0;
 let fetchUser: bool = false;
+// The window: fastBase is the host address of the instruction's first byte (0 when there is no window);
+// fastPtr - fastBase counts the bytes consumed so far, whichever path fetched them.
+let fastBase: usize = 0;
+let fastPtr: usize = 0;
+let fastEnd: usize = 0;
 
 export function invalidateFetch(): void { fetchLinPage = 1; }
 
-function fetchSlow(lin: u32): u32 {
+function fetchPage(lin: u32): u32 {
   const need = accUser ? TLB_UR | TLB_X : TLB_X;
   let h = tlbLookup(lin, need);
   if (h == 0) {
@@ -64,14 +72,41 @@ function fetchSlow(lin: u32): u32 {
   return <u32>load<u8>(h);
 }
 
-@inline function fetch8(): u32 {
-  const e = nextEip;
+function fetchSlow8(): u32 {
+  const e = dStart + <u32>(fastPtr - fastBase);
   // SDM 6.15: fetching beyond the CS limit, or more than 15 bytes, is #GP(0).
   if (e > segLimit(1) || e - dStart >= 15) { raise(EXC_GP, 0, true); return 0; }
+  fastPtr++;
   const lin = segBase(1) + e;
-  nextEip = e + 1;
   if ((lin & 0xffff_f000) == fetchLinPage && fetchUser == accUser) return <u32>load<u8>(fetchHost + (lin & 0xfff));
-  return fetchSlow(lin);
+  return fetchPage(lin);
+}
+
+@inline function fetch8(): u32 {
+  const p = fastPtr;
+  if (p < fastEnd) {
+    fastPtr = p + 1;
+    return <u32>load<u8>(p);
+  }
+  return fetchSlow8();
+}
+
+/** Open the fast-fetch window for an instruction at EIP `at`. */
+@inline function openWindow(at: u32): void {
+  const lin = segBase(1) + at;
+  const limit = segLimit(1);
+  if ((lin & 0xffff_f000) == fetchLinPage && fetchUser == accUser && at <= limit) {
+    const off = lin & 0xfff;
+    let avail: u32 = 4096 - off;
+    if (avail > 15) avail = 15;
+    if (limit - at < avail - 1) avail = limit - at + 1;
+    fastBase = fetchHost + off;
+    fastEnd = fastBase + avail;
+  } else {
+    fastBase = 0;
+    fastEnd = 0;
+  }
+  fastPtr = fastBase;
 }
 @inline function fetch16(): u32 { const lo = fetch8(); return lo | (fetch8() << 8); }
 @inline function fetch32(): u32 { const lo = fetch16(); return lo | (fetch16() << 16); }
@@ -80,7 +115,7 @@ function fetchSlow(lin: u32): u32 {
 /** Decode the instruction at EIP `at`. Returns false after raising a fault (fetch #PF/#GP). */
 export function decode(at: u32): bool {
   dStart = at;
-  nextEip = at;
+  openWindow(at);
   const code32 = (load<u32>(cpu + CPU_MODE) & MODE_CODE32) != 0;
   let pfx: u32 = 0;
   let seg: i32 = -1;
@@ -148,6 +183,7 @@ export function decode(at: u32): bool {
     }
     if (faulted) return false;
   }
+  nextEip = at + <u32>(fastPtr - fastBase);
   return true;
 }
 
