@@ -15,12 +15,16 @@ const FEAT_TSC: u32 = 1 << 4;
 const FEAT_MSR: u32 = 1 << 5;
 const FEAT_PAE: u32 = 1 << 6;
 const FEAT_CX8: u32 = 1 << 8;
+const FEAT_APIC: u32 = 1 << 9;
 const FEAT_SEP: u32 = 1 << 11;
 const FEAT_PGE: u32 = 1 << 13;
 const FEAT_CMOV: u32 = 1 << 15;
 
-/** What the core implements today. */
-export const FEATURES_EDX: u32 = FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
+/**
+ * What the core implements today. APIC says a local APIC exists: the machine provides it, and a host without
+ * one (the test harness) clears the bit in its mask (CPUID_EDX_APIC).
+ */
+export const FEATURES_EDX: u32 = FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_APIC | FEAT_SEP | FEAT_PGE | FEAT_CMOV;
 
 // Leaf 0x80000001 EDX: NX (execute disable, with EFER.NXE).
 const EXT_NX: u32 = 1 << 20;
@@ -29,7 +33,7 @@ export const FEATURES_EXT_EDX: u32 = EXT_NX;
 /** Slot (u64) in the MSR area with the host's mask for leaf 0x80000001 EDX. */
 export const MSR_SLOT_CPUID_EXT_MASK: u32 = 36;
 
-/** Slot (u64) in the MSR area where the host keeps the leaf-1 EDX mask it allows. */
+/** Slot (u64) in the MSR area where the host keeps the leaf-1 EDX mask it allows; it survives resets. */
 export const MSR_SLOT_CPUID_MASK: u32 = 0;
 
 // "GenuineIntel" would claim errata workarounds we do not need; the vendor string names the emulator.

@@ -8,6 +8,7 @@ import { tlbLookup, TLB_X, TLB_UR } from "../mmu/tlb";
 import { translate, lastPhys, lastPhysHigh, ACC_FETCH } from "../mmu/paging";
 import { physRead } from "../mmu/phys";
 import { accUser } from "./mem";
+import { dcSlot, markCodePage, DC_TAG, DC_KEY, DC_W0, DC_W1, DC_DISP, DC_IMM, DC_IMM2 } from "./dcache";
 import { opInfo, INFO_MODRM, INFO_MODRM_REG, INFO_IMM_MASK, IMM_IB, IMM_IW, IMM_IZ, IMM_AP, IMM_IW_IB, IMM_MOFFS, IMM_GRP3 } from "./optable-info";
 
 // Prefix bits in dPfx.
@@ -117,6 +118,21 @@ export function decode(at: u32): bool {
   dStart = at;
   openWindow(at);
   const code32 = (load<u32>(cpu + CPU_MODE) & MODE_CODE32) != 0;
+  const key: u32 = code32 ? 3 : 1;
+  if (fastBase != 0) {
+    const slot = dcSlot(fastBase);
+    if (load<u32>(slot + DC_TAG) == <u32>fastBase && load<u32>(slot + DC_KEY) == key) {
+      const w0 = load<u32>(slot + DC_W0);
+      const len = w0 >>> 28;
+      // The window already bounds the bytes by the page, the CS limit and 15: a cached instruction longer
+      // than the window (the limit shrank) is decoded again, which raises the #GP.
+      if (<usize>len <= fastEnd - fastBase) {
+        restore(slot, w0);
+        nextEip = at + len;
+        return true;
+      }
+    }
+  }
   let pfx: u32 = 0;
   let seg: i32 = -1;
   let b = fetch8();
@@ -183,8 +199,42 @@ export function decode(at: u32): bool {
     }
     if (faulted) return false;
   }
-  nextEip = at + <u32>(fastPtr - fastBase);
+  const len = <u32>(fastPtr - fastBase);
+  nextEip = at + len;
+  // Cache what was decoded entirely from the window (one RAM page, no slow-path bytes).
+  if (fastBase != 0 && fastPtr <= fastEnd) save(dcSlot(fastBase), key, len);
   return true;
+}
+
+function save(slot: usize, key: u32, len: u32): void {
+  store<u32>(slot + DC_TAG, <u32>fastBase);
+  store<u32>(slot + DC_KEY, key);
+  store<u32>(slot + DC_W0, dOp | (dPfx << 9) | (dOsz == 4 ? 1 << 15 : 0) | (dA32 ? 1 << 16 : 0) |
+    (dSeg << 17) | (dReg << 20) | (dRm << 23) | (dMod << 26) | (len << 28));
+  store<u32>(slot + DC_W1, <u32>(dBase + 1) | (<u32>(dIndex + 1) << 5) | (dScale << 10) | (dModrm << 16));
+  store<u32>(slot + DC_DISP, dDisp);
+  store<u32>(slot + DC_IMM, dImm);
+  store<u32>(slot + DC_IMM2, dImm2);
+  markCodePage(fastBase);
+}
+
+@inline function restore(slot: usize, w0: u32): void {
+  dOp = w0 & 0x1ff;
+  dPfx = (w0 >>> 9) & 0x3f;
+  dOsz = (w0 & (1 << 15)) != 0 ? 4 : 2;
+  dA32 = (w0 & (1 << 16)) != 0;
+  dSeg = (w0 >>> 17) & 7;
+  dReg = (w0 >>> 20) & 7;
+  dRm = (w0 >>> 23) & 7;
+  dMod = (w0 >>> 26) & 3;
+  const w1 = load<u32>(slot + DC_W1);
+  dBase = <i32>(w1 & 0x1f) - 1;
+  dIndex = <i32>((w1 >>> 5) & 0x1f) - 1;
+  dScale = (w1 >>> 10) & 3;
+  dModrm = (w1 >>> 16) & 0xff;
+  dDisp = load<u32>(slot + DC_DISP);
+  dImm = load<u32>(slot + DC_IMM);
+  dImm2 = load<u32>(slot + DC_IMM2);
 }
 
 // 16-bit ModRM (SDM Table 2-1): rm selects BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP (disp16 when mod=0), BX.

@@ -6,6 +6,8 @@ import { CPU_BASE, CPU_STRIDE, CPU_A20, CPU_CR0, CPU_CR4, CPU_FLAGS, CPU_LF_MASK
 import { cpu, selectCpu, setSegCache, updateMode, setCpl, ATTR_REAL_DATA, EDX } from "./state";
 import { selectTlb } from "../mmu/tlb";
 import { fpuReset } from "./x87/ops";
+import { flushDecodeCache, invalidateCodePage } from "./dcache";
+import { pageHasCode } from "../mmu/phys";
 import { loadPdptes } from "../mmu/paging";
 import { run as coreRun, flushTlb, setHalted } from "./exec";
 import { clearFault } from "./exceptions";
@@ -31,6 +33,10 @@ export function useCpu(id: u32): void {
 
 /** Power-on / RESET state (SDM 9.1.1, Table 9-1). */
 export function reset(): void {
+  // The CPUID masks belong to the host (what the machine presents); they survive a reset.
+  const mask = load<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_MASK * 8);
+  const extMask = load<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_EXT_MASK * 8);
+  const fresh = mask == 0 && extMask == 0;
   memory.fill(cpu, 0, CPU_STRIDE);
   clearFault();
   setHalted(false);
@@ -49,8 +55,8 @@ export function reset(): void {
   store<u32>(cpu + CPU_IDTR_LIMIT, 0xffff);
   store<u64>(cpu + CPU_DR + 6 * 8, 0xffff_0ff0);
   store<u64>(cpu + CPU_DR + 7 * 8, 0x400);
-  store<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_MASK * 8, <u64>FEATURES_EDX);
-  store<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_EXT_MASK * 8, <u64>FEATURES_EXT_EDX);
+  store<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_MASK * 8, fresh ? <u64>FEATURES_EDX : mask);
+  store<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_EXT_MASK * 8, fresh ? <u64>FEATURES_EXT_EDX : extMask);
   fpuReset();
   setCpl(0);
   setAccessUser(false);
@@ -63,6 +69,19 @@ export function run(budget: u32): u32 { return coreRun(budget); }
 
 /** The host changed the physical map or the A20 gate: drop every cached translation. */
 export function invalidateTranslations(): void { flushTlb(false); }
+
+/** The host (a device's DMA, a loader) wrote guest RAM [phys, phys + length): drop code cached from it. */
+export function codeWritten(phys: u32, length: u32): void {
+  if (length == 0) return;
+  const last = phys + length - 1;
+  for (let p = phys & 0xffff_f000; ; p += 4096) {
+    if (pageHasCode(p)) invalidateCodePage(p);
+    if (p >= (last & 0xffff_f000)) break;
+  }
+}
+
+/** Drop the whole decoded-instruction cache (the host rewrote RAM wholesale: reset, firmware load). */
+export function flushCode(): void { flushDecodeCache(); }
 
 /** Recompute derived state after the host wrote registers directly (test harness, snapshots). */
 export function stateChanged(): void {

@@ -6,7 +6,8 @@
 //   0x0010_0000  TLB_BASE: one TLB_STRIDE block per vCPU (direct-mapped entries + list of filled slots)
 //   0x0050_0000  CODE_BITMAP / DIRTY_BITMAP: one bit per 4 KiB physical page below 4 GiB
 //   0x0060_0000  PHYS_MAP: one u32 per 4 KiB physical page below 4 GiB (host address | kind)
-//   0x00A0_0000  JIT_BASE: tables of the translator (code cache index, block table)
+//   0x00A0_0000  DCACHE_BASE: decoded-instruction cache (DCACHE_ENTRIES x 32 bytes)
+//   0x00C0_0000  JIT_BASE: tables of the translator (code cache index, block table)
 //   0x0100_0000  AS_DATA_BASE: AssemblyScript static data and its (never freeing) heap
 //   0x0200_0000  RAM_BASE: guest RAM, then the ROM images; devices see it as a Uint8Array view
 export const PAGE_SIZE = 4096;
@@ -25,7 +26,9 @@ export const TLB_FILLED_LIST = 0x0002_0000; // offset in a TLB block: u32 count,
 export const CODE_BITMAP = 0x0050_0000;
 export const DIRTY_BITMAP = 0x0052_0000;
 export const PHYS_MAP = 0x0060_0000;
-export const JIT_BASE = 0x00a0_0000;
+export const DCACHE_BASE = 0x00a0_0000;
+export const DCACHE_ENTRIES = 65536; // direct-mapped by the host address of the instruction's first byte
+export const JIT_BASE = 0x00c0_0000;
 export const AS_DATA_BASE = 0x0100_0000;
 export const RAM_BASE = 0x0200_0000;
 
@@ -83,6 +86,10 @@ export const CPU_DR = 0x220; // DR0..DR7, u64 each
 export const CPU_TSC_OFFSET = 0x260; // i64: TSC = host ticks + offset
 export const CPU_INSN_COUNT = 0x268; // u64: instructions retired since reset
 export const CPU_MSR = 0x280; // MSR_* slots, u64 each (see msrSlot() in src/cpu/ops/system.ts)
+/** The host's CPUID masks (leaf 1 EDX, leaf 0x80000001 EDX) in the MSR area; they survive a reset. */
+export const CPU_CPUID_MASK = 0x280;
+export const CPU_CPUID_EXT_MASK = 0x3a0;
+export const CPUID_EDX_APIC = 0x200;
 export const CPU_PDPTE = 0x3c0; // PAE: the four PDPTEs loaded with CR3 (SDM 4.4.1), u64 each
 
 export const CPU_FPU = 0x400; // x87 state (see src/cpu/x87)

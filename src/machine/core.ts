@@ -24,6 +24,8 @@ interface CoreExports {
   readEflags(): number;
   writeEflags(v: number): void;
   writeSegment(s: number, selector: number, base: number, limit: number, attr: number): void;
+  codeWritten(phys: number, length: number): void;
+  flushCode(): void;
 }
 
 /** Why Core.run() returned. */
@@ -129,7 +131,13 @@ export class Core {
   }
 
   run(budget: number): Exit { return this.exports.run(budget >>> 0) as Exit; }
-  reset(): void { this.exports.reset(); }
+  /** RESET: the CPU's power-on state, and nothing cached from guest code survives. */
+  reset(): void {
+    this.exports.flushCode();
+    this.exports.reset();
+  }
+  /** The host wrote guest RAM [phys, phys+length) behind the CPU's back (DMA, loaders): drop code cached from it. */
+  codeWritten(phys: number, length: number): void { this.exports.codeWritten(phys >>> 0, length >>> 0); }
   /** After writing CPU state directly (harness, snapshot restore). */
   stateChanged(): void { this.exports.stateChanged(); }
   invalidateTranslations(): void { this.exports.invalidateTranslations(); }

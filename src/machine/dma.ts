@@ -44,9 +44,13 @@ export class GuestMemory {
     return undefined;
   }
 
-  /** Record a device write to [phys, phys+length) in the dirty-page bitmap (one bit per 4 KiB page). */
+  /**
+   * Record a device write to [phys, phys+length): the dirty-page bitmap (one bit per 4 KiB page), and
+   * instructions the CPU cached from those pages are dropped.
+   */
   markDirty(phys: number, length: number): void {
     if (length <= 0) return;
+    this.core.codeWritten(phys, length);
     const first = Math.floor(phys / L.PAGE_SIZE);
     const last = Math.floor((phys + length - 1) / L.PAGE_SIZE);
     for (let p = first; p <= last; p++) this.dirty[p >> 3]! |= 1 << (p & 7);

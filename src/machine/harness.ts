@@ -71,6 +71,9 @@ export class CpuHarness {
       nowNs() { return (self.nowNs += 1000); },
     };
     this.core = Core.create({ module, ramBytes, host });
+    // The harness has no local APIC, so CPUID must not claim one.
+    const v = this.v;
+    v.setUint32(L.CPU_CPUID_MASK, v.getUint32(L.CPU_CPUID_MASK, true) & ~L.CPUID_EDX_APIC, true);
   }
 
   private get v(): DataView { return this.core.cpuView(); }
@@ -152,8 +155,9 @@ export class CpuHarness {
   writeMem(phys: number, bytes: ArrayLike<number>): void {
     if (phys < 0 || phys + bytes.length > this.core.ramBytes) throw new RangeError(`write of ${bytes.length} bytes at ${phys.toString(16)} is outside RAM`);
     // Like a DMA write: translations cached in the TLB stay (a guest's page-table change needs INVLPG or a CR3
-    // write on real hardware too), and the interpreter reads code from memory, so nothing else is stale.
+    // write on real hardware too); instructions decoded from these bytes are dropped.
     this.core.ram.set(bytes, phys);
+    this.core.codeWritten(phys, bytes.length);
   }
 
   readMem(phys: number, length: number): Uint8Array {

@@ -33,6 +33,7 @@ export interface MachineOptions {
 
 export type MachineExit =
   | { kind: 'poweroff' }
+  | { kind: 'debug-exit'; status: number }
   | { kind: 'shutdown'; reason: string }
   | { kind: 'stopped' };
 
@@ -49,6 +50,8 @@ export class Machine {
   interruptController: InterruptController | undefined;
   /** Called on a machine reset (triple fault, reset request) after the core was reset: devices reset here. */
   readonly resetHandlers: Array<() => void> = [];
+  /** Called after every slice of CPU execution: devices that follow CPU state (FERR#) look here. */
+  readonly afterSlice: Array<() => void> = [];
   private readonly scheduler: HostScheduler;
   private readonly cpu: DataView;
   private exitRequest: MachineExit | undefined;
@@ -119,6 +122,7 @@ export class Machine {
       if (this.exitRequest) return this.finish();
       this.cpu.setUint32(L.CPU_STOP, 0, true);
       const exit = this.core.run(SLICE_INSNS);
+      for (const f of this.afterSlice) f();
       switch (exit) {
         case Exit.Reset:
           this.reset();

@@ -2,6 +2,7 @@
 // tracking bitmaps (pages holding translated code; pages written since the host last cleared them).
 import { PHYS_MAP, PHYS_RAM, PHYS_ROM, PHYS_MMIO, PHYS_KIND_MASK, CODE_BITMAP, DIRTY_BITMAP } from "../layout/memory";
 import { hostMmioRead, hostMmioWrite } from "../cpu/seam";
+import { invalidateCodePage } from "../cpu/dcache";
 
 @inline export function physEntry(phys: u32): u32 { return load<u32>(<usize>PHYS_MAP + ((<usize>(phys >>> 12)) << 2)); }
 
@@ -54,6 +55,7 @@ export function physWrite8(phys: u32, v: u32): void {
   if (kind == PHYS_MMIO) { hostMmioWrite(phys, 1, v & 0xff); return; }
   if (kind == PHYS_ROM) return;
   markDirty(phys);
+  if (pageHasCode(phys)) invalidateCodePage(phys);
   store<u8>(<usize>(e & 0xffff_f000) + (phys & 0xfff), <u8>v);
 }
 
@@ -64,6 +66,7 @@ export function physWrite(phys: u32, size: u32, v: u32): void {
     if (kind == PHYS_MMIO) { hostMmioWrite(phys, size, v); return; }
     if (kind == PHYS_ROM) return;
     markDirty(phys);
+    if (pageHasCode(phys)) invalidateCodePage(phys);
     const h = <usize>(e & 0xffff_f000) + (phys & 0xfff);
     if (size == 4) store<u32>(h, v);
     else if (size == 2) store<u16>(h, <u16>v);

@@ -1,0 +1,125 @@
+// `wasmpc run`: build the PC from the configuration, connect the serial consoles, and run until the guest
+// powers off. Exit status: 0 on power-off, the guest's status through --debug-exit, 1 with a one-line reason
+// when the machine stops otherwise, 2 on bad usage or input.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import * as L from '../layout/memory';
+import { parseRunArgs } from './args';
+import { openConsoles, ConsoleOpenError, type ConsoleBackend } from './console';
+import { packageRoot, loadCoreModule } from './core-module';
+import { NodeScheduler } from './scheduler';
+import { hostTime } from '../machine/clock';
+import { Pc, MAX_RAM, type Boot } from '../pc/pc';
+import { FirmwareError } from '../../bios';
+import type { MachineConfig, SerialPortName } from '../machine/config';
+
+const PORTS: readonly SerialPortName[] = ['com1', 'com2', 'com3', 'com4'];
+const DEFAULT_APPEND = 'console=ttyS0';
+
+class UsageError extends Error {}
+
+function fail(message: string): never { throw new UsageError(message); }
+
+function readInput(what: string, path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    return fail(`wasmpc: ${what} ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+}
+
+/** The default guest, built by `npm run images` when it is missing. */
+function defaultGuest(): { kernel: string; initrd: string } {
+  const dir = join(packageRoot(), 'images', 'debian-i686');
+  const kernel = join(dir, 'vmlinuz');
+  const initrd = join(dir, 'initrd.img');
+  if (!existsSync(kernel) || !existsSync(initrd)) {
+    process.stderr.write('wasmpc: the default guest is missing; building it with `npm run images`\n');
+    const r = spawnSync(process.execPath, [join(packageRoot(), 'build', 'node', 'images.js')], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('building the default guest failed (see above)');
+  }
+  return { kernel, initrd };
+}
+
+function bootFrom(config: MachineConfig): Boot {
+  if (config.bios !== undefined) return { kind: 'bios', image: readInput('--bios', config.bios) };
+  const guest = config.kernel === undefined ? defaultGuest() : undefined;
+  const kernelPath = config.kernel ?? guest!.kernel;
+  const initrdPath = config.initrd ?? guest?.initrd;
+  return {
+    kind: 'kernel',
+    kernel: readInput('--kernel', kernelPath),
+    ...(initrdPath !== undefined ? { initrd: readInput('--initrd', initrdPath) } : {}),
+    cmdline: config.append ?? (guest ? DEFAULT_APPEND : ''),
+  };
+}
+
+function checkSupported(config: MachineConfig): void {
+  if (config.cpus !== 1) fail(`wasmpc: -c ${config.cpus}: only one vCPU is supported so far`);
+  if (config.memoryBytes > MAX_RAM) fail(`wasmpc: -m: at most ${MAX_RAM >>> 20} MiB of RAM fits below the PCI hole`);
+  for (const s of config.slots) {
+    if (s.emulation !== 'hostbridge' && s.emulation !== 'lpc') {
+      fail(`wasmpc: -s ${s.slot}:${s.func},${s.emulation}: this emulation is not available yet`);
+    }
+  }
+}
+
+function logUd(pc: Pc): void {
+  const v = pc.machine.core.cpuView();
+  const rows: string[] = [];
+  for (let i = 0; i < L.CPU_UD_COUNT_LEN; i++) {
+    const n = v.getUint32(L.CPU_UD_COUNT + i * 4, true);
+    if (!n) continue;
+    const what = i < 0x100 ? `opcode ${i.toString(16).padStart(2, '0')}` : i < 0x200 ? `opcode 0f ${(i & 0xff).toString(16).padStart(2, '0')}` : `far transfer through system descriptor type ${i & 0xf}`;
+    rows.push(`  ${what}: ${n}`);
+  }
+  process.stderr.write(rows.length ? `wasmpc: unimplemented instructions raised #UD:\n${rows.join('\n')}\n` : 'wasmpc: no unimplemented instruction was executed\n');
+}
+
+export async function runMain(argv: string[]): Promise<number> {
+  const cmd = parseRunArgs(argv);
+  if (cmd.kind === 'help') { process.stdout.write(cmd.text); return 0; }
+  if (cmd.kind === 'error') { process.stderr.write(`${cmd.message}\n`); return 2; }
+  const config = cmd.config;
+  let consoles: Partial<Record<SerialPortName, ConsoleBackend>> = {};
+  let pc: Pc | undefined;
+  try {
+    checkSupported(config);
+    const boot = bootFrom(config);
+    const scheduler = new NodeScheduler();
+    let quit: (() => void) | undefined;
+    consoles = await openConsoles(config.serial, { onQuit: () => quit?.() });
+    pc = new Pc({
+      module: loadCoreModule(),
+      memoryBytes: config.memoryBytes,
+      time: hostTime,
+      scheduler,
+      boot,
+      serialOut: PORTS.map((p) => { const c = consoles[p]; return c ? (b: number) => c.write(b) : undefined; }),
+      debugExit: config.debugExit,
+    });
+    const machine = pc.machine;
+    quit = () => machine.requestExit({ kind: 'stopped' });
+    PORTS.forEach((p, i) => consoles[p]?.attach(pc!.uarts[i]!, () => scheduler.wake()));
+    const all = Object.values(consoles);
+    machine.afterSlice.push(() => { for (const c of all) c.pump(); });
+    process.once('SIGTERM', () => machine.requestExit({ kind: 'stopped' }));
+    const exit = await pc.run();
+    if (config.logUd) logUd(pc);
+    switch (exit.kind) {
+      case 'poweroff': return 0;
+      case 'debug-exit': return exit.status;
+      case 'stopped': return 0;
+      case 'shutdown':
+        process.stderr.write(`\nwasmpc: the machine stopped: ${exit.reason}\n`);
+        return 1;
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConsoleOpenError) { process.stderr.write(`${e.message}\n`); return 2; }
+    if (e instanceof FirmwareError) { process.stderr.write(`wasmpc: ${e.message}\n`); return 2; }
+    throw e;
+  } finally {
+    await Promise.all(Object.values(consoles).map((c) => c.close()));
+  }
+}
