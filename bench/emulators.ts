@@ -34,8 +34,7 @@ export const EMULATORS: readonly Emulator[] = [
   {
     id: 'wasmpc',
     title: 'wasmpc',
-    // The CPU core cannot boot Linux yet. When it can, this becomes: (repo) => missing(join(repo, 'build/node/wasmpc.js'), 'npm run build')
-    unavailable: () => 'does not boot yet',
+    unavailable: (repo) => missing(join(repo, 'build/node/wasmpc.js'), 'npm run build'),
     command: (repo, guest) => ({
       file: process.execPath,
       args: [join(repo, 'build/node/wasmpc.js'), 'run', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append],

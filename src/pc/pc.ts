@@ -25,12 +25,15 @@ import { applyEntryState } from './entry';
 import { SharedIrq, fanOut } from './irq';
 
 export const IOAPIC_BASE = 0xfec0_0000;
-/** The ECAM window (MCFG) and the 32-bit PCI MMIO window the host bridge forwards. */
-export const ECAM_BASE = 0xb000_0000;
+/**
+ * The PCI hole starts at 3.5 GiB: the ECAM window (MCFG, bus 0 only) and then the 32-bit PCI MMIO window the
+ * host bridge forwards, up to the I/O APIC. RAM of up to 3.5 GiB fits below it, so none goes above 4 GiB.
+ */
+export const ECAM_BASE = 0xe000_0000;
 export const ECAM_BUSES = 1;
-export const PCI_MMIO_BASE = 0xc000_0000;
-export const PCI_MMIO_SIZE = 0x3ec0_0000; // up to the I/O APIC
-/** Largest RAM below the PCI hole (the ECAM window starts there). */
+export const PCI_MMIO_BASE = 0xe010_0000;
+export const PCI_MMIO_SIZE = 0xfec0_0000 - PCI_MMIO_BASE;
+/** Largest RAM: everything below the PCI hole. */
 export const MAX_RAM = ECAM_BASE;
 
 const COM_BASES = [0x3f8, 0x2f8, 0x3e8, 0x2e8] as const;

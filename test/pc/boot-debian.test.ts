@@ -1,0 +1,54 @@
+// The Debian i686 kernel with the project's initramfs boots on wasmpc to userspace, runs a command and powers
+// off (exit status 0). The expectations are the guest's own reports (its /proc files and markers) and the
+// kernel's log: no ACPI, BIOS or MP-table complaints.
+import { describe, expect } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { itWhen } from '../images/host-tools';
+import { packageRoot } from '../../src/node/core-module';
+
+const root = packageRoot();
+const images = join(root, 'images', 'debian-i686');
+const cli = join(root, 'build', 'node', 'wasmpc.js');
+const missing = [
+  existsSync(join(images, 'vmlinuz')) ? null : 'the Debian guest is missing (npm run images)',
+  existsSync(cli) ? null : 'build/node/wasmpc.js is missing (npm run build)',
+];
+
+function boot(command: string, timeoutMs: number): Promise<{ status: number | null; out: string; ms: number }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [cli, 'run', '--append', `console=ttyS0 wasmpc.run="${command}"`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (status) => { clearTimeout(timer); resolve({ status, out, ms: Date.now() - t0 }); });
+  });
+}
+
+describe('the Debian i686 guest on wasmpc', () => {
+  itWhen(missing, 'boots to userspace, reports its hardware, and powers off with status 0', async () => {
+    const hostDate = Math.floor(Date.now() / 1000);
+    const r = await boot('cat /proc/interrupts; echo date=$(date +%s); cat /proc/cpuinfo; ls /sys/bus/pci/devices', 20 * 60_000);
+    const log = r.out;
+    expect(log, log.slice(-3000)).toContain('wasmpc-guest: userspace');
+    expect(log).toContain('wasmpc-guest: done');
+    expect(r.status, log.slice(-2000)).toBe(0);
+    // The timer and ttyS0 interrupts arrive through the I/O APIC.
+    expect(log).toMatch(/^\s*0:\s+\d+\s+IO-APIC\s+2-edge\s+timer/m);
+    expect(log).toMatch(/^\s*4:\s+\d+\s+IO-APIC\s+4-edge\s+ttyS0/m);
+    // The guest's clock was set from the RTC: within a few minutes of the host's (the boot itself takes time).
+    const guestDate = Number(/date=(\d+)/.exec(log)?.[1]);
+    expect(Math.abs(guestDate - hostDate)).toBeLessThan(r.ms / 1000 + 120);
+    // The host bridge and the LPC bridge are on PCI bus 0.
+    expect(log).toContain('0000:00:00.0');
+    expect(log).toContain('0000:00:01.0');
+    expect(log).toMatch(/fpu\s*:\s*yes/);
+    // No firmware complaints.
+    expect(log).not.toMatch(/ACPI Error|ACPI BIOS Error|BIOS bug|\[Firmware Bug\]|MP-BIOS bug/);
+  }, 21 * 60_000);
+});
