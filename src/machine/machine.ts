@@ -37,8 +37,10 @@ export type MachineExit =
   | { kind: 'shutdown'; reason: string }
   | { kind: 'stopped' };
 
-/** Instructions per slice: long enough to amortise the call, short enough that timers stay on time. */
+/** Instructions per slice at most: long enough to amortise the call, short enough that the host stays responsive. */
 const SLICE_INSNS = 100_000;
+/** A slice never ends before this many instructions, however close the next timer is. */
+const MIN_SLICE_INSNS = 1_000;
 /** Give the host event loop a turn at least this often (ms). */
 const YIELD_EVERY_MS = 10;
 
@@ -57,6 +59,8 @@ export class Machine {
   private exitRequest: MachineExit | undefined;
   private resetRequested = false;
   resets = 0;
+  /** Measured guest instructions per host nanosecond, to end slices at the next timer deadline. */
+  private insnsPerNs = 0.02;
 
   constructor(opts: MachineOptions) {
     this.clock = new MachineClock(opts.time);
@@ -121,7 +125,17 @@ export class Machine {
       }
       if (this.exitRequest) return this.finish();
       this.cpu.setUint32(L.CPU_STOP, 0, true);
-      const exit = this.core.run(SLICE_INSNS);
+      // End the slice near the next timer deadline, so each timer edge (a PIT tick, an APIC timer) is delivered
+      // on its own instead of several collapsing into one while the CPU runs on.
+      const before = this.clock.nowNs();
+      const next = this.clock.nextDeadline();
+      let budget = SLICE_INSNS;
+      if (next !== Infinity) budget = Math.max(MIN_SLICE_INSNS, Math.min(SLICE_INSNS, Math.ceil((next - before) * this.insnsPerNs)));
+      const count0 = this.insnCount();
+      const exit = this.core.run(budget);
+      const ran = this.insnCount() - count0;
+      const took = this.clock.nowNs() - before;
+      if (ran >= MIN_SLICE_INSNS && took > 0) this.insnsPerNs = 0.8 * this.insnsPerNs + 0.2 * (ran / took);
       for (const f of this.afterSlice) f();
       switch (exit) {
         case Exit.Reset:
@@ -149,6 +163,8 @@ export class Machine {
       }
     }
   }
+
+  private insnCount(): number { return Number(this.cpu.getBigUint64(L.CPU_INSN_COUNT, true)); }
 
   private finish(): MachineExit {
     const e = this.exitRequest!;
