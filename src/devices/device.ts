@@ -30,3 +30,22 @@ export interface Clock {
   wallMs(): number;
   timer(callback: (nowNs: number) => void): VirtualTimer;
 }
+
+/**
+ * A chip whose registers are bytes, as the ISA chips are: a wider access is split into consecutive byte
+ * accesses, lowest address first (the ISA bus's byte lanes).
+ */
+export abstract class ByteRegisters implements IoDevice {
+  read(offset: number, size: AccessSize): number {
+    let value = 0;
+    for (let i = 0; i < size; i++) value |= this.readByte(offset + i) << (8 * i);
+    return value >>> 0;
+  }
+
+  write(offset: number, size: AccessSize, value: number): void {
+    for (let i = 0; i < size; i++) this.writeByte(offset + i, (value >>> (8 * i)) & 0xff);
+  }
+
+  protected abstract readByte(offset: number): number;
+  protected abstract writeByte(offset: number, value: number): void;
+}

@@ -5,7 +5,7 @@
 // Linux's i8042 probe (self-test, AUX loopback, interface tests, CTR read/write) and atkbd probe (reset, get
 // ID, set LEDs, scan-code set, enable) succeed against it; psmouse finds no mouse at once, because a byte
 // sent to the absent AUX device comes back as 0xFE with the timeout bit set.
-import type { AccessSize, IoDevice, IrqLine } from "./device";
+import { ByteRegisters, type AccessSize, type IoDevice, type IrqLine } from './device';
 
 /** Port offsets from 0x60 (the bus maps 0x60 and 0x64 separately: 0x61 belongs to port B). */
 export const enum KbcPort {
@@ -130,7 +130,7 @@ export interface I8042Wiring {
   onReset: () => void;
 }
 
-export class I8042 implements IoDevice {
+export class I8042 extends ByteRegisters {
   private readonly ram = new Uint8Array(RAM_SIZE);
   private outport = OUTPORT_DEFAULT;
   private sysFlag = false;
@@ -158,6 +158,7 @@ export class I8042 implements IoDevice {
   private lastKbdByte = KBD_BAT_OK;
 
   constructor(private readonly wiring: I8042Wiring) {
+    super();
     this.reset();
   }
 
@@ -189,17 +190,7 @@ export class I8042 implements IoDevice {
     return this.leds;
   }
 
-  read(offset: number, size: AccessSize): number {
-    let value = 0;
-    for (let i = 0; i < size; i++) value |= this.readByte(offset + i) << (8 * i);
-    return value >>> 0;
-  }
-
-  write(offset: number, size: AccessSize, value: number): void {
-    for (let i = 0; i < size; i++) this.writeByte(offset + i, (value >>> (8 * i)) & 0xff);
-  }
-
-  private readByte(offset: number): number {
+  protected readByte(offset: number): number {
     switch (offset as KbcPort) {
       case KbcPort.Data: {
         // Reading an empty buffer returns the last byte again, as the real latch does.
@@ -219,7 +210,7 @@ export class I8042 implements IoDevice {
     }
   }
 
-  private writeByte(offset: number, value: number): void {
+  protected writeByte(offset: number, value: number): void {
     if (offset === KbcPort.Command) {
       this.lastWriteWasCommand = true;
       this.pendingCommand = undefined;

@@ -6,7 +6,7 @@
 // drives IRQ0; a VirtualTimer is armed for the next rising edge of OUT0, so IRQ0 comes on time without
 // polling. Counters 1 and 2 are evaluated only when read (counter 1 refreshes DRAM on a PC; OUT2 feeds the
 // speaker and port 0x61 bit 5).
-import type { AccessSize, Clock, IoDevice, IrqLine, VirtualTimer } from "./device";
+import { ByteRegisters, type AccessSize, type Clock, type IoDevice, type IrqLine, type VirtualTimer } from './device';
 
 export const PIT_HZ = 1_193_182;
 const NS_PER_S = 1e9;
@@ -246,7 +246,7 @@ class Counter {
   }
 }
 
-export class Pit8254 implements IoDevice {
+export class Pit8254 extends ByteRegisters {
   private readonly counters: Counter[] = [];
   private readonly timer: VirtualTimer;
   /** The OUT0 edge the timer is armed for. */
@@ -256,6 +256,7 @@ export class Pit8254 implements IoDevice {
     private readonly clock: Clock,
     private readonly irq0: IrqLine,
   ) {
+    super();
     this.timer = clock.timer((nowNs) => this.onTimer(nowNs));
     this.reset();
   }
@@ -267,16 +268,6 @@ export class Pit8254 implements IoDevice {
   reset(): void {
     for (let i = 0; i < COUNTER_COUNT; i++) this.counters[i] = new Counter(i !== PitReg.Counter2);
     this.timer.disarm();
-  }
-
-  read(offset: number, size: AccessSize): number {
-    let value = 0;
-    for (let i = 0; i < size; i++) value |= this.readByte(offset + i) << (8 * i);
-    return value >>> 0;
-  }
-
-  write(offset: number, size: AccessSize, value: number): void {
-    for (let i = 0; i < size; i++) this.writeByte(offset + i, (value >>> (8 * i)) & 0xff);
   }
 
   /** Level of a counter's GATE input (only counter 2's is wired to anything on a PC). */
@@ -319,7 +310,7 @@ export class Pit8254 implements IoDevice {
     return ticksAt(this.clock.nowNs());
   }
 
-  private readByte(offset: number): number {
+  protected readByte(offset: number): number {
     const c = this.counters[offset];
     if (c === undefined) return 0xff; // the control word register cannot be read
     if (c.statusLatch !== undefined) {
@@ -344,7 +335,7 @@ export class Pit8254 implements IoDevice {
     }
   }
 
-  private writeByte(offset: number, value: number): void {
+  protected writeByte(offset: number, value: number): void {
     if (offset === PitReg.Control) this.writeControl(value);
     else if (offset < PitReg.Control) this.writeCount(offset, value);
   }

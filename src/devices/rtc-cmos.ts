@@ -4,7 +4,7 @@
 // follows the machine's virtual time. Interrupt flags are computed lazily from virtual time whenever a register
 // is touched; a VirtualTimer is armed only for the next event that can raise IRQ8 (an enabled periodic,
 // alarm or update-ended interrupt while IRQF is clear), so a guest that ignores the RTC costs nothing.
-import type { AccessSize, Clock, IoDevice, IrqLine, VirtualTimer } from "./device";
+import { ByteRegisters, type Clock, type IrqLine, type VirtualTimer } from './device';
 
 /** Port offsets from 0x70. */
 export const enum RtcPort {
@@ -100,7 +100,7 @@ interface AlarmFields {
   second: number | null;
 }
 
-export class RtcCmos implements IoDevice {
+export class RtcCmos extends ByteRegisters {
   private readonly ram = new Uint8Array(CMOS_SIZE);
   private index = 0;
   private nmiMask = false;
@@ -117,6 +117,7 @@ export class RtcCmos implements IoDevice {
     private readonly clock: Clock,
     private readonly irq: IrqLine,
   ) {
+    super();
     this.timer = clock.timer((nowNs) => this.onTimer(nowNs));
     const wallMs = clock.wallMs();
     const now = clock.nowNs();
@@ -165,23 +166,13 @@ export class RtcCmos implements IoDevice {
     this.ram[CMOS_MEMORY_ABOVE_4G + 2] = high >> 16;
   }
 
-  read(offset: number, size: AccessSize): number {
-    let value = 0;
-    for (let i = 0; i < size; i++) value |= this.readByte(offset + i) << (8 * i);
-    return value >>> 0;
-  }
-
-  write(offset: number, size: AccessSize, value: number): void {
-    for (let i = 0; i < size; i++) this.writeByte(offset + i, (value >>> (8 * i)) & 0xff);
-  }
-
   private setU16(index: number, value: number): void {
     const v = Math.floor(value);
     this.ram[index] = v;
     this.ram[index + 1] = v >> 8;
   }
 
-  private readByte(offset: number): number {
+  protected readByte(offset: number): number {
     if (offset !== RtcPort.Data) return 0xff; // the index register is write-only
     const now = this.clock.nowNs();
     this.sync(now);
@@ -220,7 +211,7 @@ export class RtcCmos implements IoDevice {
     }
   }
 
-  private writeByte(offset: number, value: number): void {
+  protected writeByte(offset: number, value: number): void {
     if (offset === RtcPort.Index) {
       this.index = value & INDEX_ADDRESS_MASK;
       this.nmiMask = (value & INDEX_NMI_MASK) !== 0;

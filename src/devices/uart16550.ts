@@ -5,7 +5,7 @@
 // Reception has back-pressure instead of overruns: bytes from the host wait in a pending queue on the "wire"
 // and enter the receiver FIFO (or the RBR in 16450 mode) only as the guest makes room, so a console never
 // loses input. Overruns can still happen in loopback, where the guest itself is the sender.
-import type { AccessSize, IoDevice, IrqLine } from "./device";
+import { ByteRegisters, type IrqLine } from './device';
 
 /** Register offsets from the base port (PC16550D Table II). Values are the A2..A0 encoding. */
 export const enum UartReg {
@@ -95,7 +95,7 @@ const HOST_MODEM_INPUTS = MSR_CTS | MSR_DSR | MSR_DCD;
 /** Compact the pending queue once this many consumed bytes sit at its head. */
 const PENDING_COMPACT_AT = 4096;
 
-export class Uart16550 implements IoDevice {
+export class Uart16550 extends ByteRegisters {
   private ier = 0;
   private lcr = 0;
   private mcr = 0;
@@ -125,7 +125,9 @@ export class Uart16550 implements IoDevice {
   constructor(
     private readonly irq: IrqLine,
     private readonly tx: (byte: number) => void,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Master reset (Table III): IER, FCR, LCR, MCR and the status bits go to their reset values. */
   reset(): void {
@@ -154,17 +156,7 @@ export class Uart16550 implements IoDevice {
     return Math.max(0, this.rxCapacity() - this.rx.length - this.pendingCount());
   }
 
-  read(offset: number, size: AccessSize): number {
-    let value = 0;
-    for (let i = 0; i < size; i++) value |= this.readByte(offset + i) << (8 * i);
-    return value >>> 0;
-  }
-
-  write(offset: number, size: AccessSize, value: number): void {
-    for (let i = 0; i < size; i++) this.writeByte(offset + i, (value >>> (8 * i)) & 0xff);
-  }
-
-  private readByte(offset: number): number {
+  protected readByte(offset: number): number {
     switch (offset as UartReg) {
       case UartReg.Data:
         return this.lcr & LCR_DLAB ? this.dll : this.readRbr();
@@ -187,7 +179,7 @@ export class Uart16550 implements IoDevice {
     }
   }
 
-  private writeByte(offset: number, value: number): void {
+  protected writeByte(offset: number, value: number): void {
     switch (offset as UartReg) {
       case UartReg.Data:
         if (this.lcr & LCR_DLAB) this.dll = value;
