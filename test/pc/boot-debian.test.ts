@@ -3,7 +3,7 @@
 // kernel's log: no ACPI, BIOS or MP-table complaints.
 import { describe, expect } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { itWhen } from '../images/host-tools';
 import { packageRoot } from '../../src/node/core-module';
@@ -16,24 +16,42 @@ const missing = [
   existsSync(cli) ? null : 'build/node/wasmpc.js is missing (npm run build)',
 ];
 
-function boot(command: string, timeoutMs: number): Promise<{ status: number | null; out: string; ms: number }> {
+/** CPU time (user + system) the process has used, in seconds, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface Boot { status: number | null; out: string; ms: number; idleCpuShare: number }
+
+function boot(command: string, timeoutMs: number): Promise<Boot> {
   return new Promise((resolve) => {
     const t0 = Date.now();
     const child = spawn(process.execPath, [cli, 'run', '--append', `console=ttyS0 wasmpc.run="${command}"`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+    // While the guest sleeps between the idle markers, measure the share of one host core the emulator uses.
+    let idleStart: { cpu: number; wall: number } | undefined;
+    let idleCpuShare = NaN;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+      if (!idleStart && out.includes('idle-start')) idleStart = { cpu: cpuSeconds(child.pid!), wall: Date.now() };
+      if (idleStart && Number.isNaN(idleCpuShare) && out.includes('idle-end')) {
+        idleCpuShare = (cpuSeconds(child.pid!) - idleStart.cpu) / ((Date.now() - idleStart.wall) / 1000);
+      }
+    });
     child.stderr.on('data', (d: Buffer) => { out += d.toString('latin1'); });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (status) => { clearTimeout(timer); resolve({ status, out, ms: Date.now() - t0 }); });
+    child.on('exit', (status) => { clearTimeout(timer); resolve({ status, out, ms: Date.now() - t0, idleCpuShare }); });
   });
 }
 
 describe('the Debian i686 guest on wasmpc', () => {
   itWhen(missing, 'boots to userspace, reports its hardware, and powers off with status 0', async () => {
     const hostDate = Math.floor(Date.now() / 1000);
-    const r = await boot('cat /proc/interrupts; echo date=$(date +%s); cat /proc/cpuinfo; ls /sys/bus/pci/devices', 20 * 60_000);
+    const r = await boot('cat /proc/interrupts; echo date=$(date +%s); cat /proc/cpuinfo; ls /sys/bus/pci/devices; ' +
+      'echo idle-start; sleep 10; echo idle-end', 20 * 60_000);
     const log = r.out;
     expect(log, log.slice(-3000)).toContain('wasmpc-guest: userspace');
     expect(log).toContain('wasmpc-guest: done');
@@ -48,6 +66,8 @@ describe('the Debian i686 guest on wasmpc', () => {
     expect(log).toContain('0000:00:00.0');
     expect(log).toContain('0000:00:01.0');
     expect(log).toMatch(/fpu\s*:\s*yes/);
+    // An idle guest (in sleep) costs the host under 5% of one core.
+    expect(r.idleCpuShare).toBeLessThan(0.05);
     // No firmware complaints.
     expect(log).not.toMatch(/ACPI Error|ACPI BIOS Error|BIOS bug|\[Firmware Bug\]|MP-BIOS bug/);
   }, 21 * 60_000);

@@ -24,6 +24,18 @@ describe('a Multiboot kernel on wasmpc run', () => {
     }
   });
 
+  it.skipIf(!requireNasm())('resets the machine through 0xCF9 and boots the kernel a second time', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmpc-mb-'));
+    try {
+      const kernel = join(dir, 'reboot.bin');
+      writeFileSync(kernel, assemble(readFileSync(new URL('../asm/multiboot-reboot.asm', import.meta.url), 'utf8')));
+      const r = spawnSync(process.execPath, [cli, 'run', '-m', '64M', '--kernel', kernel, '--debug-exit'], { encoding: 'latin1', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe((0x10 << 1) | 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a file that is neither a bzImage nor a Multiboot kernel with status 2 and one line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasmpc-mb-'));
     try {
