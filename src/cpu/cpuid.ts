@@ -36,12 +36,14 @@ export const MSR_SLOT_CPUID_EXT_MASK: u32 = 36;
 /** Slot (u64) in the MSR area where the host keeps the leaf-1 EDX mask it allows; it survives resets. */
 export const MSR_SLOT_CPUID_MASK: u32 = 0;
 
-// "GenuineIntel" would claim errata workarounds we do not need; the vendor string names the emulator.
-const VENDOR_B: u32 = 0x6d_73_61_77; // "wasm"
-const VENDOR_D: u32 = 0x56_20_63_70; // "pc V"
-const VENDOR_C: u32 = 0x20_55_50_43; // "CPU "
+// The core follows Intel's SDM, so it presents itself as an Intel P6: a vendor Linux does not know gets the
+// generic setup and the warning "Your system may be unstable". Stepping 9 is past the Pentium Pro errata Linux
+// works around (SEP on steppings < 3, errata #50 on steppings < 8).
+const VENDOR_B: u32 = 0x75_6e_65_47; // "Genu"
+const VENDOR_D: u32 = 0x49_65_6e_69; // "ineI"
+const VENDOR_C: u32 = 0x6c_65_74_6e; // "ntel"
 
-/** Family 6, model 1, stepping 9 (Pentium Pro class). */
+/** Family 6, model 1, stepping 9: a Pentium Pro, the P6 without MMX, as the core implements it. */
 const SIGNATURE: u32 = (6 << 8) | (1 << 4) | 9;
 export function cpuSignature(): u32 { return SIGNATURE; }
 
