@@ -20,7 +20,7 @@ Boots images/debian-i686 (built first if missing) with wasmpc.bench=1 in wasmpc,
 times each guest workload between its serial markers.
   --only LIST     emulators to run, comma-separated: wasmpc,v86,qemu (default: all)
   --runs N        boots per emulator; the table shows medians (default 1)
-  --timeout S     seconds one boot may take before it counts as hung (default 600)
+  --timeout S     seconds one boot may take before it counts as hung (default 1800)
   --json FILE     also write the numbers as JSON`;
 
 const APPEND = 'console=ttyS0 wasmpc.bench=1';
@@ -48,7 +48,7 @@ function log(message: string): void {
 }
 
 function parseOptions(argv: readonly string[]): Options | string {
-  const options: Options = { only: new Set(EMULATORS.map((emulator) => emulator.id)), runs: 1, timeoutMs: 600_000, json: null };
+  const options: Options = { only: new Set(EMULATORS.map((emulator) => emulator.id)), runs: 1, timeoutMs: 1_800_000, json: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const arg = argv[i + 1];
