@@ -9,11 +9,15 @@ import { decode, dOp, dPfx, dMod, nextEip, PFX_LOCK, invalidateFetch } from "./d
 import { faulted, excVector, excError, excHasError, clearFault, raiseUD, EXC_DF, EXC_PF, EXC_DB, faultEipOverride, faultEip, clearFaultEip } from "./exceptions";
 import { opInfo, INFO_IMPL, INFO_LOCK } from "./optable-info";
 import { dispatch } from "./optable";
-import { deliverInterrupt, handlerEip } from "./interrupt";
+import { deliverInterrupt, handlerEip, setFaultRf } from "./interrupt";
 import { sysFlag, IF, TF } from "./flags";
 import { logUnimplemented } from "./udlog";
 import { hostIntrAck } from "./seam";
 import { tlbFlush } from "../mmu/tlb";
+import { debugActive, instructionHits, pendingDataHits, clearPendingData, reportDr6, DR6_BS } from "./debug";
+import { segBase } from "./state";
+import { setFlags, RF } from "./flags";
+import { raiseNoErr } from "./exceptions";
 
 /** Set by instructions and devices to end run() after the current instruction (EXIT_* value + 1; 0: none). */
 let pendingExit: u32 = 0;
@@ -37,10 +41,13 @@ function deliverFault(instrStart: u32): void {
   const at = faultEipOverride ? faultEip : instrStart;
   clearFaultEip();
   let v = excVector, e = excError, he = excHasError;
+  // The EFLAGS image of a fault has RF set, so that restarting the instruction does not hit its instruction
+  // breakpoint again; an instruction-breakpoint #DB leaves it to the handler (SDM 17.3.1.1).
+  setFaultRf(!(v == EXC_DB && debugActive));
   for (let round = 0; round < 3; round++) {
     clearFault();
     deliverInterrupt(v, at, false, he, e);
-    if (!faulted) { setEip(handlerEip); return; }
+    if (!faulted) { setFaultRf(false); setEip(handlerEip); return; }
     const v2 = excVector;
     if (v == EXC_DF) break; // a fault while delivering #DF: triple fault
     if ((isContributory(v) && isContributory(v2)) || (v == EXC_PF && (isContributory(v2) || v2 == EXC_PF))) {
@@ -49,6 +56,7 @@ function deliverFault(instrStart: u32): void {
       v = v2; e = excError; he = excHasError;
     }
   }
+  setFaultRf(false);
   clearFault();
   requestExit(EXIT_RESET);
   store<u32>(cpu + CPU_EXIT_INFO, v);
@@ -58,6 +66,14 @@ function deliverFault(instrStart: u32): void {
 export function step(): void {
   const at = eip();
   const tfBefore = sysFlag(TF);
+  if (debugActive) {
+    // Instruction breakpoints fault before the instruction unless EFLAGS.RF is set (SDM 17.3.1.1).
+    clearPendingData();
+    if (!sysFlag(RF)) {
+      const hits = instructionHits(segBase(1) + at);
+      if (hits != 0) { reportDr6(hits); raiseNoErr(EXC_DB); deliverFault(at); return; }
+    }
+  }
   if (!decode(at)) { deliverFault(at); return; }
   const op = dOp;
   const info = opInfo(op);
@@ -70,12 +86,19 @@ export function step(): void {
     dispatch(op);
   }
   if (faulted) { deliverFault(at); return; }
-  clearFaultEip();
+  if (faultEipOverride) clearFaultEip();
   setEip(nextEip);
-  if (tfBefore) {
-    // Single-step trap after the instruction (SDM 17.3.1.4).
-    deliverInterrupt(EXC_DB, nextEip, false, false, 0);
-    if (faulted) deliverFault(nextEip); else setEip(handlerEip);
+  // A completed instruction clears RF, except an IRET that loaded it (SDM 17.3.1.1); data breakpoints and
+  // single-step then trap (17.3.1.2, 17.3.1.4).
+  if (debugActive || tfBefore) {
+    if (sysFlag(RF) && dOp != 0xcf) setFlags(0, RF);
+    const hits = debugActive ? pendingDataHits : 0;
+    if (hits != 0 || tfBefore) {
+      reportDr6(hits | (tfBefore ? DR6_BS : 0));
+      const next = eip();
+      deliverInterrupt(EXC_DB, next, false, false, 0);
+      if (faulted) deliverFault(next); else setEip(handlerEip);
+    }
   }
 }
 

@@ -18,6 +18,11 @@ import { stackCheck } from "./operand";
 import { logUnimplemented } from "./udlog";
 import { taskSwitch, taskEip, TASK_CALL } from "./task";
 
+/** Set while a fault is delivered: the pushed EFLAGS image gets RF (see exec.ts deliverFault). */
+let faultRf: bool = false;
+export function setFaultRf(on: bool): void { faultRf = on; }
+@inline function pushedFlags(): u32 { return faultRf ? getFlags() | RF : getFlags(); }
+
 /** Where the interrupted code resumes (EIP pushed in the frame). */
 export function deliverInterrupt(vector: u32, returnEip: u32, software: bool, hasError: bool, error: u32): void {
   if (!protMode() && !vm86()) { deliverReal(vector, returnEip); return; }
@@ -41,7 +46,7 @@ function deliverReal(vector: u32, returnEip: u32): void {
   stackCheck(nsp, 6, SEGV_WRITE);
   if (faulted) return;
   const ssb = segBase(SEG_SS_INDEX);
-  writeLin16(ssb + ((nsp + 4) & 0xffff), getFlags());
+  writeLin16(ssb + ((nsp + 4) & 0xffff), pushedFlags());
   writeLin16(ssb + ((nsp + 2) & 0xffff), segSel(1));
   writeLin16(ssb + nsp, returnEip);
   if (faulted) return;
@@ -102,7 +107,7 @@ function deliverProtected(vector: u32, returnEip: u32, software: bool, hasError:
   if (eoff > descLimit(descLo, descHi)) { raise(EXC_GP, ext, true); return; }
   const csLo = descLo, csHi = descHi, csAddr = descAddr;
   const oldCpl = cpl();
-  const oldFlags = getFlags();
+  const oldFlags = pushedFlags();
   const n: u32 = gate32 ? 4 : 2;
   const frameWords: u32 = hasError ? 4 : 3;
   // From virtual-8086 mode the handler must be a ring-0 non-conforming code segment (SDM 20.3.1.1).

@@ -6,6 +6,7 @@ import { raise, EXC_GP, EXC_SS, faulted } from "./exceptions";
 import { tlbLookup, TLB_R, TLB_W, TLB_UR, TLB_UW } from "../mmu/tlb";
 import { translate, lastPhys, lastPhysHigh, ACC_READ, ACC_WRITE } from "../mmu/paging";
 import { physRead, physWrite } from "../mmu/phys";
+import { dataWatch, checkDataAccess } from "./debug";
 
 /** True while data accesses are made at user privilege (CPL 3, not an implicit supervisor access). */
 export let accUser: bool = false;
@@ -18,6 +19,7 @@ export function setAccessUser(u: bool): void { accUser = u; }
 // A page-crossing access translates its second page at the page's first byte, which is the address CR2 gets
 // if that page faults (what Bochs and QEMU report; the SDM does not say).
 function slowRead(lin: u32, size: u32): u32 {
+  if (dataWatch) checkDataAccess(lin, size, false);
   const last = lin + size - 1;
   if (((lin ^ last) & 0xffff_f000) != 0) {
     // Page-crossing: both pages must translate before any byte is read (a fault leaves nothing behind).
@@ -42,6 +44,7 @@ function slowRead(lin: u32, size: u32): u32 {
 }
 
 function slowWrite(lin: u32, size: u32, v: u32): void {
+  if (dataWatch) checkDataAccess(lin, size, true);
   const last = lin + size - 1;
   if (((lin ^ last) & 0xffff_f000) != 0) {
     if (!translate(lin, ACC_WRITE, accUser)) return;

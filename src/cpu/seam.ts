@@ -7,6 +7,7 @@ import { cpu, selectCpu, setSegCache, updateMode, setCpl, ATTR_REAL_DATA, EDX } 
 import { selectTlb } from "../mmu/tlb";
 import { fpuReset } from "./x87/ops";
 import { flushDecodeCache, invalidateCodePage } from "./dcache";
+import { debugRegistersChanged } from "./debug";
 import { pageHasCode } from "../mmu/phys";
 import { loadPdptes } from "../mmu/paging";
 import { run as coreRun, flushTlb, setHalted } from "./exec";
@@ -58,6 +59,7 @@ export function reset(): void {
   store<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_MASK * 8, fresh ? <u64>FEATURES_EDX : mask);
   store<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_EXT_MASK * 8, fresh ? <u64>FEATURES_EXT_EDX : extMask);
   fpuReset();
+  debugRegistersChanged();
   setCpl(0);
   setAccessUser(false);
   updateMode();
@@ -86,6 +88,7 @@ export function flushCode(): void { flushDecodeCache(); }
 /** Recompute derived state after the host wrote registers directly (test harness, snapshots). */
 export function stateChanged(): void {
   updateMode();
+  debugRegistersChanged();
   // The host may have enabled PAE paging directly: load the PDPTEs as MOV CR3 would.
   if ((load<u32>(cpu + CPU_CR0) & 0x8000_0000) != 0 && (load<u32>(cpu + CPU_CR4) & (1 << 5)) != 0) {
     loadPdptes();

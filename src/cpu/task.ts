@@ -2,7 +2,7 @@
 // gate, and IRET with NT set. Saves the outgoing task's state into its TSS, loads the incoming one, maintains
 // the busy bits, NT and the back link, sets CR0.TS, and loads the new segments, raising #TS/#NP/#SS in the
 // context of the new task (SDM 7.3 step 12).
-import { CPU_CR0, CPU_CR3, SEG_TR, SEG_LDTR } from "../layout/memory";
+import { CPU_CR0, CPU_CR3, CPU_DR, SEG_TR, SEG_LDTR } from "../layout/memory";
 import {
   cpu, cr0, cr4, segSel, segBase, segAttr, setSegCache, updateMode, setCpl, reg32, setReg32, reg16, setReg16,
   loadSegReal, ATTR_S, ATTR_P, ATTR_DPL_SHIFT, SEG_SS_INDEX, ESP,
@@ -13,6 +13,7 @@ import { readLin16, readLin32, writeLin8, writeLin16, writeLin32, setAccessUser,
 import { readDescriptor, descLo, descHi, descAddr, descAttr, descBase, descLimit, setDescriptorState, setAccessed } from "./segments";
 import { flushTlb } from "./exec";
 import { loadPdptes } from "../mmu/paging";
+import { dr, debugRegistersChanged } from "./debug";
 import { stack32 } from "./operand";
 
 export const TASK_JMP: u32 = 0;
@@ -109,6 +110,9 @@ export function taskSwitch(sel: u32, kind: u32, retEip: u32, hasError: bool, err
   setFlags(new32 ? nFlags : (getFlags() & 0xffff_0000) | nFlags, 0xffff_ffff);
   taskEip = nEip;
   setFaultEip(nEip);
+  // A task switch clears the local breakpoint enables L0-L3 (SDM 17.2.4).
+  store<u64>(cpu + CPU_DR + 7 * 8, <u64>(dr(7) & ~<u32>0x55));
+  debugRegistersChanged();
   // Selectors first with empty caches, so a fault below leaves the new task's selectors visible (SDM 7.3).
   for (let i: u32 = 0; i < 6; i++) setSegCache(i, sels[i], 0, 0, 0);
   setSegCache(SEG_LDTR, nLdt, 0, 0, 0);

@@ -7,6 +7,7 @@ import { cpu, cr0, cr4 } from "../cpu/state";
 import { raise, EXC_PF, EXC_GP } from "../cpu/exceptions";
 import { physEntry, physRead, physWrite, pageHasCode, pageDirty, markDirty } from "./phys";
 import { tlbFill, TLB_R, TLB_W, TLB_UR, TLB_UW, TLB_G, TLB_X } from "./tlb";
+import { pageWatched } from "../cpu/debug";
 
 // Access kinds.
 export const ACC_READ: u32 = 0;
@@ -179,6 +180,7 @@ function finish(lin: u32, phys64: u64, supW: bool, userW: bool, allowU: bool, gl
   const e = physEntry(p);
   const kind = e & 3;
   if (kind == PHYS_MMIO) return true; // MMIO pages never enter the TLB
+  if (pageWatched(lin)) return true; // nor pages with a data breakpoint: the slow path checks each access
   let f: u32 = TLB_R;
   if (exec) f |= TLB_X;
   if (allowU) f |= TLB_UR;

@@ -22,6 +22,7 @@ import { invalidateFetch } from "../decode";
 import { readTsc } from "./misc";
 import { logUnimplemented } from "../udlog";
 import { verrVerw } from "./protection";
+import { dr, debugRegistersChanged, reportDr6, DR6_BD, DR7_GD } from "../debug";
 import { taskSwitch, taskEip, TASK_IRET } from "../task";
 
 @inline function privileged(): bool {
@@ -102,6 +103,13 @@ export function opMovCr(): void {
 /** 0F 21 MOV r32, DRn; 0F 23 MOV DRn, r32. DR4/DR5 alias DR6/DR7 while CR4.DE is clear. */
 export function opMovDr(): void {
   if (!privileged()) return;
+  // General detect: with DR7.GD set, any debug-register access faults with DR6.BD and GD cleared (SDM 17.2.4).
+  if ((dr(7) & DR7_GD) != 0) {
+    store<u64>(cpu + CPU_DR + 7 * 8, <u64>(dr(7) & ~DR7_GD));
+    reportDr6(DR6_BD);
+    raise(1, 0, false);
+    return;
+  }
   let r = dReg;
   if (r == 4 || r == 5) {
     if ((load<u32>(cpu + CPU_CR4) & (1 << 3)) != 0) { raiseUD(); return; }
@@ -113,6 +121,10 @@ export function opMovDr(): void {
     if (r == 6) v = (v & 0x0000_e00f) | 0xffff_0ff0;
     else if (r == 7) v = (v & 0xffff_2bff) | 0x400;
     store<u64>(p, <u64>v);
+    if (r != 6) {
+      debugRegistersChanged();
+      flushTlb(false); // pages holding data breakpoints must leave (or may re-enter) the TLB
+    }
   } else {
     setReg32(dRm, <u32>load<u64>(p));
   }
