@@ -10,7 +10,7 @@ import { packageRoot } from '../../src/node/core-module';
 
 const cli = join(packageRoot(), 'build', 'node', 'wasmpc.js');
 
-describe('a Multiboot kernel on wasmpc run', () => {
+describe('kernels and firmware images on wasmpc run', () => {
   it.skipIf(!requireNasm())('prints over COM1 and exits through isa-debug-exit with its status', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasmpc-mb-'));
     try {
@@ -31,6 +31,19 @@ describe('a Multiboot kernel on wasmpc run', () => {
       writeFileSync(kernel, assemble(readFileSync(new URL('../asm/multiboot-reboot.asm', import.meta.url), 'utf8')));
       const r = spawnSync(process.execPath, [cli, 'run', '-m', '64M', '--kernel', kernel, '--debug-exit'], { encoding: 'latin1', timeout: 60_000 });
       expect(r.status, r.stderr).toBe((0x10 << 1) | 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!requireNasm())('starts a --bios ROM at the reset vector with its image visible below 1 MiB and below 4 GiB', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmpc-rom-'));
+    try {
+      const rom = join(dir, 'rom.bin');
+      writeFileSync(rom, assemble(readFileSync(new URL('../asm/rom-hello.asm', import.meta.url), 'utf8')));
+      const r = spawnSync(process.execPath, [cli, 'run', '-m', '16M', '--bios', rom, '--debug-exit'], { encoding: 'latin1', timeout: 60_000 });
+      expect(r.stdout).toContain('hello from the reset vector\n');
+      expect(r.status, r.stderr).toBe((0x2a << 1) | 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
