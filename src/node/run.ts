@@ -13,6 +13,11 @@ import { hostTime } from '../machine/clock';
 import { Pc, MAX_RAM, type Boot } from '../pc/pc';
 import { FirmwareError } from '../../bios';
 import type { MachineConfig, SerialPortName } from '../machine/config';
+import type { BlockBackend } from '../block/backend';
+import { FileBlockBackend } from './block-file';
+import { VirtioBlk } from '../devices/virtio/blk';
+import { VirtioPci } from '../devices/virtio/pci';
+import { GuestMemory } from '../machine/dma';
 
 const PORTS: readonly SerialPortName[] = ['com1', 'com2', 'com3', 'com4'];
 const DEFAULT_APPEND = 'console=ttyS0';
@@ -59,7 +64,7 @@ function checkSupported(config: MachineConfig): void {
   if (config.cpus !== 1) fail(`wasmpc: -c ${config.cpus}: only one vCPU is supported so far`);
   if (config.memoryBytes > MAX_RAM) fail(`wasmpc: -m: at most ${MAX_RAM >>> 20} MiB of RAM fits below the PCI hole`);
   for (const s of config.slots) {
-    if (s.emulation !== 'hostbridge' && s.emulation !== 'lpc') {
+    if (s.emulation !== 'hostbridge' && s.emulation !== 'lpc' && s.emulation !== 'virtio-blk') {
       fail(`wasmpc: -s ${s.slot}:${s.func},${s.emulation}: this emulation is not available yet`);
     }
   }
@@ -83,6 +88,7 @@ export async function runMain(argv: string[]): Promise<number> {
   if (cmd.kind === 'error') { process.stderr.write(`${cmd.message}\n`); return 2; }
   const config = cmd.config;
   let consoles: Partial<Record<SerialPortName, ConsoleBackend>> = {};
+  const disks: BlockBackend[] = [];
   let pc: Pc | undefined;
   try {
     checkSupported(config);
@@ -101,6 +107,19 @@ export async function runMain(argv: string[]): Promise<number> {
     });
     const machine = pc.machine;
     quit = () => machine.requestExit({ kind: 'stopped' });
+    // PCI devices from -s (the host bridge and the LPC bridge are always there).
+    const mem = new GuestMemory(machine.core);
+    for (const s of config.slots) {
+      if (s.emulation !== 'virtio-blk') continue;
+      let disk: BlockBackend;
+      try {
+        disk = await FileBlockBackend.open(s.path, { ro: s.ro, snapshot: s.snapshot });
+      } catch (e) {
+        return fail(`wasmpc: -s ${s.slot}:${s.func},virtio-blk,${s.path}: ${(e as Error).message.replace(/^wasmpc: /, '')}`);
+      }
+      disks.push(disk);
+      pc.pci.attach(s.slot, s.func, new VirtioPci({ device: new VirtioBlk(disk), mem, wake: () => scheduler.wake() }), `virtio-blk ${s.path}`);
+    }
     PORTS.forEach((p, i) => consoles[p]?.attach(pc!.uarts[i]!, () => scheduler.wake()));
     const all = Object.values(consoles);
     machine.afterSlice.push(() => { for (const c of all) c.pump(); });
@@ -121,5 +140,6 @@ export async function runMain(argv: string[]): Promise<number> {
     throw e;
   } finally {
     await Promise.all(Object.values(consoles).map((c) => c.close()));
+    await Promise.all(disks.map((d) => d.close()));
   }
 }
