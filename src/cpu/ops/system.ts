@@ -272,11 +272,6 @@ function msrSlot(n: u32): i32 {
   if (n == 0x250) return 24; // fixed-range MTRRs
   if (n == 0x258 || n == 0x259) return 25 + <i32>(n - 0x258);
   if (n >= 0x268 && n <= 0x26f) return 27 + <i32>(n - 0x268);
-  // P6 performance-monitoring MSRs: PERFCTR0/1 and EVNTSEL0/1 are stored and read back; no events are counted
-  // (CPUID reports no architectural PMU; Linux's P6 PMU driver probes them).
-  if (n == 0xc1) return 35;
-  if (n == 0xc2) return 37;
-  if (n == 0x186 || n == 0x187) return 38 + <i32>(n - 0x186);
   return -1;
 }
 
