@@ -1,25 +1,44 @@
 // The decoded-instruction cache: decode() records each instruction it decoded from RAM, keyed by the host
-// address of its first byte (that is, by physical address) and the code size, so executing it again restores
-// the decoded record instead of decoding. A page with cached instructions is marked in CODE_BITMAP; writes to
-// it leave the TLB fast path (no write permission is cached for it) and invalidate its entries, so
-// self-modifying code, DMA and host writes never run stale decodings. The JIT will key on the same bitmap.
+// address of its first byte (that is, by physical address) and the code size. The entry is the decoded
+// record itself: the interpreter executes from it in place (decode.ts's `rec` points at it), so a hit costs a
+// tag compare, not a copy. A page with cached instructions is marked in CODE_BITMAP; writes to it leave the
+// TLB fast path (no write permission is cached for it) and invalidate its entries, so self-modifying code, DMA
+// and host writes never run stale decodings. The JIT will key on the same bitmap.
 //
-// An entry (32 bytes):
-//   +0  u32 host address of the instruction (0: empty)
-//   +4  u32 key: 1 | (code32 << 1)
-//   +8  u32 dOp[8:0] dPfx[14:9] osz4[15] a32[16] dSeg[19:17] dReg[22:20] dRm[25:23] dMod[27:26] len[31:28]
-//   +12 u32 (dBase+1)[4:0] (dIndex+1)[9:5] dScale[11:10] dModrm[23:16]
-//   +16 u32 dDisp, +20 u32 dImm, +24 u32 dImm2
+// An entry, which is also the layout of the decoded-instruction record (32 bytes):
+//   +0  u32 host address of the instruction's first byte (0: empty; unused in the scratch record)
+//   +4  u16 opcode: 0x000-0x0FF the one-byte map, 0x100-0x1FF the 0F map
+//   +6  u8  prefixes (PFX_* in decode.ts)
+//   +7  u8  R_F_CODE32 (the key: decoded as 32-bit code) | R_F_UD (raises #UD: unimplemented, or LOCK misused)
+//   +8  u8 operand size (2 or 4)   +9  u8 32-bit addressing   +10 u8 segment of the memory operand
+//   +11 u8 ModRM   +12 u8 mod (3: register operand)   +13 u8 reg   +14 u8 rm   +15 u8 length in bytes
+//   +16 i8 base register (-1: none)   +17 i8 index register (-1: none)   +18 u8 scale shift   +19 unused
+//   +20 u32 displacement   +24 u32 immediate   +28 u32 second immediate
 import { DCACHE_BASE, DCACHE_ENTRIES, CODE_BITMAP, RAM_BASE } from "../layout/memory";
 import { tlbProtectHostPage } from "../mmu/tlb";
 
-export const DC_TAG: u32 = 0;
-export const DC_KEY: u32 = 4;
-export const DC_W0: u32 = 8;
-export const DC_W1: u32 = 12;
-export const DC_DISP: u32 = 16;
-export const DC_IMM: u32 = 20;
-export const DC_IMM2: u32 = 24;
+export const R_TAG: u32 = 0;
+export const R_OP: u32 = 4;
+export const R_PFX: u32 = 6;
+export const R_FLAGS: u32 = 7;
+export const R_OSZ: u32 = 8;
+export const R_A32: u32 = 9;
+export const R_SEG: u32 = 10;
+export const R_MODRM: u32 = 11;
+export const R_MOD: u32 = 12;
+export const R_REG: u32 = 13;
+export const R_RM: u32 = 14;
+export const R_LEN: u32 = 15;
+export const R_BASE: u32 = 16;
+export const R_INDEX: u32 = 17;
+export const R_SCALE: u32 = 18;
+export const R_DISP: u32 = 20;
+export const R_IMM: u32 = 24;
+export const R_IMM2: u32 = 28;
+export const R_SIZE: u32 = 32;
+
+export const R_F_CODE32: u8 = 1;
+export const R_F_UD: u8 = 2;
 
 @inline export function dcSlot(host: usize): usize {
   return <usize>DCACHE_BASE + ((host & <usize>(DCACHE_ENTRIES - 1)) << 5);
@@ -50,7 +69,7 @@ export function invalidateCodePage(phys: u32): void {
   const first = dcSlot(hostPage);
   for (let i: usize = 0; i < 4096; i++) {
     const slot = first + (i << 5);
-    if (<usize>load<u32>(slot + DC_TAG) - hostPage < 4096) store<u32>(slot + DC_TAG, 0);
+    if (<usize>load<u32>(slot + R_TAG) - hostPage < 4096) store<u32>(slot + R_TAG, 0);
   }
 }
 

@@ -8,8 +8,11 @@ import { tlbLookup, TLB_X, TLB_UR } from "../mmu/tlb";
 import { translate, lastPhys, lastPhysHigh, ACC_FETCH } from "../mmu/paging";
 import { physRead } from "../mmu/phys";
 import { accUser } from "./mem";
-import { dcSlot, markCodePage, DC_TAG, DC_KEY, DC_W0, DC_W1, DC_DISP, DC_IMM, DC_IMM2 } from "./dcache";
-import { opInfo, INFO_MODRM, INFO_MODRM_REG, INFO_IMM_MASK, IMM_IB, IMM_IW, IMM_IZ, IMM_AP, IMM_IW_IB, IMM_MOFFS, IMM_GRP3 } from "./optable-info";
+import {
+  dcSlot, markCodePage, R_TAG, R_OP, R_PFX, R_FLAGS, R_OSZ, R_A32, R_SEG, R_MODRM, R_MOD, R_REG, R_RM, R_LEN, R_BASE,
+  R_INDEX, R_SCALE, R_DISP, R_IMM, R_IMM2, R_SIZE, R_F_CODE32, R_F_UD,
+} from "./dcache";
+import { opInfo, INFO_IMPL, INFO_LOCK, INFO_MODRM, INFO_MODRM_REG, INFO_IMM_MASK, IMM_IB, IMM_IW, IMM_IZ, IMM_AP, IMM_IW_IB, IMM_MOFFS, IMM_GRP3 } from "./optable-info";
 
 // Prefix bits in dPfx.
 export const PFX_OPSIZE: u32 = 0b0000_0001; // 66
@@ -20,26 +23,50 @@ export const PFX_REPNE: u32 = 0b0001_0000; // F2
 export const PFX_SEG: u32 = 0b0010_0000; // a segment override is present (dSeg holds it)
 
 // ---- The decoded-instruction record ----
+// Handlers read the record of the instruction being executed through these accessors. `rec` points at a
+// decoded-cache entry (layout in dcache.ts) or, for an instruction that could not be cached (it straddles a
+// page, or was fetched from MMIO), at a scratch record of the same layout.
+const scratch: usize = memory.data(<i32>R_SIZE, 8);
+export let rec: usize = scratch;
 /** Opcode: 0x000-0x0FF one-byte map, 0x100-0x1FF the 0F map. */
-export let dOp: u32 = 0;
-export let dPfx: u32 = 0;
+@inline export function dOp(): u32 { return <u32>load<u16>(rec + R_OP); }
+@inline export function dPfx(): u32 { return <u32>load<u8>(rec + R_PFX); }
 /** Operand size in bytes for v-sized operands: 2 or 4. */
-export let dOsz: u32 = 2;
+@inline export function dOsz(): u32 { return <u32>load<u8>(rec + R_OSZ); }
 /** 32-bit addressing. */
-export let dA32: bool = false;
+@inline export function dA32(): bool { return load<u8>(rec + R_A32) != 0; }
 /** Segment of the memory operand (the default for its base register, or the override). */
-export let dSeg: u32 = 3;
-export let dModrm: u32 = 0;
-export let dMod: u32 = 0;
-export let dReg: u32 = 0;
-export let dRm: u32 = 0;
+@inline export function dSeg(): u32 { return <u32>load<u8>(rec + R_SEG); }
+@inline export function dModrm(): u32 { return <u32>load<u8>(rec + R_MODRM); }
+@inline export function dMod(): u32 { return <u32>load<u8>(rec + R_MOD); }
+@inline export function dReg(): u32 { return <u32>load<u8>(rec + R_REG); }
+@inline export function dRm(): u32 { return <u32>load<u8>(rec + R_RM); }
 /** Memory operand form: base and index register numbers (-1: none), scale shift, displacement. */
-export let dBase: i32 = -1;
-export let dIndex: i32 = -1;
-export let dScale: u32 = 0;
-export let dDisp: u32 = 0;
-export let dImm: u32 = 0;
-export let dImm2: u32 = 0;
+@inline export function dBase(): i32 { return <i32>load<i8>(rec + R_BASE); }
+@inline export function dIndex(): i32 { return <i32>load<i8>(rec + R_INDEX); }
+@inline export function dScale(): u32 { return <u32>load<u8>(rec + R_SCALE); }
+@inline export function dDisp(): u32 { return load<u32>(rec + R_DISP); }
+@inline export function dImm(): u32 { return load<u32>(rec + R_IMM); }
+@inline export function dImm2(): u32 { return load<u32>(rec + R_IMM2); }
+/** The instruction raises #UD (unimplemented, or a LOCK prefix where none is allowed). */
+@inline export function dRaisesUD(): bool { return (load<u8>(rec + R_FLAGS) & R_F_UD) != 0; }
+
+// The decoder's working copy of the record, written into the cache entry or the scratch record at the end.
+let xOp: u32 = 0;
+let xPfx: u32 = 0;
+let xOsz: u32 = 2;
+let xA32: bool = false;
+let xSeg: u32 = 3;
+let xModrm: u32 = 0;
+let xMod: u32 = 0;
+let xReg: u32 = 0;
+let xRm: u32 = 0;
+let xBase: i32 = -1;
+let xIndex: i32 = -1;
+let xScale: u32 = 0;
+let xDisp: u32 = 0;
+let xImm: u32 = 0;
+let xImm2: u32 = 0;
 /** EIP of the instruction's first byte and of the byte after it. */
 export let dStart: u32 = 0;
 export let nextEip: u32 = 0;
@@ -111,28 +138,37 @@ function fetchSlow8(): u32 {
 }
 @inline function fetch16(): u32 { const lo = fetch8(); return lo | (fetch8() << 8); }
 @inline function fetch32(): u32 { const lo = fetch16(); return lo | (fetch16() << 16); }
-@inline function fetchZ(): u32 { return dOsz == 4 ? fetch32() : fetch16(); }
+@inline function fetchZ(): u32 { return xOsz == 4 ? fetch32() : fetch16(); }
 
-/** Decode the instruction at EIP `at`. Returns false after raising a fault (fetch #PF/#GP). */
-export function decode(at: u32): bool {
+/**
+ * Decode the instruction at EIP `at`. Returns false after raising a fault (fetch #PF/#GP). The decoded-cache hit
+ * is inlined into the caller; everything else is decodeSlow().
+ */
+@inline export function decode(at: u32): bool {
   dStart = at;
-  openWindow(at);
-  const code32 = (load<u32>(cpu + CPU_MODE) & MODE_CODE32) != 0;
-  const key: u32 = code32 ? 3 : 1;
-  if (fastBase != 0) {
-    const slot = dcSlot(fastBase);
-    if (load<u32>(slot + DC_TAG) == <u32>fastBase && load<u32>(slot + DC_KEY) == key) {
-      const w0 = load<u32>(slot + DC_W0);
-      const len = w0 >>> 28;
-      // The window already bounds the bytes by the page, the CS limit and 15: a cached instruction longer
-      // than the window (the limit shrank) is decoded again, which raises the #GP.
-      if (<usize>len <= fastEnd - fastBase) {
-        restore(slot, w0);
+  const key: u32 = (load<u32>(cpu + CPU_MODE) & MODE_CODE32) != 0 ? <u32>R_F_CODE32 : 0;
+  const lin = segBase(1) + at;
+  if ((lin & 0xffff_f000) == fetchLinPage && fetchUser == accUser) {
+    const host = fetchHost + (lin & 0xfff);
+    const slot = dcSlot(host);
+    if (load<u32>(slot + R_TAG) == <u32>host && (<u32>load<u8>(slot + R_FLAGS) & R_F_CODE32) == key) {
+      // The bytes must still be fetchable as one window: within the page and the CS limit (which may have
+      // shrunk since); otherwise decode again, which raises the #GP.
+      const len = <u32>load<u8>(slot + R_LEN);
+      const limit = segLimit(1);
+      if ((lin & 0xfff) + len <= 4096 && at <= limit && len - 1 <= limit - at) {
+        rec = slot;
         nextEip = at + len;
         return true;
       }
     }
   }
+  return decodeSlow(at, key);
+}
+
+function decodeSlow(at: u32, key: u32): bool {
+  const code32 = key != 0;
+  openWindow(at);
   let pfx: u32 = 0;
   let seg: i32 = -1;
   let b = fetch8();
@@ -158,41 +194,47 @@ export function decode(at: u32): bool {
     op = 0x100 | fetch8();
     if (faulted) return false;
   }
-  dOp = op;
-  dPfx = pfx | (seg >= 0 ? PFX_SEG : 0);
-  dOsz = (code32 != ((pfx & PFX_OPSIZE) != 0)) ? 4 : 2;
-  dA32 = code32 != ((pfx & PFX_ADSIZE) != 0);
-  dSeg = seg >= 0 ? <u32>seg : 3;
-  dBase = -1;
-  dIndex = -1;
-  dScale = 0;
-  dDisp = 0;
+  xOp = op;
+  xPfx = pfx | (seg >= 0 ? PFX_SEG : 0);
+  xOsz = (code32 != ((pfx & PFX_OPSIZE) != 0)) ? 4 : 2;
+  xA32 = code32 != ((pfx & PFX_ADSIZE) != 0);
+  xSeg = seg >= 0 ? <u32>seg : 3;
+  xBase = -1;
+  xIndex = -1;
+  xScale = 0;
+  xDisp = 0;
+  xModrm = 0;
+  xMod = 0;
+  xReg = 0;
+  xRm = 0;
+  xImm = 0;
+  xImm2 = 0;
   const info = <u32>opInfo(op);
   if ((info & INFO_MODRM) != 0) {
     const m = fetch8();
     if (faulted) return false;
-    dModrm = m;
-    dMod = m >> 6;
-    dReg = (m >> 3) & 7;
-    dRm = m & 7;
-    if ((info & INFO_MODRM_REG) != 0) dMod = 3;
-    if (dMod != 3) {
-      if (dA32) decodeEa32(seg); else decodeEa16(seg);
+    xModrm = m;
+    xMod = m >> 6;
+    xReg = (m >> 3) & 7;
+    xRm = m & 7;
+    if ((info & INFO_MODRM_REG) != 0) xMod = 3;
+    if (xMod != 3) {
+      if (xA32) decodeEa32(seg); else decodeEa16(seg);
       if (faulted) return false;
     }
   }
   const imm = info & INFO_IMM_MASK;
   if (imm != 0) {
     switch (imm) {
-      case IMM_IB: dImm = fetch8(); break;
-      case IMM_IW: dImm = fetch16(); break;
-      case IMM_IZ: dImm = fetchZ(); break;
-      case IMM_AP: dImm = fetchZ(); dImm2 = fetch16(); break;
-      case IMM_IW_IB: dImm = fetch16(); dImm2 = fetch8(); break;
-      case IMM_MOFFS: dImm = dA32 ? fetch32() : fetch16(); break;
+      case IMM_IB: xImm = fetch8(); break;
+      case IMM_IW: xImm = fetch16(); break;
+      case IMM_IZ: xImm = fetchZ(); break;
+      case IMM_AP: xImm = fetchZ(); xImm2 = fetch16(); break;
+      case IMM_IW_IB: xImm = fetch16(); xImm2 = fetch8(); break;
+      case IMM_MOFFS: xImm = xA32 ? fetch32() : fetch16(); break;
       case IMM_GRP3: {
         // F6/F7: only TEST (/0 and its alias /1) carries an immediate.
-        if (dReg < 2) dImm = (op & 1) != 0 ? fetchZ() : fetch8();
+        if (xReg < 2) xImm = (op & 1) != 0 ? fetchZ() : fetch8();
         break;
       }
       default: break;
@@ -201,90 +243,90 @@ export function decode(at: u32): bool {
   }
   const len = <u32>(fastPtr - fastBase);
   nextEip = at + len;
+  let flags = key;
+  if ((info & INFO_IMPL) == 0 || ((xPfx & PFX_LOCK) != 0 && ((info & INFO_LOCK) == 0 || xMod == 3))) flags |= R_F_UD;
   // Cache what was decoded entirely from the window (one RAM page, no slow-path bytes).
-  if (fastBase != 0 && fastPtr <= fastEnd) save(dcSlot(fastBase), key, len);
+  if (fastBase != 0 && fastPtr <= fastEnd) {
+    const slot = dcSlot(fastBase);
+    writeRecord(slot, flags, len);
+    store<u32>(slot + R_TAG, <u32>fastBase);
+    markCodePage(fastBase);
+    rec = slot;
+  } else {
+    writeRecord(scratch, flags, len);
+    rec = scratch;
+  }
   return true;
 }
 
-function save(slot: usize, key: u32, len: u32): void {
-  store<u32>(slot + DC_TAG, <u32>fastBase);
-  store<u32>(slot + DC_KEY, key);
-  store<u32>(slot + DC_W0, dOp | (dPfx << 9) | (dOsz == 4 ? 1 << 15 : 0) | (dA32 ? 1 << 16 : 0) |
-    (dSeg << 17) | (dReg << 20) | (dRm << 23) | (dMod << 26) | (len << 28));
-  store<u32>(slot + DC_W1, <u32>(dBase + 1) | (<u32>(dIndex + 1) << 5) | (dScale << 10) | (dModrm << 16));
-  store<u32>(slot + DC_DISP, dDisp);
-  store<u32>(slot + DC_IMM, dImm);
-  store<u32>(slot + DC_IMM2, dImm2);
-  markCodePage(fastBase);
-}
-
-@inline function restore(slot: usize, w0: u32): void {
-  dOp = w0 & 0x1ff;
-  dPfx = (w0 >>> 9) & 0x3f;
-  dOsz = (w0 & (1 << 15)) != 0 ? 4 : 2;
-  dA32 = (w0 & (1 << 16)) != 0;
-  dSeg = (w0 >>> 17) & 7;
-  dReg = (w0 >>> 20) & 7;
-  dRm = (w0 >>> 23) & 7;
-  dMod = (w0 >>> 26) & 3;
-  const w1 = load<u32>(slot + DC_W1);
-  dBase = <i32>(w1 & 0x1f) - 1;
-  dIndex = <i32>((w1 >>> 5) & 0x1f) - 1;
-  dScale = (w1 >>> 10) & 3;
-  dModrm = (w1 >>> 16) & 0xff;
-  dDisp = load<u32>(slot + DC_DISP);
-  dImm = load<u32>(slot + DC_IMM);
-  dImm2 = load<u32>(slot + DC_IMM2);
+function writeRecord(r: usize, flags: u32, len: u32): void {
+  store<u16>(r + R_OP, <u16>xOp);
+  store<u8>(r + R_PFX, <u8>xPfx);
+  store<u8>(r + R_FLAGS, <u8>flags);
+  store<u8>(r + R_OSZ, <u8>xOsz);
+  store<u8>(r + R_A32, xA32 ? 1 : 0);
+  store<u8>(r + R_SEG, <u8>xSeg);
+  store<u8>(r + R_MODRM, <u8>xModrm);
+  store<u8>(r + R_MOD, <u8>xMod);
+  store<u8>(r + R_REG, <u8>xReg);
+  store<u8>(r + R_RM, <u8>xRm);
+  store<u8>(r + R_LEN, <u8>len);
+  store<i8>(r + R_BASE, <i8>xBase);
+  store<i8>(r + R_INDEX, <i8>xIndex);
+  store<u8>(r + R_SCALE, <u8>xScale);
+  store<u32>(r + R_DISP, xDisp);
+  store<u32>(r + R_IMM, xImm);
+  store<u32>(r + R_IMM2, xImm2);
 }
 
 // 16-bit ModRM (SDM Table 2-1): rm selects BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP (disp16 when mod=0), BX.
 function decodeEa16(seg: i32): void {
-  const rm = dRm;
+  const rm = xRm;
   let defSeg: u32 = 3;
   switch (rm) {
-    case 0: dBase = 3; dIndex = 6; break;
-    case 1: dBase = 3; dIndex = 7; break;
-    case 2: dBase = 5; dIndex = 6; defSeg = SEG_SS_INDEX; break;
-    case 3: dBase = 5; dIndex = 7; defSeg = SEG_SS_INDEX; break;
-    case 4: dBase = 6; break;
-    case 5: dBase = 7; break;
-    case 6: if (dMod != 0) { dBase = 5; defSeg = SEG_SS_INDEX; } break;
-    default: dBase = 3; break;
+    case 0: xBase = 3; xIndex = 6; break;
+    case 1: xBase = 3; xIndex = 7; break;
+    case 2: xBase = 5; xIndex = 6; defSeg = SEG_SS_INDEX; break;
+    case 3: xBase = 5; xIndex = 7; defSeg = SEG_SS_INDEX; break;
+    case 4: xBase = 6; break;
+    case 5: xBase = 7; break;
+    case 6: if (xMod != 0) { xBase = 5; defSeg = SEG_SS_INDEX; } break;
+    default: xBase = 3; break;
   }
-  if (dMod == 0) {
-    if (rm == 6) dDisp = fetch16();
-  } else if (dMod == 1) {
-    dDisp = <u32>(<i32><i8>fetch8()) & 0xffff;
+  if (xMod == 0) {
+    if (rm == 6) xDisp = fetch16();
+  } else if (xMod == 1) {
+    xDisp = <u32>(<i32><i8>fetch8()) & 0xffff;
   } else {
-    dDisp = fetch16();
+    xDisp = fetch16();
   }
-  dSeg = seg >= 0 ? <u32>seg : defSeg;
+  xSeg = seg >= 0 ? <u32>seg : defSeg;
 }
 
 // 32-bit ModRM and SIB (SDM Tables 2-2 and 2-3).
 function decodeEa32(seg: i32): void {
   let defSeg: u32 = 3;
-  if (dRm == 4) {
+  if (xRm == 4) {
     const sib = fetch8();
     const base = sib & 7;
     const index = (sib >> 3) & 7;
-    dScale = sib >> 6;
-    if (index != 4) dIndex = index;
-    if (base == 5 && dMod == 0) {
-      dDisp = fetch32();
+    xScale = sib >> 6;
+    if (index != 4) xIndex = index;
+    if (base == 5 && xMod == 0) {
+      xDisp = fetch32();
     } else {
-      dBase = base;
+      xBase = base;
       if (base == 4 || base == 5) defSeg = SEG_SS_INDEX;
     }
-  } else if (dRm == 5 && dMod == 0) {
-    dDisp = fetch32();
+  } else if (xRm == 5 && xMod == 0) {
+    xDisp = fetch32();
   } else {
-    dBase = dRm;
-    if (dRm == 5) defSeg = SEG_SS_INDEX;
+    xBase = xRm;
+    if (xRm == 5) defSeg = SEG_SS_INDEX;
   }
-  if (dMod == 1) dDisp = <u32>(<i32><i8>fetch8());
-  else if (dMod == 2) dDisp = fetch32();
-  dSeg = seg >= 0 ? <u32>seg : defSeg;
+  if (xMod == 1) xDisp = <u32>(<i32><i8>fetch8());
+  else if (xMod == 2) xDisp = fetch32();
+  xSeg = seg >= 0 ? <u32>seg : defSeg;
 }
 
 /** Set the EIP the instruction continues at (jumps, calls, returns). */

@@ -5,9 +5,9 @@ import {
   EXIT_BUDGET, EXIT_HLT, EXIT_STOP, EXIT_RESET, EXIT_SHUTDOWN,
 } from "../layout/memory";
 import { cpu, eip, setEip } from "./state";
-import { decode, dOp, dPfx, dMod, nextEip, PFX_LOCK, invalidateFetch } from "./decode";
+import { decode, dOp, dRaisesUD, nextEip, invalidateFetch } from "./decode";
 import { faulted, excVector, excError, excHasError, clearFault, raiseUD, EXC_DF, EXC_PF, EXC_DB, faultEipOverride, faultEip, clearFaultEip } from "./exceptions";
-import { opInfo, INFO_IMPL, INFO_LOCK } from "./optable-info";
+import { opInfo, INFO_IMPL } from "./optable-info";
 import { dispatch } from "./optable";
 import { deliverInterrupt, handlerEip, setFaultRf } from "./interrupt";
 import { sysFlag, IF, TF } from "./flags";
@@ -63,7 +63,7 @@ function deliverFault(instrStart: u32): void {
 }
 
 /** Execute one instruction (or deliver the fault it raised). */
-export function step(): void {
+@inline function step(): void {
   const at = eip();
   const tfBefore = sysFlag(TF);
   if (debugActive) {
@@ -75,13 +75,12 @@ export function step(): void {
     }
   }
   if (!decode(at)) { deliverFault(at); return; }
-  const op = dOp;
-  const info = opInfo(op);
-  if ((info & INFO_IMPL) == 0) {
-    logUnimplemented(op);
+  const op = dOp();
+  if (dRaisesUD()) {
+    // Decided when the instruction was decoded: no handler, or a LOCK prefix the SDM does not allow (#UD unless
+    // the instruction is a lockable read-modify-write on memory).
+    if ((opInfo(op) & INFO_IMPL) == 0) logUnimplemented(op);
     raiseUD();
-  } else if ((dPfx & PFX_LOCK) != 0 && ((info & INFO_LOCK) == 0 || dMod == 3)) {
-    raiseUD(); // SDM LOCK: #UD unless the instruction is a lockable read-modify-write on memory
   } else {
     dispatch(op);
   }
@@ -91,7 +90,7 @@ export function step(): void {
   // A completed instruction clears RF, except an IRET that loaded it (SDM 17.3.1.1); data breakpoints and
   // single-step then trap (17.3.1.2, 17.3.1.4).
   if (debugActive || tfBefore) {
-    if (sysFlag(RF) && dOp != 0xcf) setFlags(0, RF);
+    if (sysFlag(RF) && dOp() != 0xcf) setFlags(0, RF);
     const hits = debugActive ? pendingDataHits : 0;
     if (hits != 0 || tfBefore) {
       reportDr6(hits | (tfBefore ? DR6_BS : 0));

@@ -36,7 +36,7 @@ export function loadCsProt(sel: u32, newCpl: u32): void {
 
 /** Push the return address (CS then EIP at operand size) as one unit: either both are written or neither. */
 function pushReturn(csSel: u32, ret: u32): bool {
-  const n = dOsz;
+  const n = dOsz();
   const mask: u32 = stack32() ? 0xffff_ffff : 0xffff;
   const nsp = (sp() - 2 * n) & mask;
   stackCheck(nsp, 2 * n, SEGV_WRITE);
@@ -51,7 +51,7 @@ function pushReturn(csSel: u32, ret: u32): bool {
 
 export function farTransfer(kind: u32, sel: u32, offset: u32): void {
   sel &= 0xffff;
-  if (dOsz == 2) offset &= 0xffff;
+  if (dOsz() == 2) offset &= 0xffff;
   if (!protMode()) {
     // SDM JMP/CALL, real-address or virtual-8086 mode: the new EIP must lie within the CS limit.
     if (offset > segLimit(1)) { raiseGP(0); return; }
@@ -92,7 +92,7 @@ export function farTransfer(kind: u32, sel: u32, offset: u32): void {
 
 /** RETF [imm16]. */
 export function farReturn(imm: u32): void {
-  const n = dOsz;
+  const n = dOsz();
   const mask: u32 = stack32() ? 0xffff_ffff : 0xffff;
   const s0 = sp();
   stackCheck(s0, 2 * n, SEGV_READ);

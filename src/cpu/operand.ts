@@ -6,12 +6,12 @@ import { faulted } from "./exceptions";
 import { dA32, dBase, dIndex, dScale, dDisp, dMod, dRm, dReg, dSeg } from "./decode";
 import { segAddr, readLin, writeLin, probeWrite, readSz, writeSz } from "./mem";
 
-/** Offset (within dSeg) of the ModRM memory operand. */
+/** Offset (within dSeg()) of the ModRM memory operand. */
 export function ea(): u32 {
-  let a = dDisp;
-  if (dBase >= 0) a += reg32(<u32>dBase);
-  if (dIndex >= 0) a += reg32(<u32>dIndex) << dScale;
-  return dA32 ? a : a & 0xffff;
+  let a = dDisp();
+  if (dBase() >= 0) a += reg32(<u32>dBase());
+  if (dIndex() >= 0) a += reg32(<u32>dIndex()) << dScale();
+  return dA32() ? a : a & 0xffff;
 }
 
 @inline export function getReg(r: u32, size: u32): u32 {
@@ -22,26 +22,26 @@ export function ea(): u32 {
 }
 
 /** The reg-field operand. */
-@inline export function readG(size: u32): u32 { return getReg(dReg, size); }
-@inline export function writeG(size: u32, v: u32): void { setReg(dReg, size, v); }
+@inline export function readG(size: u32): u32 { return getReg(dReg(), size); }
+@inline export function writeG(size: u32, v: u32): void { setReg(dReg(), size, v); }
 
 /** The r/m operand, read only. */
 export function readE(size: u32): u32 {
-  if (dMod == 3) return getReg(dRm, size);
-  return readSz(dSeg, ea(), size);
+  if (dMod() == 3) return getReg(dRm(), size);
+  return readSz(dSeg(), ea(), size);
 }
 /** The r/m operand, written only. */
 export function writeE(size: u32, v: u32): void {
-  if (dMod == 3) { setReg(dRm, size, v); return; }
-  writeSz(dSeg, ea(), size, v);
+  if (dMod() == 3) { setReg(dRm(), size, v); return; }
+  writeSz(dSeg(), ea(), size, v);
 }
 
 // Read-modify-write: readEForWrite checks that the write cannot fault before anything changes, so writeBackE
 // after a successful read never faults.
 let rmwLin: u32 = 0;
 export function readEForWrite(size: u32): u32 {
-  if (dMod == 3) return getReg(dRm, size);
-  const lin = segAddr(dSeg, ea(), size, SEGV_READ | SEGV_WRITE);
+  if (dMod() == 3) return getReg(dRm(), size);
+  const lin = segAddr(dSeg(), ea(), size, SEGV_READ | SEGV_WRITE);
   if (faulted) return 0;
   probeWrite(lin, size);
   if (faulted) return 0;
@@ -49,7 +49,7 @@ export function readEForWrite(size: u32): u32 {
   return readLin(lin, size);
 }
 export function writeBackE(size: u32, v: u32): void {
-  if (dMod == 3) setReg(dRm, size, v); else writeLin(rmwLin, size, v);
+  if (dMod() == 3) setReg(dRm(), size, v); else writeLin(rmwLin, size, v);
 }
 
 // ---- stack ----

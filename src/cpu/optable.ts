@@ -48,8 +48,8 @@ function opUd2(): void { raiseUD(); }
 
 /** F6/F7 group 3: TEST NOT NEG MUL IMUL DIV IDIV. */
 function opGrp3(): void {
-  const size: u32 = dOp == 0xf6 ? 1 : dOsz;
-  switch (dReg) {
+  const size: u32 = dOp() == 0xf6 ? 1 : dOsz();
+  switch (dReg()) {
     case 0: case 1: testEImm(size); break;
     case 2: case 3: notNegE(size); break;
     case 4: mulAcc(size, false); break;
@@ -61,14 +61,14 @@ function opGrp3(): void {
 
 /** FE group 4: INC/DEC Eb. */
 function opGrp4(): void {
-  if (dReg > 1) { logUnimplemented(dOp); raiseUD(); return; }
+  if (dReg() > 1) { logUnimplemented(dOp()); raiseUD(); return; }
   incDecE(1);
 }
 
 /** FF group 5: INC DEC CALL CALLF JMP JMPF PUSH. */
 function opGrp5(): void {
-  switch (dReg) {
-    case 0: case 1: incDecE(dOsz); break;
+  switch (dReg()) {
+    case 0: case 1: incDecE(dOsz()); break;
     case 2: case 4: callJmpNearE(); break;
     case 3: case 5: callJmpFarE(); break;
     case 6: pushE(); break;

@@ -41,9 +41,9 @@ export function alu(op: u32, size: u32, a: u32, b: u32): u32 {
 
 /** 00-3F, forms 0-5: Eb,Gb  Ev,Gv  Gb,Eb  Gv,Ev  AL,Ib  eAX,Iz. */
 export function opAlu(): void {
-  const op = (dOp >> 3) & 7;
-  const form = dOp & 7;
-  const size: u32 = (form & 1) == 0 ? 1 : dOsz;
+  const op = (dOp() >> 3) & 7;
+  const form = dOp() & 7;
+  const size: u32 = (form & 1) == 0 ? 1 : dOsz();
   if (form < 2) {
     const b = readG(size);
     if (op == ALU_CMP) {
@@ -61,18 +61,18 @@ export function opAlu(): void {
     const r = alu(op, size, readG(size), b);
     if (op != ALU_CMP) writeG(size, r);
   } else {
-    const r = alu(op, size, getReg(EAX, size), dImm & mask(size));
+    const r = alu(op, size, getReg(EAX, size), dImm() & mask(size));
     if (op != ALU_CMP) setReg(EAX, size, r);
   }
 }
 
 /** 80 Eb,Ib; 81 Ev,Iz; 82 Eb,Ib (alias of 80); 83 Ev,Ib sign-extended. */
 export function opGrp1(): void {
-  const size: u32 = (dOp & 1) == 0 ? 1 : dOsz;
-  let b = dImm;
-  if (dOp == 0x83) b = <u32>(<i32><i8>b);
+  const size: u32 = (dOp() & 1) == 0 ? 1 : dOsz();
+  let b = dImm();
+  if (dOp() == 0x83) b = <u32>(<i32><i8>b);
   b &= mask(size);
-  if (dReg == ALU_CMP) {
+  if (dReg() == ALU_CMP) {
     const a = readE(size);
     if (faulted) return;
     alu(ALU_CMP, size, a, b);
@@ -80,14 +80,14 @@ export function opGrp1(): void {
   }
   const a = readEForWrite(size);
   if (faulted) return;
-  writeBackE(size, alu(dReg, size, a, b));
+  writeBackE(size, alu(dReg(), size, a, b));
 }
 
 /** 84/85 TEST Eb,Gb / Ev,Gv; A8/A9 TEST AL,Ib / eAX,Iz. */
 export function opTest(): void {
-  const size: u32 = (dOp & 1) == 0 ? 1 : dOsz;
-  if (dOp >= 0xa8) {
-    alu(ALU_AND, size, getReg(EAX, size), dImm & mask(size));
+  const size: u32 = (dOp() & 1) == 0 ? 1 : dOsz();
+  if (dOp() >= 0xa8) {
+    alu(ALU_AND, size, getReg(EAX, size), dImm() & mask(size));
     return;
   }
   const a = readE(size);
@@ -109,22 +109,22 @@ export function incDec(size: u32, a: u32, dec: bool): u32 {
 
 /** 40-4F INC/DEC r16/r32. */
 export function opIncDecReg(): void {
-  const r = dOp & 7;
-  setReg(r, dOsz, incDec(dOsz, getReg(r, dOsz), dOp >= 0x48));
+  const r = dOp() & 7;
+  setReg(r, dOsz(), incDec(dOsz(), getReg(r, dOsz()), dOp() >= 0x48));
 }
 
 /** FE /0 /1 and FF /0 /1: INC/DEC r/m. */
 export function incDecE(size: u32): void {
   const a = readEForWrite(size);
   if (faulted) return;
-  writeBackE(size, incDec(size, a, dReg == 1));
+  writeBackE(size, incDec(size, a, dReg() == 1));
 }
 
 /** F6/F7 /2 NOT and /3 NEG. */
 export function notNegE(size: u32): void {
   const a = readEForWrite(size);
   if (faulted) return;
-  if (dReg == 2) {
+  if (dReg() == 2) {
     writeBackE(size, ~a & mask(size)); // NOT changes no flags
   } else {
     writeBackE(size, alu(ALU_SUB, size, 0, a));
@@ -135,6 +135,6 @@ export function notNegE(size: u32): void {
 export function testEImm(size: u32): void {
   const a = readE(size);
   if (faulted) return;
-  alu(ALU_AND, size, a, dImm & mask(size));
+  alu(ALU_AND, size, a, dImm() & mask(size));
 }
 

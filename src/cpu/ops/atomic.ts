@@ -10,7 +10,7 @@ import { alu, ALU_CMP, ALU_ADD } from "./alu";
 
 /** 0F B0 CMPXCHG Eb,Gb; 0F B1 CMPXCHG Ev,Gv. */
 export function opCmpxchg(): void {
-  const size: u32 = dOp == 0x1b0 ? 1 : dOsz;
+  const size: u32 = dOp() == 0x1b0 ? 1 : dOsz();
   const d = readEForWrite(size);
   if (faulted) return;
   const acc = getReg(EAX, size);
@@ -25,7 +25,7 @@ export function opCmpxchg(): void {
 
 /** 0F C0 XADD Eb,Gb; 0F C1 XADD Ev,Gv. */
 export function opXadd(): void {
-  const size: u32 = dOp == 0x1c0 ? 1 : dOsz;
+  const size: u32 = dOp() == 0x1c0 ? 1 : dOsz();
   const d = readEForWrite(size);
   if (faulted) return;
   const s = readG(size);
@@ -36,8 +36,8 @@ export function opXadd(): void {
 
 /** 0F C7 /1 CMPXCHG8B m64. */
 export function opGrp9(): void {
-  if (dReg != 1 || dMod == 3) { raiseUD(); return; }
-  const lin = segAddr(dSeg, ea(), 8, SEGV_READ | SEGV_WRITE);
+  if (dReg() != 1 || dMod() == 3) { raiseUD(); return; }
+  const lin = segAddr(dSeg(), ea(), 8, SEGV_READ | SEGV_WRITE);
   if (faulted) return;
   probeWrite(lin, 8);
   if (faulted) return;

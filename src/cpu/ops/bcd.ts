@@ -12,7 +12,7 @@ export function opDaaDas(): void {
   const oldCf = flag(CF);
   let al = old;
   let cf = false, af = false;
-  const sub = dOp == 0x2f;
+  const sub = dOp() == 0x2f;
   if ((old & 0x0f) > 9 || flag(AF)) {
     al = sub ? (al - 6) & 0xff : (al + 6) & 0xff;
     cf = oldCf || (sub ? old < 6 : old + 6 > 0xff);
@@ -29,7 +29,7 @@ export function opDaaDas(): void {
 
 /** 37 AAA, 3F AAS: adjust AL after an unpacked BCD add/sub, carrying into AH. */
 export function opAaaAas(): void {
-  const sub = dOp == 0x3f;
+  const sub = dOp() == 0x3f;
   let ax = reg16(EAX);
   const adjust = (ax & 0x0f) > 9 || flag(AF);
   if (adjust) {
@@ -47,7 +47,7 @@ export function opAaaAas(): void {
 
 /** D4 AAM imm8: AH = AL / imm, AL = AL % imm; #DE when imm is 0. */
 export function opAam(): void {
-  const base = dImm & 0xff;
+  const base = dImm() & 0xff;
   if (base == 0) { raise(EXC_DE, 0, false); return; }
   const al = reg8(AL);
   const r = al % base;
@@ -58,7 +58,7 @@ export function opAam(): void {
 
 /** D5 AAD imm8: AL = AL + AH * imm, AH = 0. Flags as an 8-bit ADD ov AL and AH*imm (P6). */
 export function opAad(): void {
-  const base = dImm & 0xff;
+  const base = dImm() & 0xff;
   const al = reg8(AL);
   const t = (reg8(AH) * base) & 0xff;
   const r = (al + t) & 0xff;

@@ -12,7 +12,7 @@ import { protMode, vm86 } from "../segments";
 
 /** F5 CMC, F8 CLC, F9 STC, FC CLD, FD STD. */
 export function opFlagOp(): void {
-  switch (dOp) {
+  switch (dOp()) {
     case 0xf5: setFlags(flag(CF) ? 0 : CF, CF); break;
     case 0xf8: setFlags(0, CF); break;
     case 0xf9: setFlags(CF, CF); break;
@@ -24,7 +24,7 @@ export function opFlagOp(): void {
 /** FA CLI, FB STI: IOPL-sensitive in protected and virtual-8086 mode (VME/PVI not advertised). */
 export function opCliSti(): void {
   if ((protMode() && cpl() > iopl()) || (vm86() && iopl() < 3)) { raiseGP(0); return; }
-  if (dOp == 0xfa) { setFlags(0, IF); return; }
+  if (dOp() == 0xfa) { setFlags(0, IF); return; }
   // STI: interrupts stay inhibited until after the next instruction, unless IF was already set (SDM STI).
   if (!sysFlag(IF)) store<u32>(cpu + CPU_SHADOW, 1);
   setFlags(IF, IF);
@@ -39,16 +39,16 @@ export function opSahf(): void { setFlags(reg8(4), SF | ZF | AF | PF | CF); }
 export function opPushf(): void {
   if (vm86() && iopl() < 3) { raiseGP(0); return; }
   const f = getFlags() & ~(VM | RF);
-  push(dOsz, dOsz == 4 ? f : f & 0xffff);
+  push(dOsz(), dOsz() == 4 ? f : f & 0xffff);
 }
 
 /** 9D POPF/POPFD. */
 export function opPopf(): void {
   if (vm86() && iopl() < 3) { raiseGP(0); return; }
-  const v = pop(dOsz);
+  const v = pop(dOsz());
   if (faulted) return;
   let mask: u32 = CF | PF | AF | ZF | SF | TF | DF | OF | NT;
-  if (dOsz == 4) mask |= AC | ID;
+  if (dOsz() == 4) mask |= AC | ID;
   if (!protMode() && !vm86()) {
     mask |= IOPL | IF;
   } else if (vm86()) {

@@ -36,16 +36,16 @@ export function ioAllowed(port: u32, size: u32): bool {
 
 /** E4 E5 EC ED: IN AL/eAX from imm8 or DX. */
 export function opIn(): void {
-  const size: u32 = (dOp & 1) == 0 ? 1 : dOsz;
-  const port = dOp < 0xe8 ? dImm & 0xff : reg16(EDX);
+  const size: u32 = (dOp() & 1) == 0 ? 1 : dOsz();
+  const port = dOp() < 0xe8 ? dImm() & 0xff : reg16(EDX);
   if (!ioAllowed(port, size)) return;
   setReg(EAX, size, hostIoRead(port, size));
 }
 
 /** E6 E7 EE EF: OUT imm8 or DX from AL/eAX. */
 export function opOut(): void {
-  const size: u32 = (dOp & 1) == 0 ? 1 : dOsz;
-  const port = dOp < 0xe8 ? dImm & 0xff : reg16(EDX);
+  const size: u32 = (dOp() & 1) == 0 ? 1 : dOsz();
+  const port = dOp() < 0xe8 ? dImm() & 0xff : reg16(EDX);
   if (!ioAllowed(port, size)) return;
   hostIoWrite(port, size, getReg(EAX, size));
 }

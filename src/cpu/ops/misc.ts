@@ -56,10 +56,10 @@ function softInt(vector: u32): void {
 /** CD INT imm8; CC INT3; CE INTO; F1 INT1 (ICEBP, delivered like a hardware #DB: no DPL check). */
 export function opInt(): void {
   // In virtual-8086 mode without VME, INT n/INT3/INTO are IOPL-sensitive (SDM 20.3.3).
-  if (vm86() && dOp != 0xf1 && ((getFlags() & IOPL) >> 12) < 3) { raiseGP(0); return; }
-  if (dOp == 0xcd) softInt(dImm & 0xff);
-  else if (dOp == 0xcc) softInt(EXC_BP);
-  else if (dOp == 0xce) { if (flag(OF)) softInt(EXC_OF); }
+  if (vm86() && dOp() != 0xf1 && ((getFlags() & IOPL) >> 12) < 3) { raiseGP(0); return; }
+  if (dOp() == 0xcd) softInt(dImm() & 0xff);
+  else if (dOp() == 0xcc) softInt(EXC_BP);
+  else if (dOp() == 0xce) { if (flag(OF)) softInt(EXC_OF); }
   else {
     deliverInterrupt(EXC_DB, nextEip, false, false, 0);
     if (!faulted) setNextEip(handlerEip);
@@ -68,15 +68,15 @@ export function opInt(): void {
 
 /** 62 BOUND Gv,Ma: #BR when the index is outside [lower, upper] (signed). */
 export function opBound(): void {
-  if (dMod == 3) { raiseUD(); return; }
+  if (dMod() == 3) { raiseUD(); return; }
   const off = ea();
-  const lo = readSz(dSeg, off, dOsz);
+  const lo = readSz(dSeg(), off, dOsz());
   if (faulted) return;
-  const hi = readSz(dSeg, (off + dOsz) & (dA32 ? 0xffff_ffff : 0xffff), dOsz);
+  const hi = readSz(dSeg(), (off + dOsz()) & (dA32() ? 0xffff_ffff : 0xffff), dOsz());
   if (faulted) return;
-  const i = readG(dOsz);
-  const si = dOsz == 2 ? <i32><i16>i : <i32>i;
-  const sl = dOsz == 2 ? <i32><i16>lo : <i32>lo;
-  const sh = dOsz == 2 ? <i32><i16>hi : <i32>hi;
+  const i = readG(dOsz());
+  const si = dOsz() == 2 ? <i32><i16>i : <i32>i;
+  const sl = dOsz() == 2 ? <i32><i16>lo : <i32>lo;
+  const sh = dOsz() == 2 ? <i32><i16>hi : <i32>hi;
   if (si < sl || si > sh) raise(EXC_BR, 0, false);
 }

@@ -41,13 +41,13 @@ export function mulAcc(size: u32, signed: bool): void {
 
 /** 0F AF IMUL Gv,Ev; 69 IMUL Gv,Ev,Iz; 6B IMUL Gv,Ev,Ib. */
 export function opImul(): void {
-  const size = dOsz;
+  const size = dOsz();
   const a = readE(size);
   if (faulted) return;
   let b: u32;
-  if (dOp == 0x1af) b = readG(size);
-  else if (dOp == 0x6b) b = <u32>(<i32><i8>dImm);
-  else b = dImm;
+  if (dOp() == 0x1af) b = readG(size);
+  else if (dOp() == 0x6b) b = <u32>(<i32><i8>dImm());
+  else b = dImm();
   const r: i64 = sext(a, size) * sext(b, size);
   const lo = <u32>r & mask(size);
   writeG(size, lo);

@@ -36,11 +36,11 @@ export function opLarLsl(): void {
   if (faulted) return;
   if (!probeDescriptor(sel)) { if (!faulted) setFlags(0, ZF); return; }
   const attr = descAttr(descHi);
-  const lsl = dOp == 0x103;
+  const lsl = dOp() == 0x103;
   const ok = ((attr & ATTR_S) != 0 || ((lsl ? LSL_TYPES : LAR_TYPES) & (1 << (attr & 0xf))) != 0) && visible(sel, attr);
   if (!ok) { setFlags(0, ZF); return; }
-  if (lsl) writeG(dOsz, dOsz == 4 ? descLimit(descLo, descHi) : descLimit(descLo, descHi) & 0xffff);
-  else writeG(dOsz, dOsz == 4 ? descHi & 0x00f0_ff00 : descHi & 0xff00);
+  if (lsl) writeG(dOsz(), dOsz() == 4 ? descLimit(descLo, descHi) : descLimit(descLo, descHi) & 0xffff);
+  else writeG(dOsz(), dOsz() == 4 ? descHi & 0x00f0_ff00 : descHi & 0xff00);
   setFlags(ZF, ZF);
 }
 
@@ -53,7 +53,7 @@ export function verrVerw(): void {
   let ok = (attr & ATTR_S) != 0 && visible(sel, attr);
   if (ok) {
     const code = (attr & 0b1000) != 0;
-    ok = dReg == 4 ? (!code || (attr & 0b0010) != 0) : (!code && (attr & 0b0010) != 0);
+    ok = dReg() == 4 ? (!code || (attr & 0b0010) != 0) : (!code && (attr & 0b0010) != 0);
   }
   setFlags(ok ? ZF : 0, ZF);
 }

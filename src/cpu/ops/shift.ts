@@ -89,27 +89,27 @@ export function shiftOp(kind: u32, size: u32, a: u32, count: u32): u32 {
 
 /** C0/C1 (imm8), D0/D1 (1), D2/D3 (CL). */
 export function opGrp2(): void {
-  const size: u32 = (dOp & 1) == 0 ? 1 : dOsz;
+  const size: u32 = (dOp() & 1) == 0 ? 1 : dOsz();
   let count: u32;
-  if (dOp <= 0xc1) count = dImm; else if (dOp <= 0xd1) count = 1; else count = getReg(ECX, 1);
+  if (dOp() <= 0xc1) count = dImm(); else if (dOp() <= 0xd1) count = 1; else count = getReg(ECX, 1);
   count &= 31;
   const a = readEForWrite(size);
   if (faulted) return;
   if (count == 0) return;
-  writeBackE(size, shiftOp(dReg, size, a, count));
+  writeBackE(size, shiftOp(dReg(), size, a, count));
 }
 
 /** 0F A4/A5 SHLD, 0F AC/AD SHRD Ev,Gv,Ib/CL. */
 export function opShld(): void {
-  const size = dOsz;
-  const count = ((dOp & 1) == 0 ? dImm : getReg(ECX, 1)) & 31;
+  const size = dOsz();
+  const count = ((dOp() & 1) == 0 ? dImm() : getReg(ECX, 1)) & 31;
   const a = readEForWrite(size);
   if (faulted) return;
   if (count == 0) return;
   const b = readG(size);
   const bits = size << 3;
   const sb: u32 = 1 << (bits - 1);
-  const left = dOp < 0x1a8;
+  const left = dOp() < 0x1a8;
   let r: u32, cf: u32;
   // Shift the concatenation dest:src (left) or src:dest (right) as one 2*bits value. A count above the operand
   // size (16-bit forms only, as the count is masked to 5 bits) leaves result and flags undefined (SDM SHLD).

@@ -8,26 +8,26 @@ import { loadSeg } from "../segments";
 import { mask } from "./alu";
 
 /** 50-57 PUSH r. PUSH ESP pushes the value before the push (SDM PUSH). */
-export function opPushReg(): void { push(dOsz, getReg(dOp & 7, dOsz)); }
+export function opPushReg(): void { push(dOsz(), getReg(dOp() & 7, dOsz())); }
 
 /** 58-5F POP r. */
 export function opPopReg(): void {
-  const v = pop(dOsz);
+  const v = pop(dOsz());
   if (faulted) return;
-  setReg(dOp & 7, dOsz, v);
+  setReg(dOp() & 7, dOsz(), v);
 }
 
 /** 68 PUSH Iz; 6A PUSH Ib (sign-extended). */
 export function opPushImm(): void {
-  const v = dOp == 0x6a ? <u32>(<i32><i8>dImm) : dImm;
-  push(dOsz, v & mask(dOsz));
+  const v = dOp() == 0x6a ? <u32>(<i32><i8>dImm()) : dImm();
+  push(dOsz(), v & mask(dOsz()));
 }
 
 /** FF /6 PUSH Ev. */
 export function pushE(): void {
-  const v = readE(dOsz);
+  const v = readE(dOsz());
   if (faulted) return;
-  push(dOsz, v);
+  push(dOsz(), v);
 }
 
 /**
@@ -35,42 +35,42 @@ export function pushE(): void {
  * base register ... the value after the pop"); if the store faults, ESP is restored.
  */
 export function opPopE(): void {
-  if (dMod == 3) {
-    const v = pop(dOsz);
+  if (dMod() == 3) {
+    const v = pop(dOsz());
     if (faulted) return;
-    setReg(dRm, dOsz, v);
+    setReg(dRm(), dOsz(), v);
     return;
   }
   const old = reg32(ESP);
-  const v = pop(dOsz);
+  const v = pop(dOsz());
   if (faulted) return;
-  writeSz(dSeg, ea(), dOsz, v);
+  writeSz(dSeg(), ea(), dOsz(), v);
   if (faulted) setReg32(ESP, old);
 }
 
 /** 06 0E 16 1E, 0F A0 0F A8: PUSH segment register. A 32-bit push writes the selector zero-extended. */
 export function opPushSeg(): void {
   let s: u32;
-  if (dOp < 0x100) s = dOp >> 3; else s = dOp == 0x1a0 ? 4 : 5;
-  push(dOsz, segSel(s));
+  if (dOp() < 0x100) s = dOp() >> 3; else s = dOp() == 0x1a0 ? 4 : 5;
+  push(dOsz(), segSel(s));
 }
 
 /** 07 17 1F, 0F A1 0F A9: POP segment register (never CS). */
 export function opPopSeg(): void {
   let s: u32;
-  if (dOp < 0x100) s = dOp >> 3; else s = dOp == 0x1a1 ? 4 : 5;
+  if (dOp() < 0x100) s = dOp() >> 3; else s = dOp() == 0x1a1 ? 4 : 5;
   const v = peekTop();
   if (faulted) return;
   loadSeg(s, v & 0xffff);
   if (faulted) return;
-  setSp(spPlus(dOsz));
+  setSp(spPlus(dOsz()));
 }
 
-function peekTop(): u32 { return readSz(SEG_SS_INDEX, sp(), dOsz); }
+function peekTop(): u32 { return readSz(SEG_SS_INDEX, sp(), dOsz()); }
 
 /** 60 PUSHA/PUSHAD: pushes AX CX DX BX original-SP BP SI DI. */
 export function opPusha(): void {
-  const n = dOsz;
+  const n = dOsz();
   const base = spPlus(-(n << 3));
   // Check the whole 8-register area first so a fault leaves no partial frame (SDM: #SS if it would exceed).
   stackCheck(base, n << 3, SEGV_WRITE);
@@ -86,7 +86,7 @@ export function opPusha(): void {
 
 /** 61 POPA/POPAD: pops DI SI BP (skip SP) BX DX CX AX. */
 export function opPopa(): void {
-  const n = dOsz;
+  const n = dOsz();
   stackCheck(sp(), n << 3, SEGV_READ);
   if (faulted) return;
   // All eight reads happen before any register changes, so a fault leaves the registers as they were.
@@ -106,18 +106,18 @@ export function opPopa(): void {
 /** C9 LEAVE: (E)SP = (E)BP, then pop (E)BP. */
 export function opLeave(): void {
   const bp = stack32() ? reg32(EBP) : reg16(EBP);
-  const v = readSz(SEG_SS_INDEX, bp, dOsz);
+  const v = readSz(SEG_SS_INDEX, bp, dOsz());
   if (faulted) return;
   if (stack32()) setReg32(ESP, bp); else setReg16(ESP, bp);
-  setSp(spPlus(dOsz));
-  setReg(EBP, dOsz, v);
+  setSp(spPlus(dOsz()));
+  setReg(EBP, dOsz(), v);
 }
 
 /** C8 ENTER imm16, imm8: builds a stack frame with `level` nesting levels (SDM ENTER). */
 export function opEnter(): void {
-  const size = dImm;
-  const level = dImm2 & 31;
-  const n = dOsz;
+  const size = dImm();
+  const level = dImm2() & 31;
+  const n = dOsz();
   const bpMask: u32 = stack32() ? 0xffff_ffff : 0xffff;
   let bp = stack32() ? reg32(EBP) : reg16(EBP);
   // Registers change only at the end, so a fault part-way leaves them as they were.

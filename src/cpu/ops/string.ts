@@ -15,16 +15,16 @@ const ES: u32 = 0;
 /** Iterations per execution of a repeated string instruction before it yields to pending events. */
 const REP_BATCH: u32 = 4096;
 
-@inline function idx(r: u32): u32 { return dA32 ? reg32(r) : reg16(r); }
-@inline function setIdx(r: u32, v: u32): void { if (dA32) setReg32(r, v); else setReg16(r, v); }
+@inline function idx(r: u32): u32 { return dA32() ? reg32(r) : reg16(r); }
+@inline function setIdx(r: u32, v: u32): void { if (dA32()) setReg32(r, v); else setReg16(r, v); }
 @inline function advance(r: u32, size: u32): void { setIdx(r, sysFlag(DF) ? idx(r) - size : idx(r) + size); }
 
 export function opString(): void {
-  const op = dOp;
+  const op = dOp();
   let size: u32;
   if (op == 0x6c || op == 0x6e || op == 0xa4 || op == 0xa6 || op == 0xaa || op == 0xac || op == 0xae) size = 1;
-  else size = dOsz;
-  const rep = (dPfx & (PFX_REP | PFX_REPNE)) != 0;
+  else size = dOsz();
+  const rep = (dPfx() & (PFX_REP | PFX_REPNE)) != 0;
   const port = reg16(EDX);
   if ((op & 0xfc) == 0x6c && !ioAllowed(port, size)) return;
   if (!rep) { iterate(op, size, port); return; }
@@ -37,7 +37,7 @@ export function opString(): void {
     // REPE/REPNE also stop on the ZF condition for CMPS and SCAS.
     if (op == 0xa6 || op == 0xa7 || op == 0xae || op == 0xaf) {
       const z = flag(ZF);
-      if ((dPfx & PFX_REP) != 0 ? !z : z) return;
+      if ((dPfx() & PFX_REP) != 0 ? !z : z) return;
     }
     if (++n >= REP_BATCH && idx(ECX) != 0) { setNextEip(dStart); return; }
   }
@@ -46,7 +46,7 @@ export function opString(): void {
 function iterate(op: u32, size: u32, port: u32): void {
   switch (op) {
     case 0xa4: case 0xa5: { // MOVS
-      const v = readSz(dSeg, idx(ESI), size);
+      const v = readSz(dSeg(), idx(ESI), size);
       if (faulted) return;
       writeSz(ES, idx(EDI), size, v);
       if (faulted) return;
@@ -54,7 +54,7 @@ function iterate(op: u32, size: u32, port: u32): void {
       break;
     }
     case 0xa6: case 0xa7: { // CMPS: [seg:ESI] - [ES:EDI]
-      const a = readSz(dSeg, idx(ESI), size);
+      const a = readSz(dSeg(), idx(ESI), size);
       if (faulted) return;
       const b = readSz(ES, idx(EDI), size);
       if (faulted) return;
@@ -69,7 +69,7 @@ function iterate(op: u32, size: u32, port: u32): void {
       break;
     }
     case 0xac: case 0xad: { // LODS
-      const v = readSz(dSeg, idx(ESI), size);
+      const v = readSz(dSeg(), idx(ESI), size);
       if (faulted) return;
       setReg(EAX, size, v);
       advance(ESI, size);
@@ -90,7 +90,7 @@ function iterate(op: u32, size: u32, port: u32): void {
       break;
     }
     default: { // 6E 6F OUTS
-      const v = readSz(dSeg, idx(ESI), size);
+      const v = readSz(dSeg(), idx(ESI), size);
       if (faulted) return;
       hostIoWrite(port, size, v);
       advance(ESI, size);

@@ -20,7 +20,7 @@ const FLAT_DATA: u32 = 0xc093;
 export function opSysenter(): void {
   const cs = msr(SLOT_CS) & 0xffff;
   if (!protMode() || (cs & 0xfffc) == 0) { raiseGP(0); return; }
-  if (dOp == 0x134) {
+  if (dOp() == 0x134) {
     setFlags(0, VM | IF | RF);
     setSegCache(1, cs & 0xfffc, 0, 0xffff_ffff, FLAT_CODE);
     setSegCache(2, (cs & 0xfffc) + 8, 0, 0xffff_ffff, FLAT_DATA);

@@ -59,29 +59,29 @@ export function writeCr0(v: u32): void {
 /** 0F 20 MOV r32, CRn; 0F 22 MOV CRn, r32 (the mod field is ignored: always registers). */
 export function opMovCr(): void {
   if (!privileged()) return;
-  const toCr = dOp == 0x122;
-  switch (dReg) {
+  const toCr = dOp() == 0x122;
+  switch (dReg()) {
     case 0:
-      if (toCr) writeCr0(reg32(dRm)); else setReg32(dRm, cr0());
+      if (toCr) writeCr0(reg32(dRm())); else setReg32(dRm(), cr0());
       break;
     case 2:
-      if (toCr) store<u64>(cpu + CPU_CR2, <u64>reg32(dRm)); else setReg32(dRm, <u32>load<u64>(cpu + CPU_CR2));
+      if (toCr) store<u64>(cpu + CPU_CR2, <u64>reg32(dRm())); else setReg32(dRm(), <u32>load<u64>(cpu + CPU_CR2));
       break;
     case 3:
       if (toCr) {
         const old3 = load<u64>(cpu + CPU_CR3);
         // PAE: CR3 holds a 32-byte aligned PDPT address (bits 31:5); otherwise a page-aligned PD (and PWT/PCD).
         const pae = (load<u32>(cpu + CPU_CR4) & CR4_PAE) != 0;
-        store<u64>(cpu + CPU_CR3, <u64>(reg32(dRm) & (pae ? 0xffff_fff8 : 0xffff_f018)));
+        store<u64>(cpu + CPU_CR3, <u64>(reg32(dRm()) & (pae ? 0xffff_fff8 : 0xffff_f018)));
         if (pae && (cr0() & CR0_PG) != 0 && !loadPdptes()) { store<u64>(cpu + CPU_CR3, old3); return; }
         flushTlb(true); // SDM 4.10.4.1: a CR3 write keeps global translations
       } else {
-        setReg32(dRm, <u32>load<u64>(cpu + CPU_CR3));
+        setReg32(dRm(), <u32>load<u64>(cpu + CPU_CR3));
       }
       break;
     case 4:
       if (toCr) {
-        const v = reg32(dRm);
+        const v = reg32(dRm());
         if ((v & ~(CR4_WRITABLE | CR4_LOW)) != 0) { raiseGP(0); return; }
         const old = load<u32>(cpu + CPU_CR4);
         store<u32>(cpu + CPU_CR4, v);
@@ -91,7 +91,7 @@ export function opMovCr(): void {
           flushTlb(false);
         }
       } else {
-        setReg32(dRm, load<u32>(cpu + CPU_CR4));
+        setReg32(dRm(), load<u32>(cpu + CPU_CR4));
       }
       break;
     default:
@@ -110,14 +110,14 @@ export function opMovDr(): void {
     raise(1, 0, false);
     return;
   }
-  let r = dReg;
+  let r = dReg();
   if (r == 4 || r == 5) {
     if ((load<u32>(cpu + CPU_CR4) & (1 << 3)) != 0) { raiseUD(); return; }
     r += 2;
   }
   const p = cpu + CPU_DR + (r << 3);
-  if (dOp == 0x123) {
-    let v = reg32(dRm);
+  if (dOp() == 0x123) {
+    let v = reg32(dRm());
     if (r == 6) v = (v & 0x0000_e00f) | 0xffff_0ff0;
     else if (r == 7) v = (v & 0xffff_2bff) | 0x400;
     store<u64>(p, <u64>v);
@@ -126,41 +126,41 @@ export function opMovDr(): void {
       flushTlb(false); // pages holding data breakpoints must leave (or may re-enter) the TLB
     }
   } else {
-    setReg32(dRm, <u32>load<u64>(p));
+    setReg32(dRm(), <u32>load<u64>(p));
   }
 }
 
 /** 0F 01 group 7: SGDT SIDT LGDT LIDT SMSW (reg 6 is LMSW) INVLPG. */
 export function opGrp7(): void {
-  switch (dReg) {
+  switch (dReg()) {
     case 0: case 1: { // SGDT / SIDT: 16-bit operand size stores a 24-bit base (SDM SGDT)
-      if (dMod == 3) { raiseUD(); return; }
-      const base = <u32>load<u64>(cpu + (dReg == 0 ? CPU_GDTR_BASE : CPU_IDTR_BASE));
-      const limit = load<u32>(cpu + (dReg == 0 ? CPU_GDTR_LIMIT : CPU_IDTR_LIMIT));
+      if (dMod() == 3) { raiseUD(); return; }
+      const base = <u32>load<u64>(cpu + (dReg() == 0 ? CPU_GDTR_BASE : CPU_IDTR_BASE));
+      const limit = load<u32>(cpu + (dReg() == 0 ? CPU_GDTR_LIMIT : CPU_IDTR_LIMIT));
       const off = ea();
-      segAddr(dSeg, off, 6, SEGV_WRITE);
+      segAddr(dSeg(), off, 6, SEGV_WRITE);
       if (faulted) return;
-      writeSz(dSeg, off, 2, limit);
+      writeSz(dSeg(), off, 2, limit);
       if (faulted) return;
-      writeSz(dSeg, (off + 2) & (dA32 ? 0xffff_ffff : 0xffff), 4, dOsz == 2 ? base & 0x00ff_ffff : base);
+      writeSz(dSeg(), (off + 2) & (dA32() ? 0xffff_ffff : 0xffff), 4, dOsz() == 2 ? base & 0x00ff_ffff : base);
       return;
     }
     case 2: case 3: {
-      if (dMod == 3) { raiseUD(); return; }
+      if (dMod() == 3) { raiseUD(); return; }
       if (!privileged()) return;
       const off = ea();
-      const limit = readSz(dSeg, off, 2);
+      const limit = readSz(dSeg(), off, 2);
       if (faulted) return;
-      let base = readSz(dSeg, (off + 2) & (dA32 ? 0xffff_ffff : 0xffff), 4);
+      let base = readSz(dSeg(), (off + 2) & (dA32() ? 0xffff_ffff : 0xffff), 4);
       if (faulted) return;
-      if (dOsz == 2) base &= 0x00ff_ffff;
-      store<u64>(cpu + (dReg == 2 ? CPU_GDTR_BASE : CPU_IDTR_BASE), <u64>base);
-      store<u32>(cpu + (dReg == 2 ? CPU_GDTR_LIMIT : CPU_IDTR_LIMIT), limit);
+      if (dOsz() == 2) base &= 0x00ff_ffff;
+      store<u64>(cpu + (dReg() == 2 ? CPU_GDTR_BASE : CPU_IDTR_BASE), <u64>base);
+      store<u32>(cpu + (dReg() == 2 ? CPU_GDTR_LIMIT : CPU_IDTR_LIMIT), limit);
       return;
     }
     case 4: { // SMSW: a register destination gets all of CR0 at 32-bit operand size
       const v = cr0();
-      if (dMod == 3) { if (dOsz == 4) setReg32(dRm, v); else writeE(2, v & 0xffff); }
+      if (dMod() == 3) { if (dOsz() == 4) setReg32(dRm(), v); else writeE(2, v & 0xffff); }
       else writeE(2, v & 0xffff);
       return;
     }
@@ -173,10 +173,10 @@ export function opGrp7(): void {
       return;
     }
     case 7: { // INVLPG m
-      if (dMod == 3) { raiseUD(); return; }
+      if (dMod() == 3) { raiseUD(); return; }
       if (!privileged()) return;
       // INVLPG does no segment limit or type check: the linear address is simply base + offset.
-      const lin = segBase(dSeg) + ea();
+      const lin = segBase(dSeg()) + ea();
       tlbInvalidatePage(lin);
       invalidateFetch();
       return;
@@ -189,17 +189,17 @@ export function opGrp7(): void {
 /** 0F 00 group 6: SLDT STR LLDT LTR VERR VERW. #UD in real and virtual-8086 mode. */
 export function opGrp6(): void {
   if (!protMode()) { raiseUD(); return; }
-  switch (dReg) {
+  switch (dReg()) {
     case 0: case 1: { // SLDT, STR
-      const sel = segSel(dReg == 0 ? SEG_LDTR : SEG_TR);
-      if (dMod == 3) writeE(dOsz, sel); else writeE(2, sel);
+      const sel = segSel(dReg() == 0 ? SEG_LDTR : SEG_TR);
+      if (dMod() == 3) writeE(dOsz(), sel); else writeE(2, sel);
       return;
     }
     case 2: case 3: {
       if (!privileged()) return;
       const sel = readE(2);
       if (faulted) return;
-      if (dReg == 2) loadLdtr(sel); else loadTr(sel);
+      if (dReg() == 2) loadLdtr(sel); else loadTr(sel);
       return;
     }
     case 4: case 5:
@@ -315,7 +315,7 @@ export function opWrmsr(): void {
 
 /** CF IRET/IRETD. */
 export function opIret(): void {
-  const n = dOsz;
+  const n = dOsz();
   const mask: u32 = stack32() ? 0xffff_ffff : 0xffff;
   const s0 = sp();
   if (!protMode() && !vm86()) {

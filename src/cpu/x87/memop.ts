@@ -14,7 +14,7 @@ export let opHi: u32 = 0;
 
 /** Read the `size`-byte ModRM memory operand into opLo/opHi. False after a fault. */
 export function readOperand(size: u32): bool {
-  const lin = segAddr(dSeg, ea(), size, SEGV_READ);
+  const lin = segAddr(dSeg(), ea(), size, SEGV_READ);
   if (faulted) return false;
   return readAt(lin, size);
 }
@@ -41,7 +41,7 @@ let storeLin: u32 = 0;
 
 /** Check that the `size`-byte ModRM memory operand can be written. False after a fault. */
 export function storeTarget(size: u32): bool {
-  const lin = segAddr(dSeg, ea(), size, SEGV_WRITE);
+  const lin = segAddr(dSeg(), ea(), size, SEGV_WRITE);
   if (faulted) return false;
   probeWrite(lin, size);
   if (faulted) return false;
@@ -75,7 +75,7 @@ export const image: usize = memory.data(IMAGE_MAX);
 
 /** Read the `size`-byte image (an even size up to 108) at the ModRM operand into `image`. */
 export function readImage(size: u32): bool {
-  const lin = segAddr(dSeg, ea(), size, SEGV_READ);
+  const lin = segAddr(dSeg(), ea(), size, SEGV_READ);
   if (faulted) return false;
   for (let i: u32 = 0; i < size; i += 2) {
     const v = readLin16(lin + i);

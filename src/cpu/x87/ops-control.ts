@@ -29,7 +29,7 @@ import { readOperand, opLo, storeTarget, storeOperand, image, readImage, writeIm
 const RESERVED: u32 = 0xffff_0000;
 
 @inline function protectedLayout(): bool { return (mode() & (MODE_PROT | MODE_VM86)) == MODE_PROT; }
-@inline function envSize(): u32 { return dOsz == 4 ? 28 : 14; }
+@inline function envSize(): u32 { return dOsz() == 4 ? 28 : 14; }
 
 @inline function put16(off: u32, v: u32): void { store<u16>(image + off, <u16>v); }
 @inline function put32(off: u32, v: u32): void { store<u32>(image + off, v); }
@@ -41,7 +41,7 @@ function buildEnv(): void {
   const prot = protectedLayout();
   const ipLin = (fcs() << 4) + fip();
   const dpLin = (fds() << 4) + fdp();
-  if (dOsz == 4) {
+  if (dOsz() == 4) {
     put32(0, RESERVED | fcw());
     put32(4, RESERVED | fsw());
     put32(8, RESERVED | ftw());
@@ -79,7 +79,7 @@ function buildEnv(): void {
 function applyEnv(): u32 {
   const prot = protectedLayout();
   let tw: u32;
-  if (dOsz == 4) {
+  if (dOsz() == 4) {
     setFcw(get16(0));
     tw = get16(8);
     setFsw(get16(4));

@@ -30,9 +30,9 @@ const REG_COMP: u32 = 3;
 /** D8-DF: every x87 instruction. */
 export function opX87(): void {
   if (deviceNotAvailable(false)) return;
-  const esc = dOp & 7;
-  if (dMod != 3) memoryForm(esc, dReg);
-  else registerForm(esc, dReg, dRm);
+  const esc = dOp() & 7;
+  if (dMod() != 3) memoryForm(esc, dReg());
+  else registerForm(esc, dReg(), dRm());
 }
 
 /** 9B WAIT/FWAIT: #NM only with CR0.TS and CR0.MP; then any pending unmasked exception. */

@@ -213,11 +213,11 @@ export function pendingOk(): bool {
 export function noteInstruction(): void {
   store<u32>(cpu + CPU_FPU_FIP, dStart); // the first prefix byte (SDM 8.1.8)
   store<u32>(cpu + CPU_FPU_FCS, segSel(1));
-  store<u32>(cpu + CPU_FPU_FOP, ((dOp & 7) << 8) | dModrm);
-  if (dMod != 3) {
+  store<u32>(cpu + CPU_FPU_FOP, ((dOp() & 7) << 8) | dModrm());
+  if (dMod() != 3) {
     // P6: a register-only instruction leaves the data pointer as it was
     store<u32>(cpu + CPU_FPU_FDP, ea());
-    store<u32>(cpu + CPU_FPU_FDS, segSel(dSeg));
+    store<u32>(cpu + CPU_FPU_FDS, segSel(dSeg()));
   }
 }
 
