@@ -16,6 +16,10 @@
 //   -s 6,ahci,hd:a.img,cd:b.iso               {"emulation": "ahci", "ports": [{"type": "hd", "path": "a.img"},
 //                                                                             {"type": "cd", "path": "b.iso"}]}
 //   -s 7,ahci-hd,a.img   -s 8,ahci-cd,b.iso   {"emulation": "ahci-hd", "path": "a.img"}
+//   -s 6,ahci,hd:a.qcow2,snapshot,cd:         {"ports": [{"type": "hd", "path": "a.qcow2", "snapshot": true}, {"type": "cd"}]}
+//                                             (options follow their port's path, as in bhyve; `cd:` is an empty drive)
+//   -s 3,virtio-blk,a.img,format=raw          {"emulation": "virtio-blk", "path": "a.img", "format": "raw"}
+//                                             (without format, the format is read from the file: raw or qcow2)
 //   -l com1,stdio                             "serial": {"com1": "stdio"}   (or file:PATH, tcp:127.0.0.1:PORT, null)
 //   --no-jit  --debug-exit  --log-ud          "jit": false  "debugExit": true  "logUd": true
 //
@@ -23,6 +27,7 @@
 // what it says), mergeSpecs() lays one over the other, and completeSpec() adds the defaults (hostbridge at
 // 0:0, lpc at 1:0, COM1 on stdio) and checks what involves several fields.
 import { PCI_FUNCTIONS, PCI_SLOTS } from '../devices/pci';
+import { IMAGE_FORMATS, type ImageFormat } from '../block/image';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -60,9 +65,19 @@ export type NetBackend =
   | { kind: 'socket'; mode: 'listen' | 'connect'; host: typeof LOOPBACK; port: number }
   | { kind: 'tap'; ifname: string };
 
-export interface AhciPort {
+/** How a disk image opens; each field is present only when given (ro and snapshot only when true). */
+export interface DiskImageOptions {
+  ro?: boolean;
+  /** Keep writes in memory; the image file is never written. */
+  snapshot?: boolean;
+  /** Overrides detection from the file's magic. */
+  format?: ImageFormat;
+}
+
+export interface AhciPort extends DiskImageOptions {
   type: 'hd' | 'cd';
-  path: string;
+  /** Missing for a CD drive with no disc. */
+  path?: string;
 }
 
 export const EMULATIONS = ['hostbridge', 'lpc', 'virtio-blk', 'virtio-net', 'ahci', 'ahci-hd', 'ahci-cd'] as const;
@@ -71,10 +86,10 @@ export type Emulation = (typeof EMULATIONS)[number];
 export type SlotDevice =
   | { emulation: 'hostbridge' }
   | { emulation: 'lpc' }
-  | { emulation: 'virtio-blk'; path: string; ro: boolean; snapshot: boolean }
+  | { emulation: 'virtio-blk'; path: string; ro: boolean; snapshot: boolean; format?: ImageFormat }
   | { emulation: 'virtio-net'; backend: NetBackend; mac: string | undefined }
   | { emulation: 'ahci'; ports: AhciPort[] }
-  | { emulation: 'ahci-hd'; path: string }
+  | ({ emulation: 'ahci-hd'; path: string } & DiskImageOptions)
   | { emulation: 'ahci-cd'; path: string };
 
 /** One PCI function on bus 0. */
@@ -414,10 +429,10 @@ function at<T>(field: string, read: () => T): T {
 const SLOT_FIELDS: Record<Emulation, readonly string[]> = {
   'hostbridge': [],
   'lpc': [],
-  'virtio-blk': ['path', 'ro', 'snapshot'],
+  'virtio-blk': ['path', 'ro', 'snapshot', 'format'],
   'virtio-net': ['backend', 'mac'],
   'ahci': ['ports'],
-  'ahci-hd': ['path'],
+  'ahci-hd': ['path', 'ro', 'snapshot', 'format'],
   'ahci-cd': ['path'],
 };
 const NET_FIELDS: Record<NetBackend['kind'], readonly string[]> = {
@@ -450,8 +465,10 @@ export function slotFromJson(raw: unknown): PciSlotConfig {
       return {
         ...base, emulation: em, path: at('path', () => requiredPath(raw.path)),
         ro: at('ro', () => bool(raw.ro ?? false)), snapshot: at('snapshot', () => bool(raw.snapshot ?? false)),
+        ...(raw.format !== undefined ? { format: at('format', () => imageFormat(raw.format)) } : {}),
       };
     case 'ahci-hd':
+      return { ...base, emulation: em, path: at('path', () => requiredPath(raw.path)), ...diskImageOptions(raw) };
     case 'ahci-cd':
       return { ...base, emulation: em, path: at('path', () => requiredPath(raw.path)) };
     case 'ahci':
@@ -504,10 +521,28 @@ function ahciPorts(value: unknown): AhciPort[] {
   if (value.length > MAX_AHCI_PORTS) throw new FieldError('', `must have at most ${MAX_AHCI_PORTS} ports`);
   return value.map((p: unknown, i) => at(`[${i}]`, () => {
     if (!isRecord(p)) throw new FieldError('', 'must be an object like {"type": "hd", "path": "disk.img"}');
-    rejectUnknown(p, ['type', 'path'], '', 'is not a field of an AHCI port (type, path)');
+    rejectUnknown(p, ['type', 'path', 'ro', 'snapshot', 'format'], '', 'is not a field of an AHCI port (type, path, ro, snapshot, format)');
     if (p.type !== 'hd' && p.type !== 'cd') throw new FieldError('type', `must be hd or cd (got '${String(p.type)}')`);
-    return { type: p.type, path: at('path', () => requiredPath(p.path)) };
+    // A CD drive may be empty; a disk needs its image.
+    const path = p.type === 'cd' && p.path === undefined ? {} : { path: at('path', () => requiredPath(p.path)) };
+    return { type: p.type, ...path, ...diskImageOptions(p) };
   }));
+}
+
+/** ro, snapshot and format of a disk, each kept only when given (ro and snapshot only when true). */
+function diskImageOptions(raw: Record<string, unknown>): DiskImageOptions {
+  const out: DiskImageOptions = {};
+  if (raw.ro !== undefined && at('ro', () => bool(raw.ro))) out.ro = true;
+  if (raw.snapshot !== undefined && at('snapshot', () => bool(raw.snapshot))) out.snapshot = true;
+  if (raw.format !== undefined) out.format = at('format', () => imageFormat(raw.format));
+  return out;
+}
+
+function imageFormat(value: unknown): ImageFormat {
+  if (!IMAGE_FORMATS.includes(value as ImageFormat)) {
+    throw new FieldError('', `must be ${IMAGE_FORMATS.join(' or ')} (got '${String(value)}')`);
+  }
+  return value as ImageFormat;
 }
 
 function requiredPath(value: unknown): string {

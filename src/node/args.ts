@@ -29,7 +29,9 @@ Boot a PC. With neither --kernel nor --bios it boots the Debian i686 guest in im
                        a PCI function on bus 0: slot 0-31, function 0-7 (default 0); repeatable
        hostbridge                        the host bridge (placed at 0:0 unless given)
        lpc                               the ISA bridge with the COM ports (placed at 1:0 unless given)
-       virtio-blk,PATH[,ro][,snapshot]   a disk; snapshot keeps writes in memory and drops them at exit
+       virtio-blk,PATH[,ro][,snapshot][,format=raw|qcow2]
+                                         a disk (raw or qcow2, detected unless format= says);
+                                         snapshot keeps writes in memory and drops them at exit
        virtio-net,user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]...[,restrict=on][,mac=MAC]
                                          user-mode networking; restrict=on cuts the guest off from
                                          everything but its forwarded ports
@@ -37,8 +39,12 @@ Boot a PC. With neither --kernel nor --bios it boots the Debian i686 guest in im
        virtio-net,socket,connect=127.0.0.1:PORT[,mac=MAC]
                                          Ethernet frames over TCP to another wasmpc or QEMU
        virtio-net,tap,IFNAME[,mac=MAC]   a host tap interface
-       ahci,hd:PATH[,cd:PATH]...         a SATA controller with one port per disk or CD
-       ahci-hd,PATH   ahci-cd,PATH       a SATA controller with one disk, or with one CD
+       ahci,hd:PATH[,OPT]...[,cd:[PATH][,OPT]...]...
+                                         a SATA controller with one port per disk or CD, in order;
+                                         OPT (ro, snapshot, format=raw|qcow2) applies to the port
+                                         before it; cd: with no PATH is an empty drive
+       ahci-hd,PATH[,OPT]...  ahci-cd,PATH
+                                         a SATA controller with one disk, or with one CD
   -l comN,BACKEND      connect COM1-COM4 to stdio, file:PATH (appended to), tcp:127.0.0.1:PORT
                        (one client at a time) or null. COM1 is on stdio unless said otherwise;
                        a port not given has no UART.
@@ -241,9 +247,7 @@ function confToJson(em: Emulation, conf: string[], raw: Record<string, unknown>)
       if (!path) throw new FieldError('', 'virtio-blk needs a disk image: -s SLOT,virtio-blk,PATH[,ro][,snapshot]');
       raw.path = path;
       for (const o of opts) {
-        if (o === 'ro') raw.ro = true;
-        else if (o === 'snapshot') raw.snapshot = true;
-        else throw unknown(o, 'PATH[,ro][,snapshot]');
+        if (!diskOption(o, raw)) throw unknown(o, 'PATH[,ro][,snapshot]');
       }
       return;
     }
@@ -251,22 +255,39 @@ function confToJson(em: Emulation, conf: string[], raw: Record<string, unknown>)
     case 'ahci-cd': {
       const [path, ...opts] = conf;
       if (!path) throw new FieldError('', `${em} needs ${em === 'ahci-hd' ? 'a disk' : 'an ISO'} image: -s SLOT,${em},PATH`);
-      if (opts.length > 0) throw unknown(opts[0]!, 'PATH');
+      for (const o of opts) {
+        if (em === 'ahci-cd' || !diskOption(o, raw)) throw unknown(o, em === 'ahci-cd' ? 'PATH' : 'PATH[,ro][,snapshot][,format=raw|qcow2]');
+      }
       raw.path = path;
       return;
     }
-    case 'ahci':
+    case 'ahci': {
       if (conf.length === 0) throw new FieldError('', 'ahci needs ports: -s SLOT,ahci,hd:PATH[,cd:PATH]...');
-      raw.ports = conf.map((p) => {
-        const pm = /^(hd|cd):(.+)$/.exec(p);
-        if (!pm) throw new FieldError('', `ahci port '${p}' must be hd:PATH or cd:PATH`);
-        return { type: pm[1], path: pm[2] };
-      });
+      // bhyve's form: each hd: or cd: starts a port; the options after it are that port's.
+      const ports: Array<Record<string, unknown>> = [];
+      for (const p of conf) {
+        const pm = /^(hd|cd):(.*)$/.exec(p);
+        if (pm && (pm[2] !== '' || pm[1] === 'cd')) {
+          ports.push(pm[2] === '' ? { type: pm[1] } : { type: pm[1], path: pm[2] });
+        } else if (ports.length === 0 || !diskOption(p, ports[ports.length - 1]!)) {
+          throw new FieldError('', `ahci port '${p}' must be hd:PATH or cd:PATH`);
+        }
+      }
+      raw.ports = ports;
       return;
+    }
     case 'virtio-net':
       netConfToJson(conf, raw);
       return;
   }
+}
+
+/** ro, snapshot or format=FMT after a disk image's path, into the JSON form; false if `o` is none of them. */
+function diskOption(o: string, raw: Record<string, unknown>): boolean {
+  if (o === 'ro' || o === 'snapshot') raw[o] = true;
+  else if (o.startsWith('format=')) raw.format = o.slice('format='.length);
+  else return false;
+  return true;
 }
 
 const NET_OPTIONS = { user: ['hostfwd', 'restrict', 'mac'], socket: ['listen', 'connect', 'mac'], tap: ['mac'] } as const;
@@ -314,11 +335,13 @@ function slotPaths(s: PciSlotConfig): Array<{ path: string; write: boolean; fiel
     case 'virtio-blk':
       return [{ path: s.path, write: !s.ro && !s.snapshot, field: 'path' }];
     case 'ahci-hd':
-      return [{ path: s.path, write: true, field: 'path' }];
+      return [{ path: s.path, write: !s.ro && !s.snapshot, field: 'path' }];
     case 'ahci-cd':
       return [{ path: s.path, write: false, field: 'path' }];
     case 'ahci':
-      return s.ports.map((p, i) => ({ path: p.path, write: p.type === 'hd', field: `ports[${i}].path` }));
+      return s.ports.flatMap((p, i) => (p.path === undefined ? [] : [{
+        path: p.path, write: p.type === 'hd' && !p.ro && !p.snapshot, field: `ports[${i}].path`,
+      }]));
     default:
       return [];
   }

@@ -14,10 +14,18 @@ import { Pc, MAX_RAM, type Boot } from '../pc/pc';
 import { FirmwareError } from '../../bios';
 import type { MachineConfig, SerialPortName } from '../machine/config';
 import type { BlockBackend } from '../block/backend';
-import { FileBlockBackend } from './block-file';
+import { openDiskImage } from './block-image';
+import type { AhciPort, DiskImageOptions } from '../machine/config';
+import { AhciHba } from '../devices/ahci/hba';
+import { AtaDisk, type SataDevice } from '../devices/ahci/ata';
+import { AtapiCdrom } from '../devices/ahci/atapi';
 import { VirtioBlk } from '../devices/virtio/blk';
 import { VirtioPci } from '../devices/virtio/pci';
 import { GuestMemory } from '../machine/dma';
+import { VirtioNet } from '../devices/virtio/net';
+import type { NetBackend } from '../net/backend';
+import { parseMac } from '../net/wire';
+import { openNetBackend } from './net-backends';
 
 const PORTS: readonly SerialPortName[] = ['com1', 'com2', 'com3', 'com4'];
 const DEFAULT_APPEND = 'console=ttyS0';
@@ -63,11 +71,26 @@ function bootFrom(config: MachineConfig): Boot {
 function checkSupported(config: MachineConfig): void {
   if (config.cpus !== 1) fail(`wasmpc: -c ${config.cpus}: only one vCPU is supported so far`);
   if (config.memoryBytes > MAX_RAM) fail(`wasmpc: -m: at most ${MAX_RAM >>> 20} MiB of RAM fits below the PCI hole`);
-  for (const s of config.slots) {
-    if (s.emulation !== 'hostbridge' && s.emulation !== 'lpc' && s.emulation !== 'virtio-blk') {
-      fail(`wasmpc: -s ${s.slot}:${s.func},${s.emulation}: this emulation is not available yet`);
-    }
+}
+
+/** Open a disk image for a device; a bad image is a usage error naming the -s flag. */
+async function openDisk(where: string, path: string, opts: DiskImageOptions, disks: BlockBackend[]): Promise<BlockBackend> {
+  let disk: BlockBackend;
+  try {
+    disk = await openDiskImage(path, { readOnly: opts.ro ?? false, snapshot: opts.snapshot ?? false, ...(opts.format ? { format: opts.format } : {}) });
+  } catch (e) {
+    return fail(`wasmpc: ${where}: ${(e as Error).message.replace(/^wasmpc: /, '')}`);
   }
+  disks.push(disk);
+  return disk;
+}
+
+/** The ports of an ahci, ahci-hd or ahci-cd slot. */
+function ahciPorts(s: MachineConfig['slots'][number]): AhciPort[] {
+  if (s.emulation === 'ahci') return s.ports;
+  if (s.emulation === 'ahci-hd') return [{ type: 'hd', path: s.path, ro: s.ro, snapshot: s.snapshot, format: s.format }];
+  if (s.emulation === 'ahci-cd') return [{ type: 'cd', path: s.path }];
+  return [];
 }
 
 function logUd(pc: Pc): void {
@@ -89,6 +112,7 @@ export async function runMain(argv: string[]): Promise<number> {
   const config = cmd.config;
   let consoles: Partial<Record<SerialPortName, ConsoleBackend>> = {};
   const disks: BlockBackend[] = [];
+  const nets: NetBackend[] = [];
   let pc: Pc | undefined;
   try {
     checkSupported(config);
@@ -111,14 +135,35 @@ export async function runMain(argv: string[]): Promise<number> {
     const mem = new GuestMemory(machine.core);
     for (const s of config.slots) {
       if (s.emulation !== 'virtio-blk') continue;
-      let disk: BlockBackend;
-      try {
-        disk = await FileBlockBackend.open(s.path, { ro: s.ro, snapshot: s.snapshot });
-      } catch (e) {
-        return fail(`wasmpc: -s ${s.slot}:${s.func},virtio-blk,${s.path}: ${(e as Error).message.replace(/^wasmpc: /, '')}`);
-      }
-      disks.push(disk);
+      const disk = await openDisk(`-s ${s.slot}:${s.func},virtio-blk,${s.path}`, s.path, s, disks);
       pc.pci.attach(s.slot, s.func, new VirtioPci({ device: new VirtioBlk(disk), mem, wake: () => scheduler.wake() }), `virtio-blk ${s.path}`);
+    }
+    // AHCI controllers: one port per disk or CD, in the order given. CDs are read-only; a CD port without a
+    // path is an empty drive.
+    for (const s of config.slots) {
+      const ports = ahciPorts(s);
+      if (ports.length === 0) continue;
+      const devices: SataDevice[] = [];
+      for (const p of ports) {
+        const where = `-s ${s.slot}:${s.func},${s.emulation},${p.type}:${p.path ?? ''}`;
+        if (p.type === 'hd') devices.push(new AtaDisk(await openDisk(where, p.path!, p, disks)));
+        else devices.push(new AtapiCdrom(p.path === undefined ? undefined : await openDisk(where, p.path, { ...p, ro: true }, disks)));
+      }
+      pc.pci.attach(s.slot, s.func, new AhciHba({ memory: mem, devices, wake: () => scheduler.wake() }), `ahci ${ports.map((p) => `${p.type}:${p.path ?? ''}`).join(',')}`);
+    }
+    // virtio-net NICs; without mac=, QEMU's 52:54:00:12:34:56 with the last byte counting up per NIC.
+    for (const [i, s] of config.slots.filter((x) => x.emulation === 'virtio-net').entries()) {
+      if (s.emulation !== 'virtio-net') continue;
+      const mac = parseMac(s.mac ?? `52:54:00:12:34:${(0x56 + i).toString(16)}`)!;
+      const where = `-s ${s.slot}:${s.func},virtio-net,${s.backend.kind}`;
+      let net: NetBackend;
+      try {
+        net = await openNetBackend(s.backend, { mac, log: (m) => process.stderr.write(`wasmpc: ${where}: ${m}\n`) });
+      } catch (e) {
+        return fail(`wasmpc: ${where}: ${(e as Error).message}`);
+      }
+      nets.push(net);
+      pc.pci.attach(s.slot, s.func, new VirtioPci({ device: new VirtioNet(net, { mac }), mem, wake: () => scheduler.wake() }), `virtio-net ${s.backend.kind}`);
     }
     PORTS.forEach((p, i) => consoles[p]?.attach(pc!.uarts[i]!, () => scheduler.wake()));
     const all = Object.values(consoles);
@@ -141,5 +186,6 @@ export async function runMain(argv: string[]): Promise<number> {
   } finally {
     await Promise.all(Object.values(consoles).map((c) => c.close()));
     await Promise.all(disks.map((d) => d.close()));
+    await Promise.all(nets.map((n) => n.close()));
   }
 }

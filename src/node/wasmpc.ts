@@ -1,12 +1,14 @@
 // The wasmpc command line.
 import { runMain } from './run';
 import { conformanceMain } from './conformance';
+import { imgMain } from './img';
 
 const USAGE = `usage: wasmpc <command> [options]
 
 commands:
   run            boot a guest (default: the Debian i686 guest built by \`npm run images\`); see \`wasmpc run --help\`
   conformance    run CPU conformance suites: \`wasmpc conformance sst [--json]\`
+  img            create, inspect and convert disk images (raw, qcow2): \`wasmpc img --help\`
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -16,6 +18,8 @@ async function main(argv: string[]): Promise<number> {
       return runMain(rest);
     case 'conformance':
       return conformanceMain(rest);
+    case 'img':
+      return imgMain(rest);
     case undefined:
     case '-h':
     case '--help':
