@@ -1,8 +1,9 @@
-// The guest's initramfs: busybox, the kernel modules /init loads, device nodes the kernel needs before devtmpfs
+// The guest's initramfs: busybox, the tools it lacks (lspci, eject), the kernel modules /init loads, device nodes the kernel needs before devtmpfs
 // is mounted, and /init itself, as a gzip'd cpio newc archive.
 import { gzipSync } from 'node:zlib';
 import { CpioWriter } from './cpio';
 import { MODULE_LIST, initScript } from './init-script';
+import { GUEST_TOOLS, GUEST_TOOLS_BINARY } from './guest-tools';
 
 /** Character device numbers (Documentation/admin-guide/devices.txt). */
 const DEV_NULL = { major: 1, minor: 3 };
@@ -17,6 +18,8 @@ export interface InitramfsModule {
 
 export interface InitramfsContents {
   busybox: Uint8Array;
+  /** The multi-call binary of the tools busybox lacks (guest-tools.ts); absent in tests that do not need it. */
+  tools?: Uint8Array;
   /** `uname -r` of the kernel the modules belong to. */
   release: string;
   /** In load order, dependencies first. */
@@ -34,6 +37,10 @@ export function initramfsArchive(contents: InitramfsContents): Buffer {
   cpio.directory('tmp', 0o1777);
   cpio.file('bin/busybox', contents.busybox, 0o755);
   cpio.symlink('bin/sh', 'busybox');
+  if (contents.tools) {
+    cpio.file(`bin/${GUEST_TOOLS_BINARY}`, contents.tools, 0o755);
+    for (const tool of GUEST_TOOLS) cpio.symlink(`bin/${tool}`, GUEST_TOOLS_BINARY);
+  }
   const moduleDir = `lib/modules/${contents.release}`;
   for (const module of contents.modules) cpio.file(`${moduleDir}/${module.path}`, module.data, 0o644);
   cpio.file(`${moduleDir}/${MODULE_LIST}`, Buffer.from(contents.modules.map((module) => `${module.path}\n`).join('')));

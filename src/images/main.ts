@@ -6,6 +6,7 @@ import { AptSource, checkHostTools, extractDeb, installHostPackage, kernelReleas
 import { HostUnsupportedError, ImagesError, findExecutable } from './exec';
 import { initScript } from './init-script';
 import { buildInitrd } from './initramfs';
+import { buildGuestTools, guestToolSources } from './guest-tools';
 import { MANIFEST_FORMAT, describeFile, readManifest, sha256, staleReason, writeManifest, type Manifest } from './manifest';
 import { ROOT_MODULES, resolveModules } from './modules';
 import { imagePaths, repoRoot, type ImagePaths } from './paths';
@@ -24,7 +25,7 @@ function log(message: string): void {
 
 /** What decides the initrd besides the packages; a change to any of it makes the manifest stale. */
 function recipe(): string {
-  return sha256(JSON.stringify({ format: MANIFEST_FORMAT, init: initScript(), roots: ROOT_MODULES }));
+  return sha256(JSON.stringify({ format: MANIFEST_FORMAT, init: initScript(), roots: ROOT_MODULES, tools: guestToolSources(repoRoot()) }));
 }
 
 function build(paths: ImagePaths, repo: string): Manifest {
@@ -46,8 +47,11 @@ function build(paths: ImagePaths, repo: string): Manifest {
   log(`resolving modules with depmod for ${release}`);
   const plan = resolveModules(kernelRoot, release, ROOT_MODULES);
   const moduleDir = join(kernelRoot, 'lib', 'modules', release);
+  log('building the guest tools (tools/guest: lspci, eject)');
+  const tools = buildGuestTools(repo, log);
   const initrd = buildInitrd({
     busybox: readFileSync(busyboxBinary),
+    tools,
     release,
     modules: plan.order.map((path) => ({ path, data: readFileSync(join(moduleDir, path)) })),
   });
