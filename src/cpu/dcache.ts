@@ -16,6 +16,7 @@
 //   +20 u32 displacement   +24 u32 immediate   +28 u32 second immediate
 import { DCACHE_BASE, DCACHE_ENTRIES, CODE_BITMAP, RAM_BASE } from "../layout/memory";
 import { tlbProtectHostPage } from "../mmu/tlb";
+import { jitInvalidatePage, jitFlushAll } from "../wasm/cache";
 
 export const R_TAG: u32 = 0;
 export const R_OP: u32 = 4;
@@ -71,10 +72,12 @@ export function invalidateCodePage(phys: u32): void {
     const slot = first + (i << 5);
     if (<usize>load<u32>(slot + R_TAG) - hostPage < 4096) store<u32>(slot + R_TAG, 0);
   }
+  jitInvalidatePage(hostPage);
 }
 
 /** Forget everything (machine reset, firmware reload). */
 export function flushDecodeCache(): void {
   memory.fill(<usize>DCACHE_BASE, 0, <usize>DCACHE_ENTRIES << 5);
   memory.fill(<usize>CODE_BITMAP, 0, (1 << 20) >>> 3);
+  jitFlushAll();
 }

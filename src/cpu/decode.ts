@@ -28,6 +28,14 @@ export const PFX_SEG: u32 = 0b0010_0000; // a segment override is present (dSeg 
 // page, or was fetched from MMIO), at a scratch record of the same layout.
 const scratch: usize = memory.data(<i32>R_SIZE, 8);
 export let rec: usize = scratch;
+/** The record was decoded into the scratch record (not cacheable: it straddles a page or came from MMIO). */
+export function isScratchRecord(): bool { return rec == scratch; }
+/** Execute from record `r` (a translated block's copy) for the instruction at EIP `at`. */
+@inline export function useRecord(r: usize, at: u32): void {
+  rec = r;
+  dStart = at;
+  nextEip = at + <u32>load<u8>(r + R_LEN);
+}
 /** Opcode: 0x000-0x0FF one-byte map, 0x100-0x1FF the 0F map. */
 @inline export function dOp(): u32 { return <u32>load<u16>(rec + R_OP); }
 @inline export function dPfx(): u32 { return <u32>load<u8>(rec + R_PFX); }

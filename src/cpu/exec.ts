@@ -5,7 +5,7 @@ import {
   EXIT_BUDGET, EXIT_HLT, EXIT_STOP, EXIT_RESET, EXIT_SHUTDOWN,
 } from "../layout/memory";
 import { cpu, eip, setEip } from "./state";
-import { decode, dOp, dRaisesUD, nextEip, invalidateFetch } from "./decode";
+import { decode, dOp, dRaisesUD, nextEip, invalidateFetch, useRecord, rec } from "./decode";
 import { faulted, excVector, excError, excHasError, clearFault, raiseUD, EXC_DF, EXC_PF, EXC_DB, faultEipOverride, faultEip, clearFaultEip } from "./exceptions";
 import { opInfo, INFO_IMPL } from "./optable-info";
 import { dispatch } from "./optable";
@@ -18,6 +18,13 @@ import { debugActive, instructionHits, pendingDataHits, clearPendingData, report
 import { segBase } from "./state";
 import { setFlags, RF } from "./flags";
 import { raiseNoErr } from "./exceptions";
+import { CPU_MODE, CPU_FLAGS, EXIT_COMPILE, JIT_STATS, JIT_STAT_INSNS } from "../layout/memory";
+import { R_LEN } from "./dcache";
+import { segLimit, mode } from "./state";
+import { accUser } from "./mem";
+import { tlbLookup, TLB_X, TLB_UR } from "../mmu/tlb";
+import { jitEnabled, jitThreshold, jitSlot, codeDirty, clearCodeDirty, M_TAG, M_META, M_FN, M_HITS, META_NO_JIT, META_KEY_MASK } from "../wasm/cache";
+import { translateBlock, MAX_BLOCK_INSNS } from "../wasm/translate";
 
 /** Set by instructions and devices to end run() after the current instruction (EXIT_* value + 1; 0: none). */
 let pendingExit: u32 = 0;
@@ -114,19 +121,98 @@ function takeInterrupt(): bool {
   return true;
 }
 
+/**
+ * Interpret one instruction for translated code, from record `r` at EIP `at` (CPU_RIP already holds `at`).
+ * Returns 0 to go on with the block; 1 if it faulted (EIP stays at `at`, the run loop delivers the fault);
+ * 2 if it retired but the block must return: it transferred control, changed the mode, IF or TF, set an
+ * interrupt shadow, halted, asked the run loop to exit, raised INTR, or wrote a page holding translated code.
+ */
+export function jitStep(r: usize, at: u32): u32 {
+  useRecord(r, at);
+  const modeBefore = load<u32>(cpu + CPU_MODE);
+  const flagsBefore = load<u32>(cpu + CPU_FLAGS) & (IF | TF);
+  dispatch(load<u16>(r + 4));
+  if (faulted) return 1;
+  if (faultEipOverride) clearFaultEip();
+  setEip(nextEip);
+  if (nextEip != at + <u32>load<u8>(r + R_LEN) || pendingExit != 0 || codeDirty
+    || load<u32>(cpu + CPU_MODE) != modeBefore || (load<u32>(cpu + CPU_FLAGS) & (IF | TF)) != flagsBefore
+    || load<u32>(cpu + CPU_SHADOW) != 0 || load<u32>(cpu + CPU_HALTED) != 0 || load<u32>(cpu + CPU_STOP) != 0
+    || (load<u32>(cpu + CPU_INTR) != 0 && sysFlag(IF)) || debugActive) return 2;
+  return 0;
+}
+
+const BLOCK_NONE: i32 = -1;
+const BLOCK_COMPILE: i32 = -2;
+
+/**
+ * Run the translated block at EIP if there is one: returns the instructions it retired, BLOCK_NONE (interpret
+ * instead), or BLOCK_COMPILE (the block just became hot and was translated: the host compiles it).
+ */
+function blockCall(): i32 {
+  if (debugActive || sysFlag(TF)) return BLOCK_NONE;
+  const at = eip();
+  const h = tlbLookup(segBase(1) + at, accUser ? TLB_UR | TLB_X : TLB_X);
+  if (h == 0) return BLOCK_NONE;
+  const slot = jitSlot(h);
+  const key = mode() & META_KEY_MASK;
+  let meta = load<u32>(slot + M_META);
+  if (load<u32>(slot + M_TAG) != <u32>h || (meta & META_KEY_MASK) != key) {
+    // First execution seen here (or the slot held other code): count from zero.
+    store<u32>(slot + M_TAG, <u32>h);
+    store<u32>(slot + M_META, key);
+    store<u32>(slot + M_FN, 0);
+    store<u32>(slot + M_HITS, 0);
+    meta = key;
+  }
+  const fn = load<u32>(slot + M_FN);
+  if (fn == 0) {
+    if ((meta & META_NO_JIT) != 0) return BLOCK_NONE;
+    const hits = load<u32>(slot + M_HITS) + 1;
+    store<u32>(slot + M_HITS, hits);
+    if (hits < jitThreshold) return BLOCK_NONE;
+    return translateBlock(at, h, slot) ? BLOCK_COMPILE : BLOCK_NONE;
+  }
+  // The CS limit may have shrunk since the block was translated.
+  const len = (meta >> 8) & 0x1fff;
+  const limit = segLimit(1);
+  if (at > limit || len - 1 > limit - at) return BLOCK_NONE;
+  return <i32>call_indirect<u32>(fn, cpu);
+}
+
 /** Run up to `budget` instructions. Returns an EXIT_* reason; the host reads details from CPU_EXIT_*. */
 export function run(budget: u32): u32 {
   pendingExit = 0;
+  clearCodeDirty();
   let n: u32 = 0;
   let reason: u32 = EXIT_BUDGET;
+  // Translated blocks are looked up where control arrives: at entry, after a jump, an interrupt or a block.
+  let lookup = true;
   while (n < budget) {
-    if (load<u32>(cpu + CPU_INTR) != 0 || load<u32>(cpu + CPU_SHADOW) != 0) takeInterrupt();
+    if (load<u32>(cpu + CPU_INTR) != 0 || load<u32>(cpu + CPU_SHADOW) != 0) { if (takeInterrupt()) lookup = true; }
     if (load<u32>(cpu + CPU_HALTED) != 0) {
       reason = sysFlag(IF) || load<u32>(cpu + CPU_NMI) != 0 ? EXIT_HLT : EXIT_SHUTDOWN;
       break;
     }
+    if (lookup && jitEnabled && budget - n >= MAX_BLOCK_INSNS) {
+      const r = blockCall();
+      if (r >= 0) {
+        n += <u32>r;
+        store<u64>(<usize>JIT_STATS + JIT_STAT_INSNS, load<u64>(<usize>JIT_STATS + JIT_STAT_INSNS) + <u64>r);
+        clearCodeDirty();
+        // The interpreter counts an instruction that faulted as a step; so does a block.
+        if (faulted) { deliverFault(eip()); n++; }
+        if (pendingExit != 0) { reason = pendingExit - 1; break; }
+        if (load<u32>(cpu + CPU_STOP) != 0) { reason = EXIT_STOP; break; }
+        continue;
+      }
+      lookup = false;
+      if (r == BLOCK_COMPILE) { reason = EXIT_COMPILE; break; }
+    }
+    const before = eip();
     step();
     n++;
+    lookup = eip() - before != <u32>load<u8>(rec + R_LEN);
     if (pendingExit != 0) { reason = pendingExit - 1; break; }
     if (load<u32>(cpu + CPU_STOP) != 0) { reason = EXIT_STOP; break; }
   }
@@ -134,4 +220,3 @@ export function run(budget: u32): u32 {
   store<u32>(cpu + CPU_EXIT_REASON, reason);
   return reason;
 }
-

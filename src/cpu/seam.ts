@@ -112,3 +112,17 @@ export function writeSegment(s: u32, selector: u32, base: u32, limit: u32, attr:
   setSegCache(s, selector, base, limit, attr);
   stateChanged();
 }
+
+// ---- the JIT (src/wasm): the host compiles what the translator wrote to JIT_OUT and installs it ----
+export { jitStep } from "./exec";
+export { read8, read16, read32, write8, write16, write32 } from "./mem";
+export { faulted } from "./exceptions";
+export { codeDirty } from "../wasm/cache";
+import { condition } from "./flags";
+/** A condition code (0..15) from the flags, for translated code. */
+export function jitCond(cc: u32): u32 { return condition(cc) ? 1 : 0; }
+export { jitInstall, jitFlushAll, setJitThreshold } from "../wasm/cache";
+export { outLength as jitOutLength } from "../wasm/encoder";
+import { setJitEnabled } from "../wasm/cache";
+/** Turn translated code on or off (--no-jit). Off drops nothing; on starts counting hotness. */
+export function jitEnable(on: bool): void { setJitEnabled(on); }

@@ -29,6 +29,21 @@ export const PHYS_MAP = 0x0060_0000;
 export const DCACHE_BASE = 0x00a0_0000;
 export const DCACHE_ENTRIES = 65536; // direct-mapped by the host address of the instruction's first byte
 export const JIT_BASE = 0x00c0_0000;
+// The translator's tables inside JIT_BASE .. AS_DATA_BASE (see src/wasm/cache.ts):
+export const JIT_MAP = 0x00c0_0000; // JIT_MAP_ENTRIES x 16 bytes, direct-mapped by host address like the dcache
+export const JIT_MAP_ENTRIES = 65536;
+export const JIT_RECS = 0x00d0_0000; // decoded records the translated blocks execute from, JIT_RECS_COUNT x 32 bytes
+export const JIT_RECS_COUNT = 65536;
+export const JIT_OUT = 0x00f0_0000; // the module being built, read by the host to compile it
+export const JIT_OUT_SIZE = 0x000f_f000;
+export const JIT_STATS = 0x00ff_f000; // counters (JIT_STAT_*), read by the host for --jit-stats
+export const JIT_STAT_COMPILED = 0x00; // u32 blocks translated
+export const JIT_STAT_INVALIDATED = 0x04; // u32 translated blocks dropped because their page was written
+export const JIT_STAT_FLUSHES = 0x08; // u32 times every translation was dropped (tables full, host cap, reset)
+export const JIT_STAT_PENDING = 0x0c; // u32 the map slot waiting for the host to install the compiled module
+export const JIT_STAT_INSNS = 0x10; // u64 guest instructions retired inside translated code
+export const JIT_STAT_NATIVE = 0x18; // u64 translated instructions emitted as native wasm (the rest call the interpreter)
+export const JIT_STAT_EMITTED = 0x20; // u64 translated instructions emitted in all
 export const AS_DATA_BASE = 0x0100_0000;
 export const RAM_BASE = 0x0200_0000;
 
@@ -116,6 +131,7 @@ export const EXIT_STOP = 2; // the host asked (CPU_STOP), e.g. after a device re
 export const EXIT_RESET = 3; // triple fault or a reset request: the machine must reset
 export const EXIT_SHUTDOWN = 4; // HLT with interrupts disabled: nothing can wake the CPU but NMI or reset
 export const EXIT_BREAK = 5; // single-step harness: the requested number of instructions ran
+export const EXIT_COMPILE = 6; // a block was translated into JIT_OUT: the host compiles and installs it, then runs on
 
 // ---- x87 FPU state inside CPU_FPU (see src/cpu/x87/state.ts) ----
 export const CPU_FPU_ST = 0x400; // physical registers R0..R7, CPU_FPU_REG_SIZE bytes each: u64 significand, u16 sign+exponent

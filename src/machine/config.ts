@@ -22,6 +22,7 @@
 //                                             (without format, the format is read from the file: raw or qcow2)
 //   -l com1,stdio                             "serial": {"com1": "stdio"}   (or file:PATH, tcp:127.0.0.1:PORT, null)
 //   --no-jit  --debug-exit  --log-ud          "jit": false  "debugExit": true  "logUd": true
+//   --jit-stats                               "jitStats": true
 //
 // Reading happens in two steps so that flags can override a file: each source becomes a MachineSpec (only
 // what it says), mergeSpecs() lays one over the other, and completeSpec() adds the defaults (hostbridge at
@@ -114,6 +115,7 @@ export interface MachineConfig {
   debugExit: boolean;
   /** List the opcodes that raised #UD because the core does not implement them. */
   logUd: boolean;
+  jitStats: boolean;
 }
 
 /** What one source (flags, a file) says; completeSpec() fills in the rest. */
@@ -141,7 +143,7 @@ export class FieldError extends Error {
   }
 }
 
-const TOP_FIELDS = ['memory', 'cpus', 'kernel', 'initrd', 'append', 'bios', 'slots', 'serial', 'jit', 'debugExit', 'logUd'];
+const TOP_FIELDS = ['memory', 'cpus', 'kernel', 'initrd', 'append', 'bios', 'slots', 'serial', 'jit', 'jitStats', 'debugExit', 'logUd'];
 
 /** Read and complete a vm.json document; `source` names it in errors (`vm.json: slots[2].slot: must be 0-31`). */
 export function validateConfig(json: unknown, source = 'config'): MachineConfig | ConfigError {
@@ -173,6 +175,7 @@ export function mergeSpecs(base: MachineSpec, over: MachineSpec): MachineSpec {
     jit: over.jit ?? base.jit,
     debugExit: over.debugExit ?? base.debugExit,
     logUd: over.logUd ?? base.logUd,
+    jitStats: over.jitStats ?? base.jitStats,
   };
 }
 
@@ -230,6 +233,7 @@ function complete(spec: MachineSpec): MachineConfig {
     jit: spec.jit ?? true,
     debugExit: spec.debugExit ?? false,
     logUd: spec.logUd ?? false,
+    jitStats: spec.jitStats ?? false,
   };
 }
 
@@ -385,7 +389,7 @@ function specFromJson(json: unknown): MachineSpec {
     if (typeof json.append !== 'string') throw new FieldError('append', 'must be a string');
     spec.append = json.append;
   }
-  for (const key of ['jit', 'debugExit', 'logUd'] as const) {
+  for (const key of ['jit', 'jitStats', 'debugExit', 'logUd'] as const) {
     if (json[key] !== undefined) spec[key] = at(key, () => bool(json[key]));
   }
   if (json.slots !== undefined) {
@@ -594,6 +598,7 @@ export function configToJson(config: MachineConfig): VmJson {
   json.jit = config.jit;
   json.debugExit = config.debugExit;
   json.logUd = config.logUd;
+  json.jitStats = config.jitStats;
   return json;
 }
 

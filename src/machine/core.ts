@@ -2,6 +2,7 @@
 // the TLBs, the physical map and guest RAM (see src/layout/memory.ts). Host-neutral: the caller supplies the
 // compiled module, so Node reads it from build/ and a browser fetches it.
 import * as L from '../layout/memory';
+import { Jit, type JitExports, type JitOptions } from './jit';
 
 /** What the core calls back into. Port and MMIO accesses are 1, 2 or 4 bytes wide. */
 export interface CoreHost {
@@ -15,7 +16,7 @@ export interface CoreHost {
   nowNs(): number;
 }
 
-interface CoreExports {
+interface CoreExports extends JitExports {
   useCpu(id: number): void;
   reset(): void;
   run(budget: number): number;
@@ -45,6 +46,8 @@ export interface CoreOptions {
   /** Bytes reserved after RAM for ROM images (a multiple of 4 KiB). */
   romBytes?: number;
   host: CoreHost;
+  /** Translate hot guest code to wasm (default on); false keeps the interpreter alone (--no-jit). */
+  jit?: boolean | JitOptions;
 }
 
 const MAX_RAM = 3.5 * 1024 * 1024 * 1024;
@@ -59,6 +62,9 @@ export class Core {
   private readonly exports: CoreExports;
   private readonly physMap: Uint32Array;
   private cpuId = 0;
+  /** The translator's host half (always present; enabled unless the options said jit: false). */
+  readonly jit: Jit;
+  private readonly insnView: DataView;
 
   private constructor(memory: WebAssembly.Memory, exports: CoreExports, ramBytes: number, romBytes: number) {
     this.memory = memory;
@@ -68,6 +74,8 @@ export class Core {
     this.romBase = L.RAM_BASE + ramBytes;
     this.ram = new Uint8Array(memory.buffer, L.RAM_BASE, ramBytes);
     this.physMap = new Uint32Array(memory.buffer, L.PHYS_MAP, 1 << 20);
+    this.jit = new Jit(memory, exports);
+    this.insnView = new DataView(memory.buffer, L.CPU_BASE + L.CPU_INSN_COUNT, 8);
   }
 
   static create(opts: CoreOptions): Core {
@@ -100,6 +108,11 @@ export class Core {
     core.mapDefault();
     core.exports.useCpu(0);
     core.exports.reset();
+    const jit = opts.jit ?? true;
+    if (jit !== false) {
+      if (typeof jit === 'object') core.jit.configure(jit);
+      core.jit.enable(true);
+    }
     return core;
   }
 
@@ -130,7 +143,17 @@ export class Core {
     this.exports.invalidateTranslations();
   }
 
-  run(budget: number): Exit { return this.exports.run(budget >>> 0) as Exit; }
+  run(budget: number): Exit {
+    let left = budget >>> 0;
+    for (;;) {
+      const before = this.insnView.getBigUint64(0, true);
+      const exit = this.exports.run(left);
+      if (exit !== L.EXIT_COMPILE) return exit as Exit;
+      this.jit.compilePending();
+      left -= Number(this.insnView.getBigUint64(0, true) - before);
+      if (left <= 0) return Exit.Budget;
+    }
+  }
   /** RESET: the CPU's power-on state, and nothing cached from guest code survives. */
   reset(): void {
     this.exports.flushCode();

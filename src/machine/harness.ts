@@ -2,6 +2,7 @@
 // instructions; read the whole state back. Conformance suites and unit tests drive the core through it.
 import * as L from '../layout/memory';
 import { Core, Exit, type CoreHost } from './core';
+import type { JitOptions } from './jit';
 
 export const GPR_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
 export type GprName = (typeof GPR_NAMES)[number];
@@ -60,7 +61,8 @@ export class CpuHarness {
   readonly ioLog: Array<[number, number, number]> = [];
   private nowNs = 0;
 
-  constructor(module: WebAssembly.Module, ramBytes = 16 * 1024 * 1024) {
+  /** `jit`: false interprets only; options tune the translator (tests use threshold 1 to translate everything). */
+  constructor(module: WebAssembly.Module, ramBytes = 16 * 1024 * 1024, jit: boolean | JitOptions = true) {
     const self = this;
     const host: CoreHost = {
       ioRead(port, size) { return self.io.read ? self.io.read(port, size) : (size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff); },
@@ -70,7 +72,7 @@ export class CpuHarness {
       intrAck() { return -1; },
       nowNs() { return (self.nowNs += 1000); },
     };
-    this.core = Core.create({ module, ramBytes, host });
+    this.core = Core.create({ module, ramBytes, host, jit });
     // The harness has no local APIC, so CPUID must not claim one.
     const v = this.v;
     v.setUint32(L.CPU_CPUID_MASK, v.getUint32(L.CPU_CPUID_MASK, true) & ~L.CPUID_EDX_APIC, true);

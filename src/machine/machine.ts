@@ -29,6 +29,8 @@ export interface MachineOptions {
   romBytes?: number;
   time: TimeSource;
   scheduler: HostScheduler;
+  /** Translate hot guest code to wasm (default true). */
+  jit?: boolean;
 }
 
 export type MachineExit =
@@ -70,6 +72,7 @@ export class Machine {
       module: opts.module,
       ramBytes: opts.memoryBytes,
       romBytes: opts.romBytes ?? 0,
+      jit: opts.jit ?? true,
       host: {
         ioRead: (port, size) => io.read(port, size as AccessSize),
         ioWrite: (port, size, value) => io.write(port, size as AccessSize, value),

@@ -53,12 +53,14 @@ Boot a PC. With neither --kernel nor --bios it boots the Debian i686 guest in im
                           "slots": [{"slot": 3, "emulation": "virtio-blk", "path": "disk.img"}],
                           "serial": {"com1": "stdio"}, "jit": true}
                        Its fields are the flags': memory cpus kernel initrd append bios slots
-                       serial jit debugExit logUd. Flags given as well override the file's fields;
+                       serial jit jitStats debugExit logUd. Flags given as well override the file's fields;
                        a -s or -l replaces the file's device at that slot:func or port.
                        Paths are relative to the current directory, as on the command line.
   --no-jit             interpret every instruction (the interpreter is the reference)
   --debug-exit         let the guest end wasmpc with an exit status of its choice (QEMU's isa-debug-exit)
   --log-ud             at exit, list the opcodes that raised #UD because the core lacks them
+  --jit-stats          at exit, print what the JIT translated, the share of instructions it ran,
+                       compile time and invalidations
   -h, --help           this text
 
 On a terminal, Ctrl-A X quits and Ctrl-A Ctrl-A sends a Ctrl-A to the guest.
@@ -66,7 +68,7 @@ On a terminal, Ctrl-A X quits and Ctrl-A Ctrl-A sends a Ctrl-A to the guest.
 
 const VALUE_FLAGS = ['-m', '-c', '--kernel', '--initrd', '--append', '--bios', '-s', '-l', '--config'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
-const SWITCHES = ['--no-jit', '--debug-exit', '--log-ud', '-h', '--help'] as const;
+const SWITCHES = ['--no-jit', '--jit-stats', '--debug-exit', '--log-ud', '-h', '--help'] as const;
 type Switch = (typeof SWITCHES)[number];
 
 /** An error in one flag, with the message already complete. */
@@ -114,6 +116,9 @@ function parse(argv: readonly string[]): RunCommand {
           break;
         case '--log-ud':
           flags.logUd = true;
+          break;
+        case '--jit-stats':
+          flags.jitStats = true;
           break;
       }
       continue;

@@ -11,6 +11,7 @@ import { packageRoot, loadCoreModule } from './core-module';
 import { NodeScheduler } from './scheduler';
 import { hostTime } from '../machine/clock';
 import { Pc, MAX_RAM, type Boot } from '../pc/pc';
+import { formatJitStats } from '../machine/jit';
 import { FirmwareError } from '../../bios';
 import type { MachineConfig, SerialPortName } from '../machine/config';
 import type { BlockBackend } from '../block/backend';
@@ -128,6 +129,7 @@ export async function runMain(argv: string[]): Promise<number> {
       boot,
       serialOut: PORTS.map((p) => { const c = consoles[p]; return c ? (b: number) => c.write(b) : undefined; }),
       debugExit: config.debugExit,
+      jit: config.jit,
     });
     const machine = pc.machine;
     quit = () => machine.requestExit({ kind: 'stopped' });
@@ -171,6 +173,10 @@ export async function runMain(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => machine.requestExit({ kind: 'stopped' }));
     const exit = await pc.run();
     if (config.logUd) logUd(pc);
+    if (config.jitStats) {
+      const total = pc.machine.core.cpuView().getBigUint64(L.CPU_INSN_COUNT, true);
+      process.stderr.write(`${formatJitStats(pc.machine.core.jit.getStats(), total)}\n`);
+    }
     switch (exit.kind) {
       case 'poweroff': return 0;
       case 'debug-exit': return exit.status;

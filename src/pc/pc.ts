@@ -56,6 +56,8 @@ export interface PcOptions {
   serialOut: Array<((byte: number) => void) | undefined>;
   /** QEMU's isa-debug-exit at port 0xF4: a guest write ends the run with this status. */
   debugExit?: boolean;
+  /** Translate hot guest code to wasm (default true; false: --no-jit). */
+  jit?: boolean;
 }
 
 export class Pc {
@@ -76,7 +78,7 @@ export class Pc {
 
   constructor(private readonly opts: PcOptions) {
     const romBytes = opts.boot.kind === 'bios' ? romSize(opts.boot.image.length) : 0;
-    const m = new Machine({ module: opts.module, memoryBytes: opts.memoryBytes, romBytes, time: opts.time, scheduler: opts.scheduler });
+    const m = new Machine({ module: opts.module, memoryBytes: opts.memoryBytes, romBytes, time: opts.time, scheduler: opts.scheduler, jit: opts.jit ?? true });
     this.machine = m;
     const io = m.io;
 

@@ -10,6 +10,7 @@ import { MemoryBlockBackend } from "../../src/block/backend";
 import { GuestMemory } from "../../src/machine/dma";
 import { CpuHarness } from "../../src/machine/harness";
 import { loadCoreModule } from "../../src/node/core-module";
+import { rng } from '../helpers/rng';
 
 const RAM = 4 << 20;
 const GHC = 0x04, GHC_HR = 1, GHC_IE = 2, GHC_AE = 0x8000_0000;
@@ -27,17 +28,6 @@ const COMMANDS = [0x00, 0x06, 0x08, 0x20, 0x24, 0x25, 0x29, 0x2f, 0x30, 0x34, 0x
   0x61, 0x90, 0xa0, 0xa1, 0xc4, 0xc5, 0xc6, 0xc8, 0xca, 0xce, 0xe0, 0xe1, 0xe5, 0xe7, 0xea, 0xec, 0xef, 0xff];
 const OPCODES = [0x00, 0x03, 0x12, 0x1a, 0x1b, 0x1e, 0x25, 0x28, 0x2b, 0x43, 0x46, 0x4a, 0x5a, 0xa8, 0xbb, 0xbd, 0x55];
 
-/** mulberry32: a small seeded generator, so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 4; i++) await new Promise<void>((r) => setImmediate(r));

@@ -1,0 +1,154 @@
+// The host half of the JIT: compile the wasm module the core's translator wrote to JIT_OUT, instantiate it
+// against the core's memory and helpers, and install its function in the core's function table, where the
+// run loop calls it by index. Host-neutral (WebAssembly API only); synchronous, as Node allows for modules
+// of any size.
+import * as L from '../layout/memory';
+
+export interface JitExports {
+  table: WebAssembly.Table;
+  jitStep(rec: number, eip: number): number;
+  jitCond(cc: number): number;
+  read8(seg: number, off: number): number;
+  read16(seg: number, off: number): number;
+  read32(seg: number, off: number): number;
+  write8(seg: number, off: number, v: number): void;
+  write16(seg: number, off: number, v: number): void;
+  write32(seg: number, off: number, v: number): void;
+  faulted: WebAssembly.Global;
+  codeDirty: WebAssembly.Global;
+  jitInstall(fn: number): void;
+  jitFlushAll(): void;
+  jitOutLength(): number;
+  jitEnable(on: number): void;
+  setJitThreshold(n: number): void;
+}
+
+export interface JitOptions {
+  /** Compiled blocks kept before everything is dropped and compiled afresh (bounds host memory). */
+  maxBlocks?: number;
+  /** Executions before a block entry is translated. */
+  threshold?: number;
+}
+
+export interface JitStats {
+  blocks: number;
+  liveBlocks: number;
+  wasmBytes: number;
+  compileMs: number;
+  invalidated: number;
+  flushes: number;
+  failed: number;
+  /** Guest instructions retired inside translated code. */
+  insns: bigint;
+  /** Instructions translated, and how many of them as native wasm (the rest call the interpreter). */
+  emitted: bigint;
+  native: bigint;
+}
+
+export class Jit {
+  private readonly exports: JitExports;
+  private readonly memory: WebAssembly.Memory;
+  private readonly stats: DataView;
+  private readonly imports: WebAssembly.Imports;
+  /** First table index the JIT owns (below: the core's own functions). */
+  private readonly tableBase: number;
+  private next: number;
+  private flushesSeen = 0;
+  private maxBlocks: number;
+  private wasmBytes = 0;
+  private compileMs = 0;
+  private failed = 0;
+  lastError: Error | undefined;
+
+  constructor(memory: WebAssembly.Memory, exports: JitExports, opts: JitOptions = {}) {
+    this.memory = memory;
+    this.exports = exports;
+    this.stats = new DataView(memory.buffer, L.JIT_STATS, 0x40);
+    const x = exports;
+    this.imports = {
+      e: {
+        m: memory, s: x.jitStep, c: x.jitCond, f: x.faulted, d: x.codeDirty,
+        r1: x.read8, r2: x.read16, r4: x.read32, w1: x.write8, w2: x.write16, w4: x.write32,
+      },
+    };
+    this.tableBase = exports.table.length;
+    this.next = this.tableBase;
+    this.maxBlocks = 8192;
+    this.configure(opts);
+  }
+
+  configure(opts: JitOptions): void {
+    if (opts.maxBlocks !== undefined) this.maxBlocks = opts.maxBlocks;
+    if (opts.threshold !== undefined) this.exports.setJitThreshold(opts.threshold);
+  }
+
+  enable(on: boolean): void { this.exports.jitEnable(on ? 1 : 0); }
+
+  /** Compile and install the pending block (the core returned EXIT_COMPILE). */
+  compilePending(): void {
+    const flushes = this.stats.getUint32(L.JIT_STAT_FLUSHES, true);
+    if (flushes !== this.flushesSeen) {
+      // The core dropped every translation: all table slots are free again.
+      this.flushesSeen = flushes;
+      this.next = this.tableBase;
+    }
+    if (this.next - this.tableBase >= this.maxBlocks) {
+      this.exports.jitFlushAll();
+      this.flushesSeen = this.stats.getUint32(L.JIT_STAT_FLUSHES, true);
+      this.next = this.tableBase;
+      return; // the pending translation went with the flush; it is translated again when hot
+    }
+    const len = this.exports.jitOutLength();
+    const bytes = new Uint8Array(this.memory.buffer, L.JIT_OUT, len).slice();
+    const t0 = performance.now();
+    let fn: Function;
+    try {
+      const module = new WebAssembly.Module(bytes);
+      const instance = new WebAssembly.Instance(module, this.imports);
+      fn = instance.exports.f as Function;
+    } catch (e) {
+      // A translator bug, not a guest problem: keep the guest running on the interpreter and say so once.
+      this.failed++;
+      if (!this.lastError) this.lastError = e as Error;
+      this.exports.jitInstall(0);
+      return;
+    }
+    this.compileMs += performance.now() - t0;
+    this.wasmBytes += len;
+    const table = this.exports.table;
+    const index = this.next++;
+    if (index >= table.length) table.grow(index + 1 - table.length);
+    table.set(index, fn);
+    this.exports.jitInstall(index);
+  }
+
+  getStats(): JitStats {
+    const s = this.stats;
+    return {
+      blocks: s.getUint32(L.JIT_STAT_COMPILED, true),
+      liveBlocks: this.next - this.tableBase,
+      wasmBytes: this.wasmBytes,
+      compileMs: this.compileMs,
+      invalidated: s.getUint32(L.JIT_STAT_INVALIDATED, true),
+      flushes: s.getUint32(L.JIT_STAT_FLUSHES, true),
+      failed: this.failed,
+      insns: s.getBigUint64(L.JIT_STAT_INSNS, true),
+      emitted: s.getBigUint64(L.JIT_STAT_EMITTED, true),
+      native: s.getBigUint64(L.JIT_STAT_NATIVE, true),
+    };
+  }
+}
+
+/** The statistics as `--jit-stats` prints them. */
+export function formatJitStats(s: JitStats, totalInsns: bigint): string {
+  const share = totalInsns > 0n ? Number((s.insns * 10000n) / totalInsns) / 100 : 0;
+  const nativeShare = s.emitted > 0n ? Number((s.native * 10000n) / s.emitted) / 100 : 0;
+  return [
+    `jit: ${s.blocks} blocks translated (${s.liveBlocks} live), ${(s.wasmBytes / 1024).toFixed(0)} KiB of wasm, ` +
+      `${s.compileMs.toFixed(0)} ms compiling`,
+    `jit: ${share}% of ${totalInsns} guest instructions ran in translated code; ` +
+      `${nativeShare}% of translated instructions are native wasm`,
+    `jit: ${s.invalidated} blocks invalidated by writes, ${s.flushes} full flushes` +
+      (s.failed ? `, ${s.failed} modules failed to compile` : ''),
+  ].join('\n');
+}

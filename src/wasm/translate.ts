@@ -1,0 +1,201 @@
+// The block translator: decode a run of guest instructions with the interpreter's decoder and emit one wasm
+// module whose exported function executes them.
+//
+// A block starts at a hot entry EIP and extends over the following instructions of the same 4 KiB page, up
+// to one that may transfer control (INFO_END), at most MAX_BLOCK_INSNS. It is keyed by the host (physical)
+// address of its first byte and the CPU mode (code/stack size, paging, VM86), not by EIP: the same physical
+// code mapped at two linear addresses shares one translation, so the function reads the entry EIP from the CPU
+// block and computes every EIP as entry + offset.
+//
+// The function's contract with the run loop (see blockCall in src/cpu/exec.ts):
+//   (param $cpu i32) (result i32): the number of instructions retired. On return EIP and every register are
+//   architecturally exact: either at an instruction boundary, or (when `faulted` is set) with EIP at the
+//   faulting instruction and its state as of its start, for the run loop to deliver the exception.
+import { segBase, segLimit } from "../cpu/state";
+import { decode, dOp, dRaisesUD, nextEip, rec, isScratchRecord } from "../cpu/decode";
+import { faulted, clearFault } from "../cpu/exceptions";
+import { opInfo, INFO_END } from "../cpu/optable-info";
+import { R_SIZE } from "../cpu/dcache";
+import { CPU_RIP, JIT_STATS, JIT_STAT_EMITTED } from "../layout/memory";
+import {
+  outReset, overflow, byte, uleb, name, sizeStart, sizeEnd, i32c, localGet, localSet, localTee, call, mem, op,
+  T_I32, OP_IF, OP_END, OP_RETURN, OP_I32_LOAD, OP_I32_STORE, OP_I32_ADD, OP_I32_SHR_U, BLOCKTYPE_VOID,
+} from "./encoder";
+import { recAlloc, jitFlushAll, setPending, M_META, META_NO_JIT } from "./cache";
+import {
+  F_STEP, L_CPU, L_BASE, L_STATUS, NUM_SCRATCH_LOCALS, beginBlock, beginInsn, afterFallback, emitNative, ripValid,
+} from "./emit";
+import { mode } from "../cpu/state";
+import { JIT_STAT_NATIVE } from "../layout/memory";
+
+export const MAX_BLOCK_INSNS: u32 = 64;
+
+// Per-instruction scratch of the current translation.
+const insRec = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
+const insOff = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
+
+/**
+ * Translate the block at EIP `at` (host address `host`) into JIT_OUT for map slot `slot`. Returns true when a
+ * module is ready for the host; false when nothing could be translated (the slot is marked so it is not
+ * tried again) or the record arena was full (everything was flushed).
+ */
+export function translateBlock(at: u32, host: usize, slot: usize): bool {
+  const lin0 = segBase(1) + at;
+  const limit = segLimit(1);
+  let n: u32 = 0;
+  let cur = at;
+  while (n < MAX_BLOCK_INSNS) {
+    if (cur - at > 0 && ((lin0 + (cur - at)) & 0xfff) == 0) break; // the next instruction is in another page
+    if (cur > limit) break;
+    if (!decode(cur)) { clearFault(); break; }
+    // Only what decodes from RAM/ROM within the page is cached in a record we can copy; #UD stays interpreted.
+    if (isScratchRecord() || dRaisesUD()) break;
+    const r = recAlloc(1);
+    if (r == 0) { jitFlushAll(); return false; }
+    memory.copy(r, rec, <usize>R_SIZE);
+    unchecked(insRec[n] = <u32>r);
+    unchecked(insOff[n] = cur - at);
+    n++;
+    const end = (opInfo(dOp()) & INFO_END) != 0;
+    cur = nextEip;
+    if (end) break;
+  }
+  if (faulted) clearFault();
+  if (n == 0) {
+    store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT);
+    return false;
+  }
+  blockBytes = cur - at;
+  emitModule(n);
+  if (overflow) {
+    store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT);
+    return false;
+  }
+  const bytes = cur - at;
+  store<u32>(slot + M_META, (load<u32>(slot + M_META) & 0xff) | ((bytes & 0x1fff) << 8));
+  store<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED, load<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED) + <u64>n);
+  store<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE, load<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE) + <u64>emitted);
+  setPending(slot);
+  return true;
+}
+
+/** Native instructions in the module last emitted. */
+let emitted: u32 = 0;
+/** Byte length of the block being emitted. */
+let blockBytes: u32 = 0;
+
+function emitModule(n: u32): void {
+  outReset();
+  // Header: magic and version 1.
+  byte(0x00); byte(0x61); byte(0x73); byte(0x6d); byte(0x01); byte(0x00); byte(0x00); byte(0x00);
+
+  // Type section: 0 = (i32) -> i32 (the block, jitCond); 1 = (i32, i32) -> i32 (jitStep, reads);
+  // 2 = (i32, i32, i32) -> () (writes).
+  byte(1);
+  let s = sizeStart();
+  uleb(3);
+  byte(0x60); uleb(1); byte(T_I32); uleb(1); byte(T_I32);
+  byte(0x60); uleb(2); byte(T_I32); byte(T_I32); uleb(1); byte(T_I32);
+  byte(0x60); uleb(3); byte(T_I32); byte(T_I32); byte(T_I32); uleb(0);
+  sizeEnd(s);
+
+  // Import section: the core's memory, helpers and fault flag, in the index order emit.ts uses.
+  byte(2);
+  s = sizeStart();
+  uleb(11);
+  name("e"); name("m"); byte(0x02); byte(0x00); uleb(0); // memory, limits {min 0}
+  name("e"); name("s"); byte(0x00); uleb(1); // 0 jitStep
+  name("e"); name("c"); byte(0x00); uleb(0); // 1 jitCond
+  name("e"); name("r1"); byte(0x00); uleb(1); // 2..4 read8/16/32
+  name("e"); name("r2"); byte(0x00); uleb(1);
+  name("e"); name("r4"); byte(0x00); uleb(1);
+  name("e"); name("w1"); byte(0x00); uleb(2); // 5..7 write8/16/32
+  name("e"); name("w2"); byte(0x00); uleb(2);
+  name("e"); name("w4"); byte(0x00); uleb(2);
+  name("e"); name("f"); byte(0x03); byte(T_I32); byte(0x01); // global 0: faulted (mutable i32)
+  name("e"); name("d"); byte(0x03); byte(T_I32); byte(0x01); // global 1: codeDirty (mutable i32)
+  sizeEnd(s);
+
+  // Function section: one function of type 0.
+  byte(3);
+  s = sizeStart();
+  uleb(1); uleb(0);
+  sizeEnd(s);
+
+  // Export section: "f" = function 8 (after the eight imported ones).
+  byte(7);
+  s = sizeStart();
+  uleb(1); name("f"); byte(0x00); uleb(8);
+  sizeEnd(s);
+
+  // Code section.
+  byte(10);
+  s = sizeStart();
+  uleb(1);
+  const body = sizeStart();
+  uleb(1); uleb(NUM_SCRATCH_LOCALS); byte(T_I32); // locals: $base, $status and scratch
+  emitted = emitBody(n);
+  op(OP_END);
+  sizeEnd(body);
+  sizeEnd(s);
+}
+
+/** Emit the function body; returns how many instructions were emitted as native wasm. */
+function emitBody(n: u32): u32 {
+  localGet(L_CPU);
+  mem(OP_I32_LOAD, 2, CPU_RIP);
+  localSet(L_BASE);
+  beginBlock(mode());
+  let native: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    beginInsn(<usize>unchecked(insRec[i]), i, unchecked(insOff[i]));
+    const done = emitNative();
+    if (done == 2) { native++; return native; } // it ended the block (and returned)
+    if (done == 1) { native++; continue; }
+    if (!ripValid) {
+      // jitStep expects CPU_RIP at the instruction (native code before it did not store it).
+      localGet(L_CPU);
+      emitEip(i);
+      mem(OP_I32_STORE, 2, CPU_RIP);
+    }
+    emitFallback(i);
+    afterFallback();
+  }
+  // Fell off the end: EIP is the next instruction.
+  if (!ripValid) {
+    localGet(L_CPU);
+    localGet(L_BASE);
+    i32c(blockBytes);
+    op(OP_I32_ADD);
+    mem(OP_I32_STORE, 2, CPU_RIP);
+  }
+  i32c(n);
+  return native;
+}
+
+/** EIP of instruction i: entry + offset. */
+function emitEip(i: u32): void {
+  localGet(L_BASE);
+  const off = unchecked(insOff[i]);
+  if (off != 0) { i32c(off); op(OP_I32_ADD); }
+}
+
+/**
+ * Instruction i through the interpreter: jitStep(rec, eip) returns 0 to go on, 1 when it faulted (not
+ * retired), 2 when it retired but the block must end (control transfer, mode change, pending exit ...).
+ */
+function emitFallback(i: u32): void {
+  i32c(unchecked(insRec[i]));
+  emitEip(i);
+  call(F_STEP);
+  localTee(L_STATUS);
+  byte(OP_IF); byte(BLOCKTYPE_VOID);
+  // return i + (status >> 1)
+  i32c(i);
+  localGet(L_STATUS);
+  i32c(1);
+  op(OP_I32_SHR_U);
+  op(OP_I32_ADD);
+  op(OP_RETURN);
+  op(OP_END);
+}

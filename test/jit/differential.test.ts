@@ -1,0 +1,186 @@
+// The JIT against the interpreter (the reference semantics): the same guest program runs once interpreted and
+// once with every block translated at its first execution (threshold 1), and the whole machine state must
+// agree: registers, EFLAGS, segment caches, control registers, all of RAM and the retired-instruction count.
+// The programs are the system-architecture guest programs of test/cpu (faults, task switches, VM86, debug
+// registers: exceptions inside translated blocks) and seeded random instruction streams over the forms the
+// translator emits natively, mixed with ones it hands to the interpreter.
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { CpuHarness } from '../../src/machine/harness';
+import { loadCoreModule } from '../../src/node/core-module';
+import { assemble, requireNasm } from '../asm/assemble';
+import { rng } from '../helpers/rng';
+
+const module = loadCoreModule();
+const RAM = 4 * 1024 * 1024;
+
+interface Outcome {
+  state: ReturnType<CpuHarness['getState']>;
+  ram: Uint8Array;
+  insns: number;
+  exit: number;
+  jitInsns: bigint;
+}
+
+function runBoth(setup: (h: CpuHarness) => void, budget: number): { interp: Outcome; jit: Outcome } {
+  const go = (jit: boolean): Outcome => {
+    const h = new CpuHarness(module, RAM, jit ? { threshold: 1 } : false);
+    setup(h);
+    const r = h.step(budget);
+    return {
+      state: h.getState(), ram: h.readMem(0, RAM), insns: h.insnCount(), exit: r.exit,
+      jitInsns: h.core.jit.getStats().insns,
+    };
+  };
+  return { interp: go(false), jit: go(true) };
+}
+
+function expectSame(a: Outcome, b: Outcome, what: string): void {
+  expect(b.state, `${what}: CPU state`).toEqual(a.state);
+  expect(b.insns, `${what}: instructions retired`).toBe(a.insns);
+  expect(b.exit, `${what}: exit`).toBe(a.exit);
+  const diff = a.ram.findIndex((v, i) => v !== b.ram[i]);
+  expect(diff, `${what}: first RAM difference at ${diff.toString(16)}`).toBe(-1);
+}
+
+describe('JIT vs interpreter on the system-architecture guest programs', () => {
+  for (const name of ['protected-mode', 'tasks-gates', 'vm86', 'debug']) {
+    it.skipIf(!requireNasm())(`${name}.asm ends in the same state`, () => {
+      const bin = assemble(readFileSync(new URL(`../asm/${name}.asm`, import.meta.url), 'utf8'));
+      const { interp, jit } = runBoth((h) => {
+        h.setRealMode();
+        h.writeMem(0x7c00, bin);
+        h.setReg('eip', 0x7c00);
+      }, 200_000);
+      expect(interp.state.halted, 'the program ran to its HLT').toBe(true);
+      expect(jit.jitInsns, 'translated code ran').toBeGreaterThan(0n);
+      expectSame(interp, jit, name);
+    });
+  }
+});
+
+// ---- random instruction streams ----
+
+const DST32 = ['eax', 'ecx', 'edx', 'ebp'];
+const DST16 = ['ax', 'cx', 'dx', 'bp'];
+const DST8 = ['al', 'cl', 'dl', 'ah', 'ch', 'dh'];
+const BASES = ['ebx', 'esi', 'edi'];
+const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
+const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+
+function randomProgram(seed: number): string {
+  const r = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const imm = (): string => pick(['0', '1', '-1', '0x7f', '0x80', '0xffff', '0x7fffffff', '0x80000000', String(Math.floor(r() * 2 ** 32) >>> 0)]);
+  const m = (size: string): string => {
+    const base = pick(BASES);
+    const disp = Math.floor(r() * 60) * 4 + (r() < 0.2 ? 1 : 0);
+    if (r() < 0.3) return `${size} [${base}+ecx*0+${disp}]`;
+    return `${size} [${base}+${disp}]`;
+  };
+  const lines: string[] = [];
+  let label = 0;
+  const one = (): void => {
+    const k = Math.floor(r() * 22);
+    const d32 = pick(DST32), s32 = pick(DST32), d16 = pick(DST16), d8 = pick(DST8), s8 = pick(DST8);
+    switch (k) {
+      case 0: lines.push(`${pick(ALU)} ${d32}, ${s32}`); break;
+      case 1: lines.push(`${pick(ALU)} ${d32}, ${imm()}`); break;
+      case 2: lines.push(`${pick(ALU)} ${d32}, ${m('dword')}`); break;
+      case 3: lines.push(`${pick(ALU)} ${m('dword')}, ${s32}`); break;
+      case 4: lines.push(`${pick(ALU)} ${d8}, ${s8}`); break;
+      case 5: lines.push(`${pick(ALU)} ${d16}, ${m('word')}`); break;
+      case 6: lines.push(`${pick(ALU)} ${d32}, byte ${Math.floor(r() * 256) - 128}`); break;
+      case 7: lines.push(`test ${d32}, ${pick([s32, imm()])}`); break;
+      case 8: lines.push(`mov ${d32}, ${pick([s32, imm(), m('dword')])}`); break;
+      case 9: {
+        const sz = pick(['dword', 'word', 'byte']);
+        const src = sz === 'dword' ? pick([s32, imm()]) : sz === 'word' ? pick([d16, '0x1234']) : pick([s8, '0x12']);
+        lines.push(`mov ${m(sz)}, ${src}`);
+        break;
+      }
+      case 10: lines.push(`lea ${d32}, [${pick(BASES)}+${pick(DST32)}*${pick(['1', '2', '4', '8'])}+${Math.floor(r() * 1000)}]`); break;
+      case 11: lines.push(`${pick(['movzx', 'movsx'])} ${d32}, ${pick([m('byte'), m('word'), s8])}`); break;
+      case 12: lines.push(`push ${s32}`, `pop ${d32}`); break;
+      case 13: lines.push(`${pick(['inc', 'dec', 'neg', 'not'])} ${pick([d32, d8, m('dword')])}`); break;
+      case 14: lines.push(`${pick(['shl', 'shr', 'sar', 'rol', 'ror', 'rcl'])} ${d32}, ${pick(['1', 'cl', String(Math.floor(r() * 32))])}`); break;
+      case 15: lines.push(`imul ${d32}, ${s32}`); break;
+      case 16: lines.push(`set${pick(CC)} ${d8}`); break;
+      case 17: lines.push(`cmov${pick(CC)} ${d32}, ${s32}`); break;
+      case 18: {
+        const l = `.f${label++}`;
+        lines.push(`${pick(['cmp', 'test', 'sub', 'and', 'add'])} ${d32}, ${pick([s32, imm()])}`, `j${pick(CC)} ${l}`, `xor ${pick(DST32)}, ${imm()}`, `${l}:`);
+        break;
+      }
+      case 19: lines.push('call sub'); break;
+      case 20: lines.push(`mov ${d16}, ${pick([pick(DST16), m('word')])}`); break;
+      default: lines.push(`xchg ${d32}, ${s32}`); break;
+    }
+  };
+  for (let i = 0; i < 40; i++) one();
+  const body = lines.join('\n  ');
+  const init = Array.from({ length: 256 }, () => Math.floor(r() * 256)).join(',');
+  return `bits 32
+org 0x1000
+  mov ebx, data
+  lea esi, [ebx+256]
+  lea edi, [ebx+512]
+  mov esp, 0x9000
+  mov dword [count], 150
+top:
+  ${body}
+  dec dword [count]
+  jnz top
+  hlt
+sub:
+  add eax, ecx
+  ${pick(ALU)} edx, ebp
+  ret
+align 4096 ; data in a page of its own: stores to a code page drop its translations
+count: dd 0
+align 16
+data: db ${init}
+times 1024 db 0x5a
+`;
+}
+
+describe('JIT vs interpreter on random instruction streams', () => {
+  for (let seed = 1; seed <= 12; seed++) {
+    it.skipIf(!requireNasm())(`seed ${seed}`, () => {
+      const bin = assemble(randomProgram(seed));
+      const { interp, jit } = runBoth((h) => {
+        h.setFlat32();
+        h.writeMem(0x1000, bin);
+        h.setReg('eip', 0x1000);
+      }, 2_000_000);
+      expect(interp.state.halted, 'the program ran to its HLT').toBe(true);
+      expect(jit.jitInsns, 'translated code ran').toBeGreaterThan(BigInt(Math.floor(jit.insns / 2)));
+      expectSame(interp, jit, `seed ${seed}`);
+    });
+  }
+});
+
+describe('JIT: code written while it runs', () => {
+  it.skipIf(!requireNasm())('a store into the running block takes effect at the next instruction', () => {
+    // The loop patches the immediate of the `add` that follows the store, inside the same block.
+    const bin = assemble(`bits 32
+org 0x1000
+  mov ecx, 100
+  xor eax, eax
+top:
+  mov byte [patch+1], cl
+patch:
+  add eax, strict dword 0x11
+  dec ecx
+  jnz top
+  hlt
+`);
+    const { interp, jit } = runBoth((h) => {
+      h.setFlat32();
+      h.writeMem(0x1000, bin);
+      h.setReg('eip', 0x1000);
+    }, 100_000);
+    expect(interp.state.eax, 'the sum of the patched immediates 100..1').toBe(5050);
+    expectSame(interp, jit, 'self-modifying loop');
+  });
+});
