@@ -25,6 +25,7 @@ import { accUser } from "./mem";
 import { tlbLookup, TLB_X, TLB_UR } from "../mmu/tlb";
 import { jitEnabled, jitThreshold, jitSlot, codeDirty, clearCodeDirty, M_TAG, M_META, M_FN, M_HITS, META_NO_JIT, META_KEY_MASK } from "../wasm/cache";
 import { translateBlock, MAX_BLOCK_INSNS } from "../wasm/translate";
+import { KEY_USER } from "../wasm/emit-core";
 
 /** Set by instructions and devices to end run() after the current instruction (EXIT_* value + 1; 0: none). */
 let pendingExit: u32 = 0;
@@ -144,18 +145,20 @@ export function jitStep(r: usize, at: u32): u32 {
 
 const BLOCK_NONE: i32 = -1;
 const BLOCK_COMPILE: i32 = -2;
+/** Nothing can be translated at EIP (its first instruction is not translatable): look again after it. */
+const BLOCK_SKIP: i32 = -3;
 
 /**
  * Run the translated block at EIP if there is one: returns the instructions it retired, BLOCK_NONE (interpret
  * instead), or BLOCK_COMPILE (the block just became hot and was translated: the host compiles it).
  */
-function blockCall(): i32 {
+function blockCall(left: u32): i32 {
   if (debugActive || sysFlag(TF)) return BLOCK_NONE;
   const at = eip();
   const h = tlbLookup(segBase(1) + at, accUser ? TLB_UR | TLB_X : TLB_X);
   if (h == 0) return BLOCK_NONE;
   const slot = jitSlot(h);
-  const key = mode() & META_KEY_MASK;
+  const key = (mode() & 0x1f) | (accUser ? KEY_USER : 0);
   let meta = load<u32>(slot + M_META);
   if (load<u32>(slot + M_TAG) != <u32>h || (meta & META_KEY_MASK) != key) {
     // First execution seen here (or the slot held other code): count from zero.
@@ -167,17 +170,18 @@ function blockCall(): i32 {
   }
   const fn = load<u32>(slot + M_FN);
   if (fn == 0) {
-    if ((meta & META_NO_JIT) != 0) return BLOCK_NONE;
+    if ((meta & META_NO_JIT) != 0) return BLOCK_SKIP;
     const hits = load<u32>(slot + M_HITS) + 1;
     store<u32>(slot + M_HITS, hits);
     if (hits < jitThreshold) return BLOCK_NONE;
-    return translateBlock(at, h, slot) ? BLOCK_COMPILE : BLOCK_NONE;
+    if (translateBlock(at, h, slot, key)) return BLOCK_COMPILE;
+    return (load<u32>(slot + M_META) & META_NO_JIT) != 0 ? BLOCK_SKIP : BLOCK_NONE;
   }
   // The CS limit may have shrunk since the block was translated.
   const len = (meta >> 8) & 0x1fff;
   const limit = segLimit(1);
   if (at > limit || len - 1 > limit - at) return BLOCK_NONE;
-  return <i32>call_indirect<u32>(fn, cpu);
+  return <i32>call_indirect<u32>(fn, cpu, left);
 }
 
 /** Run up to `budget` instructions. Returns an EXIT_* reason; the host reads details from CPU_EXIT_*. */
@@ -188,6 +192,7 @@ export function run(budget: u32): u32 {
   let reason: u32 = EXIT_BUDGET;
   // Translated blocks are looked up where control arrives: at entry, after a jump, an interrupt or a block.
   let lookup = true;
+  let retry = false;
   while (n < budget) {
     if (load<u32>(cpu + CPU_INTR) != 0 || load<u32>(cpu + CPU_SHADOW) != 0) { if (takeInterrupt()) lookup = true; }
     if (load<u32>(cpu + CPU_HALTED) != 0) {
@@ -195,7 +200,7 @@ export function run(budget: u32): u32 {
       break;
     }
     if (lookup && jitEnabled && budget - n >= MAX_BLOCK_INSNS) {
-      const r = blockCall();
+      const r = blockCall(budget - n);
       if (r >= 0) {
         n += <u32>r;
         store<u64>(<usize>JIT_STATS + JIT_STAT_INSNS, load<u64>(<usize>JIT_STATS + JIT_STAT_INSNS) + <u64>r);
@@ -208,11 +213,13 @@ export function run(budget: u32): u32 {
       }
       lookup = false;
       if (r == BLOCK_COMPILE) { reason = EXIT_COMPILE; break; }
+      if (r == BLOCK_SKIP) retry = true;
     }
     const before = eip();
     step();
     n++;
-    lookup = eip() - before != <u32>load<u8>(rec + R_LEN);
+    lookup = retry || eip() - before != <u32>load<u8>(rec + R_LEN);
+    retry = false;
     if (pendingExit != 0) { reason = pendingExit - 1; break; }
     if (load<u32>(cpu + CPU_STOP) != 0) { reason = EXIT_STOP; break; }
   }

@@ -29,7 +29,7 @@ export let jitEnabled: bool = false;
 export function setJitEnabled(on: bool): void { jitEnabled = on; }
 
 /** Executions of an untranslated block entry before it is translated. */
-export let jitThreshold: u32 = 64;
+export let jitThreshold: u32 = 256;
 export function setJitThreshold(n: u32): void { jitThreshold = n > 0 ? n : 1; }
 
 /**
@@ -63,6 +63,9 @@ export function jitInvalidatePage(hostPage: usize): void {
 
 // ---- decoded records of translated blocks ----
 let recsUsed: u32 = 0;
+
+/** Whether `n` more records fit. */
+export function recRoom(n: u32): bool { return recsUsed + n <= <u32>JIT_RECS_COUNT; }
 
 /** Room for `n` records, or 0 when the arena is full (the caller flushes everything). */
 export function recAlloc(n: u32): usize {

@@ -1,180 +1,21 @@
-// Native wasm for the most frequent guest instructions: MOV, LEA, MOVZX/MOVSX, the ALU operations without carry
-// in, TEST, PUSH/POP, Jcc/JMP/CALL/RET near. Every other instruction, and every form not handled here, calls
-// the interpreter (jitStep) from its record, so coverage never depends on this file.
-//
-// Generated code keeps the guest state in the CPU block, exactly as the interpreter leaves it after each
-// instruction (registers, lazy flags), so the two can alternate instruction by instruction. Memory operands
-// call the core's segmented accessors (segmentation, TLB, page walk, MMIO); after each call a fault ends the
-// block with EIP at the instruction, whose results are committed only after its last access can fault.
+// Native wasm for the most frequent guest instructions: MOV, LEA, MOVZX/MOVSX, the ALU operations, TEST,
+// shifts and rotates, IMUL, INC/DEC, SETcc/CMOVcc, PUSH/POP, Jcc/JMP/CALL/RET near and indirect. Every other
+// instruction, and every form not handled here, calls the interpreter (jitStep) from its record, so coverage
+// never depends on this file. The building blocks are in emit-core.ts.
 import {
-  CPU_GPR, CPU_RIP, CPU_LF_OP, CPU_LF_SIZE, CPU_LF_RES, CPU_LF_SRC1, CPU_LF_SRC2, CPU_LF_MASK, CPU_SEG, SEG_SIZE,
-  SEG_LIMIT, MODE_STACK32,
-} from "../layout/memory";
-import { R_OP, R_PFX, R_OSZ, R_A32, R_SEG, R_MOD, R_REG, R_RM, R_LEN, R_BASE, R_INDEX, R_SCALE, R_DISP, R_IMM } from "../cpu/dcache";
-import { LF_ADD, LF_SUB, LF_LOGIC, ARITH } from "../cpu/flags";
+  F_COND, F_SETFLAGS, L_A, L_B, L_C, L_OFF, L_R, L_T, L_VAL, L_W, access, aluCompute, aluCore, aluFlags,
+  branchToT, condition, eipPlus, exitTo, fImm, fLen, fMod, fOp, fOsz, fReg, fRm, fSeg, getReg, guardTargetT,
+  idx, insnEnd, insnStart, localTee64, loopToEntry, newSpDown, popToT, pushEa, r, readDest, readETo, relTarget,
+  setLazyResult, setLoopDepth, setRegFrom, setSpFromA, sizeMask, spUp, targetsEntry, writeDest,
+} from "./emit-core";
 import {
-  byte, uleb, i32c, localGet, localSet, localTee, call, mem, op,
-  OP_IF, OP_END, OP_RETURN, OP_I32_LOAD, OP_I32_LOAD8_U, OP_I32_LOAD16_U, OP_I32_STORE, OP_I32_STORE8,
-  OP_I32_STORE16, OP_I32_ADD, OP_I32_SUB, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL, OP_I32_SHR_U, OP_I32_EQZ,
-  OP_I32_LT_S, OP_I32_LT_U, OP_I32_LE_S, OP_I32_LE_U, OP_I32_GT_U, OP_I32_EXTEND8_S, OP_I32_EXTEND16_S,
-  BLOCKTYPE_VOID,
+  BLOCKTYPE_VOID, OP_END, OP_I32_ADD, OP_I32_AND, OP_I32_EQ, OP_I32_EXTEND16_S, OP_I32_EXTEND8_S, OP_I32_OR,
+  OP_I32_ROTL, OP_I32_ROTR, OP_I32_SHL, OP_I32_SHR_S, OP_I32_SHR_U, OP_I32_SUB, OP_I32_WRAP_I64, OP_I32_XOR,
+  OP_I64_EXTEND_I32_S, OP_I64_MUL, OP_I64_NE, OP_IF, OP_SELECT, byte, call, i32c, localGet, localSet, localTee,
+  op,
 } from "./encoder";
-
-// Imported functions (indices) and globals of a block module; translate.ts declares them in this order.
-export const F_STEP: u32 = 0; // jitStep(rec, eip) -> status
-export const F_COND: u32 = 1; // jitCond(cc) -> 0/1 from the lazy flags
-export const F_READ8: u32 = 2; // read8/16/32(seg, off) -> value
-export const F_WRITE8: u32 = 5; // write8/16/32(seg, off, value)
-export const G_FAULTED: u32 = 0;
-export const G_CODE_DIRTY: u32 = 1;
-
-// Locals: the parameter, then scratch.
-export const L_CPU: u32 = 0;
-export const L_BASE: u32 = 1; // entry EIP
-export const L_STATUS: u32 = 2;
-export const L_A: u32 = 3;
-export const L_B: u32 = 4;
-export const L_R: u32 = 5;
-export const L_T: u32 = 6;
-export const NUM_SCRATCH_LOCALS: u32 = 6; // $base .. $t
-
-const OP_GLOBAL_GET: u32 = 0x23;
-
-// ---- the instruction being translated ----
-let r: usize = 0; // its record
-let idx: u32 = 0; // its index in the block
-let off: u32 = 0; // its offset from the entry EIP
-/** The CPU mode the block is translated for. */
-let blockMode: u32 = 0;
-/** CPU_RIP holds this instruction's EIP (true at entry and after an interpreted instruction). */
-export let ripValid: bool = true;
-
-// What the previous instruction left in $a $b $r for a following Jcc, if it was a native 32-bit ALU op.
-const FUSE_NONE: u32 = 0, FUSE_SUB: u32 = 1, FUSE_LOGIC: u32 = 2;
-let fuse: u32 = FUSE_NONE;
-/** The instruction being emitted stores to memory. */
-let wrote: bool = false;
-
-export function beginBlock(mode: u32): void { blockMode = mode; ripValid = true; fuse = FUSE_NONE; }
-export function beginInsn(rec: usize, i: u32, offset: u32): void { r = rec; idx = i; off = offset; }
-/** After an interpreted instruction: it returned with CPU_RIP at the next one; no flags in locals. */
-export function afterFallback(): void { ripValid = true; fuse = FUSE_NONE; }
-
-@inline function fOp(): u32 { return <u32>load<u16>(r + R_OP); }
-@inline function fOsz(): u32 { return <u32>load<u8>(r + R_OSZ); }
-@inline function fA32(): bool { return load<u8>(r + R_A32) != 0; }
-@inline function fSeg(): u32 { return <u32>load<u8>(r + R_SEG); }
-@inline function fMod(): u32 { return <u32>load<u8>(r + R_MOD); }
-@inline function fReg(): u32 { return <u32>load<u8>(r + R_REG); }
-@inline function fRm(): u32 { return <u32>load<u8>(r + R_RM); }
-@inline function fLen(): u32 { return <u32>load<u8>(r + R_LEN); }
-@inline function fImm(): u32 { return load<u32>(r + R_IMM); }
-
-@inline function sizeMask(size: u32): u32 { return size == 4 ? 0xffff_ffff : (<u32>1 << (size << 3)) - 1; }
-
-// ---- building blocks ----
-/** Push EIP of this instruction plus `extra`. */
-function eipPlus(extra: u32): void {
-  localGet(L_BASE);
-  const v = off + extra;
-  if (v != 0) { i32c(v); op(OP_I32_ADD); }
-}
-
-function storeRip(): void {
-  localGet(L_CPU); eipPlus(0); mem(OP_I32_STORE, 2, CPU_RIP);
-}
-
-/** After a memory helper: if it faulted, leave with EIP at this instruction and `idx` retired. */
-function faultCheck(): void {
-  byte(OP_GLOBAL_GET); uleb(G_FAULTED);
-  byte(OP_IF); byte(BLOCKTYPE_VOID);
-  if (!ripValid) storeRip();
-  i32c(idx); op(OP_RETURN);
-  op(OP_END);
-}
-
-/** Push register `n` of `size` bytes (byte registers: AL..BH). */
-function getReg(n: u32, size: u32): void {
-  localGet(L_CPU);
-  if (size == 4) mem(OP_I32_LOAD, 2, CPU_GPR + (n << 3));
-  else if (size == 2) mem(OP_I32_LOAD16_U, 1, CPU_GPR + (n << 3));
-  else mem(OP_I32_LOAD8_U, 0, CPU_GPR + ((n & 3) << 3) + (n >> 2));
-}
-/** Store local `l` into register `n` of `size` bytes. */
-function setRegFrom(n: u32, size: u32, l: u32): void {
-  localGet(L_CPU);
-  localGet(l);
-  if (size == 4) mem(OP_I32_STORE, 2, CPU_GPR + (n << 3));
-  else if (size == 2) mem(OP_I32_STORE16, 1, CPU_GPR + (n << 3));
-  else mem(OP_I32_STORE8, 0, CPU_GPR + ((n & 3) << 3) + (n >> 2));
-}
-
-/** Push the offset of the ModRM memory operand (as ea() in src/cpu/operand.ts). */
-function pushEa(): void {
-  const base = <i32>load<i8>(r + R_BASE);
-  const index = <i32>load<i8>(r + R_INDEX);
-  const disp = load<u32>(r + R_DISP);
-  let any = false;
-  if (base >= 0) { getReg(<u32>base, 4); any = true; }
-  if (index >= 0) {
-    getReg(<u32>index, 4);
-    const sc = <u32>load<u8>(r + R_SCALE);
-    if (sc != 0) { i32c(sc); op(OP_I32_SHL); }
-    if (any) op(OP_I32_ADD);
-    any = true;
-  }
-  if (!any) i32c(disp);
-  else if (disp != 0) { i32c(disp); op(OP_I32_ADD); }
-  if (!fA32()) { i32c(0xffff); op(OP_I32_AND); }
-}
-
-@inline function sizeIndex(size: u32): u32 { return size == 4 ? 2 : size == 2 ? 1 : 0; }
-
-/** Read the memory operand of `size` bytes into local `l` (fault check included). */
-function readMemTo(size: u32, l: u32): void {
-  i32c(fSeg());
-  pushEa();
-  call(F_READ8 + sizeIndex(size));
-  localSet(l);
-  faultCheck();
-}
-
-/** Read the r/m operand into local `l`. */
-function readETo(size: u32, l: u32): void {
-  if (fMod() == 3) { getReg(fRm(), size); localSet(l); return; }
-  readMemTo(size, l);
-}
-
-/** Record lazy flags as setLazy() does: op, size, operands and result from locals $a $b $r. */
-function setLazy(lfOp: u32, size: u32): void {
-  localGet(L_CPU); i32c(lfOp); mem(OP_I32_STORE, 2, CPU_LF_OP);
-  localGet(L_CPU); i32c(sizeIndex(size)); mem(OP_I32_STORE, 2, CPU_LF_SIZE);
-  localGet(L_CPU); localGet(L_A); mem(OP_I32_STORE, 2, CPU_LF_SRC1);
-  localGet(L_CPU); localGet(L_B); mem(OP_I32_STORE, 2, CPU_LF_SRC2);
-  localGet(L_CPU); localGet(L_R); mem(OP_I32_STORE, 2, CPU_LF_RES);
-  localGet(L_CPU); i32c(ARITH); mem(OP_I32_STORE, 2, CPU_LF_MASK);
-}
-
-// ALU operation numbers (bits 5..3 of 00-3F; the reg field of 80-83): ADD OR ADC SBB AND SUB XOR CMP.
-/** $r = $a op $b masked to size, and the lazy flags. False for ADC/SBB (they read CF: interpreted). */
-function aluCore(aluOp: u32, size: u32): bool {
-  let lf: u32;
-  localGet(L_A); localGet(L_B);
-  switch (aluOp) {
-    case 0: op(OP_I32_ADD); lf = LF_ADD; break;
-    case 1: op(OP_I32_OR); lf = LF_LOGIC; break;
-    case 4: op(OP_I32_AND); lf = LF_LOGIC; break;
-    case 5: case 7: op(OP_I32_SUB); lf = LF_SUB; break;
-    case 6: op(OP_I32_XOR); lf = LF_LOGIC; break;
-    default: return false;
-  }
-  if (size != 4) { i32c(sizeMask(size)); op(OP_I32_AND); }
-  localSet(L_R);
-  setLazy(lf, size);
-  fuse = size == 4 ? (lf == LF_LOGIC ? FUSE_LOGIC : (lf == LF_SUB ? FUSE_SUB : FUSE_NONE)) : FUSE_NONE;
-  return true;
-}
-
+import { CF, OF } from "../cpu/flags";
+import { R_PFX } from "../cpu/dcache";
 // ---- instructions ----
 /**
  * Emit instruction `idx` natively if this file handles its form. Returns 0 if not handled (the caller emits
@@ -184,9 +25,7 @@ export function emitNative(): u32 {
   const o = fOp();
   // REP/REPNE (string instructions, and `rep ret`) and LOCK stay with the interpreter.
   if ((load<u8>(r + R_PFX) & 0b0001_1100) != 0) return 0;
-  const prevFuse = fuse;
-  fuse = FUSE_NONE;
-  wrote = false;
+  const prevFuse = insnStart();
   let done: u32 = 0;
   if (o < 0x40 && (o & 7) < 6) done = emitAlu(o);
   else if (o == 0x80 || o == 0x81 || o == 0x83) done = emitGrp1(o);
@@ -203,32 +42,29 @@ export function emitNative(): u32 {
   else if (o == 0xe9 || o == 0xeb) done = emitJmp(o);
   else if (o == 0xe8) done = emitCall();
   else if (o == 0xc3) done = emitRet();
-  if (done == 0) { fuse = FUSE_NONE; return 0; }
-  if (wrote && done == 1) {
-    // A store that hit a page holding translated code may have changed what follows in this block.
-    byte(OP_GLOBAL_GET); uleb(G_CODE_DIRTY);
-    byte(OP_IF); byte(BLOCKTYPE_VOID);
-    localGet(L_CPU); eipPlus(fLen()); mem(OP_I32_STORE, 2, CPU_RIP);
-    i32c(idx + 1); op(OP_RETURN);
-    op(OP_END);
-  }
-  if (done == 1) ripValid = false;
+  else if (o == 0xc1 || o == 0xd1 || o == 0xd3) done = emitShift(o);
+  else if (o == 0x1af || o == 0x69 || o == 0x6b) done = emitImul(o);
+  else if (o >= 0x40 && o <= 0x4f) done = emitIncDecReg(o);
+  else if (o >= 0x190 && o <= 0x19f) done = emitSetcc(o, prevFuse);
+  else if (o >= 0x140 && o <= 0x14f) done = emitCmov(o, prevFuse);
+  else if (o == 0x90) done = 1; // NOP (XCHG eAX,eAX)
+  else if (o == 0xff) done = emitGrp5();
+  insnEnd(done);
   return done;
 }
+
 
 /** 00-3D forms 0-5. */
 function emitAlu(o: u32): u32 {
   const aluOp = (o >> 3) & 7;
-  if (aluOp == 2 || aluOp == 3) return 0;
   const form = o & 7;
   const size: u32 = (form & 1) == 0 ? 1 : fOsz();
   if (form < 2) {
-    // E op= G: a memory destination is a read-modify-write (interpreted unless it only reads: CMP).
-    if (fMod() != 3 && aluOp != 7) return 0;
     getReg(fReg(), size); localSet(L_B);
-    readETo(size, L_A);
-    aluCore(aluOp, size);
-    if (aluOp != 7) setRegFrom(fRm(), size, L_R);
+    readDest(size, aluOp != 7);
+    const lf = aluCompute(aluOp, size);
+    if (aluOp != 7) writeDest(size);
+    aluFlags(aluOp, lf, size);
   } else if (form < 4) {
     readETo(size, L_B);
     getReg(fReg(), size); localSet(L_A);
@@ -246,16 +82,168 @@ function emitAlu(o: u32): u32 {
 /** 80 Eb,Ib; 81 Ev,Iz; 83 Ev,Ib (sign-extended). */
 function emitGrp1(o: u32): u32 {
   const aluOp = fReg();
-  if (aluOp == 2 || aluOp == 3) return 0;
-  if (fMod() != 3 && aluOp != 7) return 0;
   const size: u32 = o == 0x80 ? 1 : fOsz();
   let b = fImm();
   if (o == 0x83) b = <u32>(<i32><i8>b);
   i32c(b & sizeMask(size)); localSet(L_B);
-  readETo(size, L_A);
-  aluCore(aluOp, size);
-  if (aluOp != 7) setRegFrom(fRm(), size, L_R);
+  readDest(size, aluOp != 7);
+  const lf = aluCompute(aluOp, size);
+  if (aluOp != 7) writeDest(size);
+  aluFlags(aluOp, lf, size);
   return 1;
+}
+
+/**
+ * C1 (imm8), D1 (1), D3 (CL): ROL ROR SHL SHR SAL SAR on 32-bit operands, as shiftOp() in src/cpu/ops/shift.ts.
+ * RCL/RCR and 8/16-bit operands stay with the interpreter. A zero count changes nothing, flags included.
+ */
+function emitShift(o: u32): u32 {
+  const kind = fReg();
+  if (fOsz() != 4 || kind == 2 || kind == 3) return 0;
+  const constCount = o != 0xd3;
+  const c: u32 = o == 0xd1 ? 1 : (fImm() & 31);
+  // A zero count still checks the operand for writing; a shift by CL of memory stays interpreted for that.
+  if ((constCount && c == 0) || (!constCount && fMod() != 3)) return 0;
+  readDest(4);
+  if (!constCount) {
+    getReg(1, 1); i32c(31); op(OP_I32_AND); localTee(L_B);
+    byte(OP_IF); byte(BLOCKTYPE_VOID);
+  } else {
+    i32c(c); localSet(L_B);
+  }
+  // $r = result, $c = CF, $t = OF (0/1)
+  if (kind == 0 || kind == 1) {
+    localGet(L_A); localGet(L_B); op(kind == 0 ? OP_I32_ROTL : OP_I32_ROTR); localSet(L_R);
+    if (kind == 0) {
+      localGet(L_R); i32c(1); op(OP_I32_AND); localSet(L_C);
+      localGet(L_R); i32c(31); op(OP_I32_SHR_U); localGet(L_C); op(OP_I32_XOR); localSet(L_T);
+    } else {
+      localGet(L_R); i32c(31); op(OP_I32_SHR_U); localSet(L_C);
+      localGet(L_C); localGet(L_R); i32c(30); op(OP_I32_SHR_U); i32c(1); op(OP_I32_AND); op(OP_I32_XOR); localSet(L_T);
+    }
+    writeDest(4);
+    // Rotates write CF and OF only: setFlags materialises the lazy flags that survive.
+    localGet(L_C); localGet(L_T); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); i32c(CF | OF); call(F_SETFLAGS);
+  } else {
+    if (kind == 4 || kind == 6) { // SHL/SAL
+      localGet(L_A); localGet(L_B); op(OP_I32_SHL); localSet(L_R);
+      localGet(L_A); i32c(32); localGet(L_B); op(OP_I32_SUB); op(OP_I32_SHR_U); i32c(1); op(OP_I32_AND); localSet(L_C);
+      localGet(L_R); i32c(31); op(OP_I32_SHR_U); localGet(L_C); op(OP_I32_XOR); localSet(L_T);
+    } else if (kind == 5) { // SHR
+      localGet(L_A); localGet(L_B); op(OP_I32_SHR_U); localSet(L_R);
+      localGet(L_A); localGet(L_B); i32c(1); op(OP_I32_SUB); op(OP_I32_SHR_U); i32c(1); op(OP_I32_AND); localSet(L_C);
+      // OF: the original sign for a 1-bit shift, else 0.
+      localGet(L_A); i32c(31); op(OP_I32_SHR_U); i32c(0); localGet(L_B); i32c(1); op(OP_I32_EQ); op(OP_SELECT);
+      localSet(L_T);
+    } else { // SAR
+      localGet(L_A); localGet(L_B); op(OP_I32_SHR_S); localSet(L_R);
+      localGet(L_A); localGet(L_B); i32c(1); op(OP_I32_SUB); op(OP_I32_SHR_S); i32c(1); op(OP_I32_AND); localSet(L_C);
+      i32c(0); localSet(L_T);
+    }
+    writeDest(4);
+    localGet(L_C); localGet(L_T); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); localSet(L_T);
+    setLazyResult(4, L_T);
+  }
+  if (!constCount) op(OP_END);
+  return 1;
+}
+
+/** 0F AF IMUL Gv,Ev; 69 IMUL Gv,Ev,Iz; 6B IMUL Gv,Ev,Ib (32-bit): CF = OF = the product does not fit. */
+function emitImul(o: u32): u32 {
+  if (fOsz() != 4) return 0;
+  readETo(4, L_A);
+  if (o == 0x1af) { getReg(fReg(), 4); localSet(L_B); }
+  else { i32c(o == 0x6b ? <u32>(<i32><i8>fImm()) : fImm()); localSet(L_B); }
+  localGet(L_A); op(OP_I64_EXTEND_I32_S); localGet(L_B); op(OP_I64_EXTEND_I32_S); op(OP_I64_MUL); localTee64();
+  op(OP_I32_WRAP_I64); localSet(L_R);
+  setRegFrom(fReg(), 4, L_R);
+  // CF = OF = the 64-bit product differs from its low half sign-extended
+  i32c(CF | OF); i32c(0); localGet(L_W); localGet(L_R); op(OP_I64_EXTEND_I32_S); op(OP_I64_NE); op(OP_SELECT);
+  localSet(L_T);
+  setLazyResult(4, L_T);
+  return 1;
+}
+
+/** 40-47 INC r, 48-4F DEC r: CF is kept (SDM INC), OF and AF eagerly, ZF SF PF lazy. */
+function emitIncDecReg(o: u32): u32 {
+  const size = fOsz();
+  const n = o & 7;
+  const dec = o >= 0x48;
+  getReg(n, size); localSet(L_A);
+  localGet(L_A); i32c(1); op(dec ? OP_I32_SUB : OP_I32_ADD);
+  if (size != 4) { i32c(0xffff); op(OP_I32_AND); }
+  localSet(L_R);
+  setRegFrom(n, size, L_R);
+  incDecFlags(size, dec);
+  return 1;
+}
+
+/** The flags of INC/DEC from $a and $r. */
+function incDecFlags(size: u32, dec: bool): void {
+  const sb: u32 = size == 4 ? 0x8000_0000 : (size == 2 ? 0x8000 : 0x80);
+  i32c(2); call(F_COND); // CF, kept
+  localGet(dec ? L_A : L_R); i32c(sb); op(OP_I32_EQ); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); // OF
+  localGet(L_A); localGet(L_R); op(OP_I32_XOR); i32c(0x10); op(OP_I32_AND); op(OP_I32_OR); // AF: (a ^ 1 ^ r) & 0x10
+  localSet(L_T);
+  setLazyResult(size, L_T);
+}
+
+/** 0F 90-9F SETcc Eb. */
+function emitSetcc(o: u32, prevFuse: u32): u32 {
+  condition(o & 15, prevFuse);
+  localSet(L_R);
+  if (fMod() == 3) { setRegFrom(fRm(), 1, L_R); return 1; }
+  pushEa(); localSet(L_OFF);
+  localGet(L_R); localSet(L_VAL);
+  access(fSeg(), 1, true, 0);
+  return 1;
+}
+
+/** 0F 40-4F CMOVcc Gv,Ev: the source is read (and may fault) whatever the condition. */
+function emitCmov(o: u32, prevFuse: u32): u32 {
+  const size = fOsz();
+  // The fused condition reads $a $b $r: evaluate it before the operand read reuses them.
+  condition(o & 15, prevFuse);
+  localSet(L_C);
+  readETo(size, L_T);
+  localGet(L_C);
+  byte(OP_IF); byte(BLOCKTYPE_VOID);
+  setRegFrom(fReg(), size, L_T);
+  op(OP_END);
+  return 1;
+}
+
+/** FF /0 INC, /1 DEC Ev; /2 CALL and /4 JMP near Ev (end the block); /6 PUSH Ev. */
+function emitGrp5(): u32 {
+  const size = fOsz();
+  switch (fReg()) {
+    case 0: case 1: {
+      readDest(size);
+      localGet(L_A); i32c(1); op(fReg() == 1 ? OP_I32_SUB : OP_I32_ADD);
+      if (size != 4) { i32c(0xffff); op(OP_I32_AND); }
+      localSet(L_R);
+      writeDest(size);
+      incDecFlags(size, fReg() == 1);
+      return 1;
+    }
+    case 2: case 4: {
+      readETo(size, L_T);
+      guardTargetT();
+      if (fReg() == 2) pushReturnAddress(size);
+      exitTo(L_T);
+      return 2;
+    }
+    case 6: {
+      readETo(size, L_T);
+      newSpDown(size);
+      localGet(L_A); localSet(L_OFF);
+      localGet(L_T); localSet(L_VAL);
+      access(2, size, true, 0);
+      setSpFromA();
+      return 1;
+    }
+    default: return 0;
+  }
 }
 
 /** 84/85 TEST E,G. */
@@ -285,9 +273,9 @@ function emitMov(o: u32): u32 {
       setRegFrom(fRm(), size, L_T);
       return 1;
     }
-    i32c(fSeg()); pushEa(); getReg(fReg(), size);
-    call(F_WRITE8 + sizeIndex(size)); wrote = true;
-    faultCheck();
+    pushEa(); localSet(L_OFF);
+    getReg(fReg(), size); localSet(L_VAL);
+    access(fSeg(), size, true, 0);
     return 1;
   }
   readETo(size, L_T);
@@ -309,9 +297,9 @@ function emitMovEImm(o: u32): u32 {
   const size: u32 = o == 0xc6 ? 1 : fOsz();
   const v = fImm() & sizeMask(size);
   if (fMod() == 3) { i32c(v); localSet(L_T); setRegFrom(fRm(), size, L_T); return 1; }
-  i32c(fSeg()); pushEa(); i32c(v);
-  call(F_WRITE8 + sizeIndex(size)); wrote = true;
-  faultCheck();
+  pushEa(); localSet(L_OFF);
+  i32c(v); localSet(L_VAL);
+  access(fSeg(), size, true, 0);
   return 1;
 }
 
@@ -336,48 +324,15 @@ function emitMovx(o: u32): u32 {
   return 1;
 }
 
-@inline function stack32(): bool { return (blockMode & MODE_STACK32) != 0; }
-
-/** Push the new stack pointer (ESP - size, wrapped to the stack width) into $a. */
-function newSpDown(size: u32): void {
-  getReg(4, 4); i32c(size); op(OP_I32_SUB);
-  if (!stack32()) { i32c(0xffff); op(OP_I32_AND); }
-  localSet(L_A);
-}
-/** Store $a as the stack pointer (SP only on a 16-bit stack). */
-function setSpFromA(): void { setRegFrom(4, stack32() ? 4 : 2, L_A); }
-
 /** 50-57 PUSH r. */
 function emitPush(n: u32): u32 {
   const size = fOsz();
   newSpDown(size);
-  i32c(2); localGet(L_A); getReg(n, size);
-  call(F_WRITE8 + sizeIndex(size)); wrote = true;
-  faultCheck();
+  localGet(L_A); localSet(L_OFF);
+  getReg(n, size); localSet(L_VAL);
+  access(2, size, true, 0);
   setSpFromA();
   return 1;
-}
-
-/** Push the stack pointer (SP on a 16-bit stack) into local `l`. */
-function spTo(l: u32): void {
-  if (stack32()) getReg(4, 4); else getReg(4, 2);
-  localSet(l);
-}
-
-/** Read `size` bytes at the top of the stack into $t; the stack pointer is left in $a, not yet moved. */
-function popToT(size: u32): void {
-  spTo(L_A);
-  i32c(2); localGet(L_A);
-  call(F_READ8 + sizeIndex(size));
-  localSet(L_T);
-  faultCheck();
-}
-
-/** $a += size, wrapped to the stack width. */
-function spUp(size: u32): void {
-  localGet(L_A); i32c(size); op(OP_I32_ADD);
-  if (!stack32()) { i32c(0xffff); op(OP_I32_AND); }
-  localSet(L_A);
 }
 
 /** 58-5F POP r: the stack pointer moves first, so POP ESP loads the popped value. */
@@ -390,79 +345,12 @@ function emitPop(n: u32): u32 {
   return 1;
 }
 
-/** Push CS.limit. */
-function csLimit(): void { localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_SEG + SEG_SIZE + SEG_LIMIT); }
-
-/** Leave the block at EIP in local `l`, with this instruction retired. */
-function exitTo(l: u32): void {
-  localGet(L_CPU); localGet(l); mem(OP_I32_STORE, 2, CPU_RIP);
-  i32c(idx + 1); op(OP_RETURN);
-}
-
-/** Hand this instruction to the interpreter and leave with what it reports (for rare paths: #GP). */
-function interpretAndExit(): void {
-  if (!ripValid) storeRip();
-  i32c(<u32>r); eipPlus(0); call(F_STEP);
-  i32c(1); op(OP_I32_SHR_U); i32c(idx); op(OP_I32_ADD); op(OP_RETURN);
-}
-
-/** Relative target of a near branch into $t, masked to 16 bits for a 16-bit operand size. */
-function relTarget(rel: u32): void {
-  eipPlus(fLen() + rel);
-  if (fOsz() != 4) { i32c(0xffff); op(OP_I32_AND); }
-  localSet(L_T);
-}
-
-/** Go to $t (a near branch taken): beyond the CS limit the interpreter raises the #GP. */
-function branchToT(): void {
-  guardTargetT();
-  exitTo(L_T);
-}
-
-/** A target in $t beyond the CS limit: the interpreter executes the instruction (and raises its #GP). */
-function guardTargetT(): void {
-  localGet(L_T); csLimit(); op(OP_I32_GT_U);
-  byte(OP_IF); byte(BLOCKTYPE_VOID);
-  interpretAndExit();
-  op(OP_END);
-}
-
-/** The condition `cc` from the flags the previous native ALU op left in $a $b $r, or from the lazy flags. */
-function condition(cc: u32, prevFuse: u32): void {
-  const base = cc >> 1;
-  let inline = false;
-  if (prevFuse == FUSE_SUB) {
-    inline = true;
-    switch (base) {
-      case 1: localGet(L_A); localGet(L_B); op(OP_I32_LT_U); break; // B
-      case 2: localGet(L_R); op(OP_I32_EQZ); break; // Z
-      case 3: localGet(L_A); localGet(L_B); op(OP_I32_LE_U); break; // BE
-      case 4: localGet(L_R); i32c(0); op(OP_I32_LT_S); break; // S
-      case 6: localGet(L_A); localGet(L_B); op(OP_I32_LT_S); break; // L
-      case 7: localGet(L_A); localGet(L_B); op(OP_I32_LE_S); break; // LE
-      default: inline = false; break; // O, P
-    }
-  } else if (prevFuse == FUSE_LOGIC) {
-    inline = true;
-    switch (base) {
-      case 0: case 1: i32c(0); break; // O, B: cleared
-      case 2: case 3: localGet(L_R); op(OP_I32_EQZ); break; // Z, BE (CF = 0)
-      case 4: case 6: localGet(L_R); i32c(0); op(OP_I32_LT_S); break; // S, L (OF = 0)
-      case 7: localGet(L_R); i32c(1); op(OP_I32_LT_S); break; // LE: ZF or SF
-      default: inline = false; break; // P
-    }
-  }
-  if (!inline) { i32c(cc); call(F_COND); return; }
-  if ((cc & 1) != 0) op(OP_I32_EQZ);
-}
-
-/** 70-7F Jcc rel8, 0F 80-8F Jcc rel16/32. Ends the block. */
 function emitJcc(o: u32, prevFuse: u32): u32 {
   const rel = o < 0x100 ? <u32>(<i32><i8>fImm()) : (fOsz() == 4 ? fImm() : <u32>(<i32><i16>fImm()));
   condition(o & 15, prevFuse);
   byte(OP_IF); byte(BLOCKTYPE_VOID);
   relTarget(rel);
-  branchToT();
+  if (targetsEntry(rel)) { guardTargetT(); setLoopDepth(1); loopToEntry(); setLoopDepth(0); } else branchToT();
   op(OP_END);
   eipPlus(fLen()); localSet(L_T);
   exitTo(L_T);
@@ -473,8 +361,17 @@ function emitJcc(o: u32, prevFuse: u32): u32 {
 function emitJmp(o: u32): u32 {
   const rel = o == 0xeb ? <u32>(<i32><i8>fImm()) : (fOsz() == 4 ? fImm() : <u32>(<i32><i16>fImm()));
   relTarget(rel);
-  branchToT();
+  if (targetsEntry(rel)) { guardTargetT(); loopToEntry(); } else branchToT();
   return 2;
+}
+
+/** Push the address of the next instruction (a near CALL), then move the stack pointer. */
+function pushReturnAddress(size: u32): void {
+  newSpDown(size);
+  localGet(L_A); localSet(L_OFF);
+  eipPlus(fLen()); localSet(L_VAL);
+  access(2, size, true, 0);
+  setSpFromA();
 }
 
 /** E8 CALL rel16/32: the target is checked before the return address is pushed. Ends the block. */
@@ -483,11 +380,7 @@ function emitCall(): u32 {
   const rel = size == 4 ? fImm() : <u32>(<i32><i16>fImm());
   relTarget(rel);
   guardTargetT();
-  newSpDown(size);
-  i32c(2); localGet(L_A); eipPlus(fLen());
-  call(F_WRITE8 + sizeIndex(size)); wrote = true;
-  faultCheck();
-  setSpFromA();
+  pushReturnAddress(size);
   exitTo(L_T);
   return 2;
 }
@@ -502,4 +395,5 @@ function emitRet(): u32 {
   exitTo(L_T);
   return 2;
 }
+
 

@@ -19,19 +19,21 @@ import { R_SIZE } from "../cpu/dcache";
 import { CPU_RIP, JIT_STATS, JIT_STAT_EMITTED } from "../layout/memory";
 import {
   outReset, overflow, byte, uleb, name, sizeStart, sizeEnd, i32c, localGet, localSet, localTee, call, mem, op,
-  T_I32, OP_IF, OP_END, OP_RETURN, OP_I32_LOAD, OP_I32_STORE, OP_I32_ADD, OP_I32_SHR_U, BLOCKTYPE_VOID,
+  T_I32, T_I64, OP_IF, OP_END, OP_RETURN, OP_LOOP, OP_UNREACHABLE, OP_I32_LOAD, OP_I32_STORE, OP_I32_ADD, OP_I32_SHR_U, BLOCKTYPE_VOID,
 } from "./encoder";
-import { recAlloc, jitFlushAll, setPending, M_META, META_NO_JIT } from "./cache";
+import { recRoom, jitFlushAll, setPending, M_META, META_NO_JIT } from "./cache";
+import { emitNative } from "./emit";
 import {
-  F_STEP, L_CPU, L_BASE, L_STATUS, NUM_SCRATCH_LOCALS, beginBlock, beginInsn, afterFallback, emitNative, ripValid,
-} from "./emit";
-import { mode } from "../cpu/state";
+  F_STEP, L_CPU, L_BASE, L_STATUS, NUM_SCRATCH_LOCALS, beginBlock, beginInsn, afterFallback, ripValid, arenaRecord, retCount, retStatus, emitPrologue, NUM_IMPORTED_FUNCS,
+} from "./emit-core";
 import { JIT_STAT_NATIVE } from "../layout/memory";
 
 export const MAX_BLOCK_INSNS: u32 = 64;
 
 // Per-instruction scratch of the current translation.
 const insRec = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
+/** The block's decoded records while it is translated; those the code needs are copied to the arena. */
+const scratchRecs: usize = memory.data(<i32>(MAX_BLOCK_INSNS * R_SIZE), 8);
 const insOff = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
 
 /**
@@ -39,7 +41,8 @@ const insOff = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
  * module is ready for the host; false when nothing could be translated (the slot is marked so it is not
  * tried again) or the record arena was full (everything was flushed).
  */
-export function translateBlock(at: u32, host: usize, slot: usize): bool {
+export function translateBlock(at: u32, host: usize, slot: usize, key: u32): bool {
+  blockKey = key;
   const lin0 = segBase(1) + at;
   const limit = segLimit(1);
   let n: u32 = 0;
@@ -50,8 +53,7 @@ export function translateBlock(at: u32, host: usize, slot: usize): bool {
     if (!decode(cur)) { clearFault(); break; }
     // Only what decodes from RAM/ROM within the page is cached in a record we can copy; #UD stays interpreted.
     if (isScratchRecord() || dRaisesUD()) break;
-    const r = recAlloc(1);
-    if (r == 0) { jitFlushAll(); return false; }
+    const r = scratchRecs + (<usize>n << 5);
     memory.copy(r, rec, <usize>R_SIZE);
     unchecked(insRec[n] = <u32>r);
     unchecked(insOff[n] = cur - at);
@@ -61,6 +63,8 @@ export function translateBlock(at: u32, host: usize, slot: usize): bool {
     if (end) break;
   }
   if (faulted) clearFault();
+  // Instructions the generated code hands to the interpreter need their record in the arena.
+  if (!recRoom(n)) { jitFlushAll(); return false; }
   if (n == 0) {
     store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT);
     return false;
@@ -79,6 +83,8 @@ export function translateBlock(at: u32, host: usize, slot: usize): bool {
   return true;
 }
 
+/** The key (MODE_* bits and KEY_USER) the block is translated for. */
+let blockKey: u32 = 0;
 /** Native instructions in the module last emitted. */
 let emitted: u32 = 0;
 /** Byte length of the block being emitted. */
@@ -91,18 +97,21 @@ function emitModule(n: u32): void {
 
   // Type section: 0 = (i32) -> i32 (the block, jitCond); 1 = (i32, i32) -> i32 (jitStep, reads);
   // 2 = (i32, i32, i32) -> () (writes).
+  // 3 = (i32, i32) -> () (setFlags); 4 = (i32, i32, i32) -> i32 (jitRmwRead).
   byte(1);
   let s = sizeStart();
-  uleb(3);
+  uleb(5);
   byte(0x60); uleb(1); byte(T_I32); uleb(1); byte(T_I32);
   byte(0x60); uleb(2); byte(T_I32); byte(T_I32); uleb(1); byte(T_I32);
   byte(0x60); uleb(3); byte(T_I32); byte(T_I32); byte(T_I32); uleb(0);
+  byte(0x60); uleb(2); byte(T_I32); byte(T_I32); uleb(0);
+  byte(0x60); uleb(3); byte(T_I32); byte(T_I32); byte(T_I32); uleb(1); byte(T_I32);
   sizeEnd(s);
 
   // Import section: the core's memory, helpers and fault flag, in the index order emit.ts uses.
   byte(2);
   s = sizeStart();
-  uleb(11);
+  uleb(13);
   name("e"); name("m"); byte(0x02); byte(0x00); uleb(0); // memory, limits {min 0}
   name("e"); name("s"); byte(0x00); uleb(1); // 0 jitStep
   name("e"); name("c"); byte(0x00); uleb(0); // 1 jitCond
@@ -112,6 +121,8 @@ function emitModule(n: u32): void {
   name("e"); name("w1"); byte(0x00); uleb(2); // 5..7 write8/16/32
   name("e"); name("w2"); byte(0x00); uleb(2);
   name("e"); name("w4"); byte(0x00); uleb(2);
+  name("e"); name("sf"); byte(0x00); uleb(3); // 8 setFlags
+  name("e"); name("rm"); byte(0x00); uleb(4); // 9 jitRmwRead
   name("e"); name("f"); byte(0x03); byte(T_I32); byte(0x01); // global 0: faulted (mutable i32)
   name("e"); name("d"); byte(0x03); byte(T_I32); byte(0x01); // global 1: codeDirty (mutable i32)
   sizeEnd(s);
@@ -119,13 +130,13 @@ function emitModule(n: u32): void {
   // Function section: one function of type 0.
   byte(3);
   s = sizeStart();
-  uleb(1); uleb(0);
+  uleb(1); uleb(1); // the block: (cpu, left) -> retired, type 1
   sizeEnd(s);
 
-  // Export section: "f" = function 8 (after the eight imported ones).
+  // Export section: "f" = the one defined function, after the imported ones.
   byte(7);
   s = sizeStart();
-  uleb(1); name("f"); byte(0x00); uleb(8);
+  uleb(1); name("f"); byte(0x00); uleb(NUM_IMPORTED_FUNCS);
   sizeEnd(s);
 
   // Code section.
@@ -133,7 +144,7 @@ function emitModule(n: u32): void {
   s = sizeStart();
   uleb(1);
   const body = sizeStart();
-  uleb(1); uleb(NUM_SCRATCH_LOCALS); byte(T_I32); // locals: $base, $status and scratch
+  uleb(2); uleb(NUM_SCRATCH_LOCALS); byte(T_I32); uleb(1); byte(T_I64); // locals: i32 scratch, one i64
   emitted = emitBody(n);
   op(OP_END);
   sizeEnd(body);
@@ -145,12 +156,14 @@ function emitBody(n: u32): u32 {
   localGet(L_CPU);
   mem(OP_I32_LOAD, 2, CPU_RIP);
   localSet(L_BASE);
-  beginBlock(mode());
+  beginBlock(blockKey, n);
+  emitPrologue();
+  byte(OP_LOOP); byte(BLOCKTYPE_VOID); // a branch back to the entry may loop here (emit.ts loopToEntry)
   let native: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     beginInsn(<usize>unchecked(insRec[i]), i, unchecked(insOff[i]));
     const done = emitNative();
-    if (done == 2) { native++; return native; } // it ended the block (and returned)
+    if (done == 2) { native++; op(OP_END); i32c(0); op(OP_UNREACHABLE); return native; } // it ended the block
     if (done == 1) { native++; continue; }
     if (!ripValid) {
       // jitStep expects CPU_RIP at the instruction (native code before it did not store it).
@@ -169,7 +182,8 @@ function emitBody(n: u32): u32 {
     op(OP_I32_ADD);
     mem(OP_I32_STORE, 2, CPU_RIP);
   }
-  i32c(n);
+  op(OP_END); // loop
+  retCount(n);
   return native;
 }
 
@@ -185,17 +199,11 @@ function emitEip(i: u32): void {
  * retired), 2 when it retired but the block must end (control transfer, mode change, pending exit ...).
  */
 function emitFallback(i: u32): void {
-  i32c(unchecked(insRec[i]));
+  i32c(<u32>arenaRecord());
   emitEip(i);
   call(F_STEP);
   localTee(L_STATUS);
   byte(OP_IF); byte(BLOCKTYPE_VOID);
-  // return i + (status >> 1)
-  i32c(i);
-  localGet(L_STATUS);
-  i32c(1);
-  op(OP_I32_SHR_U);
-  op(OP_I32_ADD);
-  op(OP_RETURN);
+  retStatus(i);
   op(OP_END);
 }

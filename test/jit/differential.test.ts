@@ -35,6 +35,16 @@ function runBoth(setup: (h: CpuHarness) => void, budget: number): { interp: Outc
   return { interp: go(false), jit: go(true) };
 }
 
+/** Flat 32-bit protected mode, paging off, the program at 0x1000 and EIP on it. */
+function flat32(bin: Uint8Array, more?: (h: CpuHarness) => void): (h: CpuHarness) => void {
+  return (h) => {
+    h.setFlat32();
+    h.writeMem(0x1000, bin);
+    more?.(h);
+    h.setReg('eip', 0x1000);
+  };
+}
+
 function expectSame(a: Outcome, b: Outcome, what: string): void {
   expect(b.state, `${what}: CPU state`).toEqual(a.state);
   expect(b.insns, `${what}: instructions retired`).toBe(a.insns);
@@ -81,7 +91,7 @@ function randomProgram(seed: number): string {
   const lines: string[] = [];
   let label = 0;
   const one = (): void => {
-    const k = Math.floor(r() * 22);
+    const k = Math.floor(r() * 30);
     const d32 = pick(DST32), s32 = pick(DST32), d16 = pick(DST16), d8 = pick(DST8), s8 = pick(DST8);
     switch (k) {
       case 0: lines.push(`${pick(ALU)} ${d32}, ${s32}`); break;
@@ -114,7 +124,15 @@ function randomProgram(seed: number): string {
       }
       case 19: lines.push('call sub'); break;
       case 20: lines.push(`mov ${d16}, ${pick([pick(DST16), m('word')])}`); break;
-      default: lines.push(`xchg ${d32}, ${s32}`); break;
+      case 21: lines.push(`xchg ${d32}, ${s32}`); break;
+      case 22: lines.push(`imul ${d32}, ${pick([m('dword'), s32])}, ${pick(['byte 5', 'byte -3', '100000', '-7'])}`); break;
+      case 23: lines.push(`push ${m('dword')}`, `pop ${d32}`); break;
+      case 24: lines.push(`set${pick(CC)} ${m('byte')}`, `cmov${pick(CC)} ${d32}, ${m('dword')}`); break;
+      case 25: lines.push(`${pick(['inc', 'dec'])} ${d16}`, `${pick(['inc', 'dec'])} ${pick([m('word'), m('byte')])}`); break;
+      case 26: lines.push(`mov ${d32}, sub`, `call ${d32}`); break;
+      case 27: lines.push(`${pick(['shl', 'shr', 'sar', 'rol', 'ror'])} ${m('dword')}, ${pick(['1', String(Math.floor(r() * 32))])}`); break;
+      case 28: lines.push(`${pick(ALU)} ${m('byte')}, ${s8}`, `${pick(ALU)} ${m('word')}, ${pick(['byte 3', '0x1234'])}`); break;
+      default: lines.push(`imul ${d32}`, `mul ${pick(['ecx', m('dword')])}`); break;
     }
   };
   for (let i = 0; i < 40; i++) one();
@@ -145,14 +163,10 @@ times 1024 db 0x5a
 }
 
 describe('JIT vs interpreter on random instruction streams', () => {
-  for (let seed = 1; seed <= 12; seed++) {
+  for (let seed = 1; seed <= 24; seed++) {
     it.skipIf(!requireNasm())(`seed ${seed}`, () => {
       const bin = assemble(randomProgram(seed));
-      const { interp, jit } = runBoth((h) => {
-        h.setFlat32();
-        h.writeMem(0x1000, bin);
-        h.setReg('eip', 0x1000);
-      }, 2_000_000);
+      const { interp, jit } = runBoth(flat32(bin), 2_000_000);
       expect(interp.state.halted, 'the program ran to its HLT').toBe(true);
       expect(jit.jitInsns, 'translated code ran').toBeGreaterThan(BigInt(Math.floor(jit.insns / 2)));
       expectSame(interp, jit, `seed ${seed}`);
@@ -175,12 +189,75 @@ patch:
   jnz top
   hlt
 `);
-    const { interp, jit } = runBoth((h) => {
-      h.setFlat32();
-      h.writeMem(0x1000, bin);
-      h.setReg('eip', 0x1000);
-    }, 100_000);
+    const { interp, jit } = runBoth(flat32(bin), 100_000);
     expect(interp.state.eax, 'the sum of the patched immediates 100..1').toBe(5050);
     expectSame(interp, jit, 'self-modifying loop');
+  });
+});
+
+describe('JIT: a block that branches back to its own entry loops inside its function', () => {
+  const loop = `bits 32
+org 0x1000
+  mov ecx, 3000
+  mov ebx, 0x8000
+  xor eax, eax
+top:
+  add eax, [ebx]
+  mov [ebx+4], eax
+  add ebx, 8
+  sub ecx, 1
+  jnz top
+  hlt
+`;
+  it.skipIf(!requireNasm())('runs to the same end state', () => {
+    const bin = assemble(loop);
+    const { interp, jit } = runBoth(flat32(bin, (h) => {
+      h.writeMem(0x8000, Array.from({ length: 3000 * 8 }, (_, i) => (i * 7) & 0xff));
+    }), 100_000);
+    expect(interp.state.halted).toBe(true);
+    expect(jit.jitInsns).toBeGreaterThan(14_000n);
+    expectSame(interp, jit, 'loop');
+  });
+  it.skipIf(!requireNasm())('stops exactly where the instruction budget ends, mid-loop', () => {
+    const bin = assemble(loop);
+    for (const budget of [1000, 4097, 9999]) {
+      const { interp, jit } = runBoth(flat32(bin), budget);
+      expect(interp.insns).toBe(budget);
+      expectSame(interp, jit, `budget ${budget}`);
+    }
+  });
+});
+
+describe('JIT: instructions that only read memory need no write access', () => {
+  // Regression: CMP with a memory destination was translated as a read-modify-write, which faults on a
+  // read-only page (Linux hung after write-protecting its rodata).
+  it.skipIf(!requireNasm())('CMP/TEST/ADD-from a read-only page under paging with CR0.WP', () => {
+    const bin = assemble(`bits 32
+org 0x1000
+  mov ecx, 200
+top:
+  cmp dword [0x5000], 7
+  cmp byte [0x5004], cl
+  test [0x5008], ecx
+  add eax, [0x5000]
+  sub ecx, 1
+  jnz top
+  hlt
+`);
+    const { interp, jit } = runBoth(flat32(bin, (h) => {
+      h.writeMem(0x5000, [7, 0, 0, 0, 9, 0, 0, 0, 0xff, 0, 0, 0]);
+      // Page directory at 0x10000 → page table at 0x11000 identity-mapping 4 MiB; page 0x5000 read-only.
+      const pd = new DataView(new ArrayBuffer(4));
+      pd.setUint32(0, 0x11000 | 0x3, true);
+      h.writeMem(0x10000, new Uint8Array(pd.buffer));
+      const pt = new DataView(new ArrayBuffer(4096));
+      for (let i = 0; i < 1024; i++) pt.setUint32(i * 4, (i << 12) | (i === 5 ? 0x1 : 0x3), true);
+      h.writeMem(0x11000, new Uint8Array(pt.buffer));
+      h.setControl('cr3', 0x10000);
+      h.setControl('cr0', 0x8001_0011); // PG WP ET PE
+    }), 100_000);
+    expect(interp.state.halted, 'no fault: the program reached its HLT').toBe(true);
+    expect(jit.jitInsns).toBeGreaterThan(500n);
+    expectSame(interp, jit, 'read-only operands');
   });
 });

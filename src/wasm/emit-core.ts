@@ -1,0 +1,472 @@
+// The building blocks of native code generation (emit.ts uses them per instruction): the block function's
+// locals and imports, the instruction being translated, register and memory operands with the inline TLB
+// path, lazy flags, and the exits (fault, end of block, branch, loop to the entry).
+//
+// Generated code keeps the guest state in the CPU block, exactly as the interpreter leaves it after each
+// instruction (registers, lazy flags), so the two can alternate instruction by instruction. A memory access
+// that can fault is followed by a check that ends the block with EIP at the instruction, whose results are
+// committed only after its last access can fault.
+import {
+  CPU_GPR, CPU_RIP, CPU_FLAGS, CPU_LF_OP, CPU_LF_SIZE, CPU_LF_RES, CPU_LF_SRC1, CPU_LF_SRC2, CPU_LF_MASK, CPU_SEG, SEG_SIZE,
+  SEG_LIMIT, SEG_VALID, SEG_BASE, CPU_INTR, MODE_STACK32, TLB_BASE, TLB_STRIDE, TLB_BITS, TLB_ENTRIES, CPU_BASE, CPU_STRIDE,
+} from "../layout/memory";
+import { SEGV_READ, SEGV_WRITE, SEGV_EXPAND_DOWN } from "../cpu/state";
+import { TLB_R, TLB_W, TLB_UR, TLB_UW } from "../mmu/tlb";
+import { recAlloc } from "./cache";
+import { R_OP, R_PFX, R_OSZ, R_A32, R_SEG, R_MOD, R_REG, R_RM, R_LEN, R_BASE, R_INDEX, R_SCALE, R_DISP, R_IMM } from "../cpu/dcache";
+import { LF_ADD, LF_SUB, LF_LOGIC, LF_RES, ARITH, CF, OF, AF, ZF, SF, PF } from "../cpu/flags";
+import {
+  byte, uleb, i32c, localGet, localSet, localTee, call, mem, op,
+  OP_IF, OP_END, OP_RETURN, OP_I32_LOAD, OP_I32_LOAD8_U, OP_I32_LOAD16_U, OP_I32_STORE, OP_I32_STORE8,
+  OP_I32_STORE16, OP_I32_ADD, OP_I32_SUB, OP_I32_MUL, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL, OP_I32_SHR_U, OP_I32_EQZ,
+  OP_I32_LT_S, OP_I32_LT_U, OP_I32_LE_S, OP_I32_LE_U, OP_I32_GT_U, OP_I32_EXTEND8_S, OP_I32_EXTEND16_S,
+  BLOCKTYPE_VOID, OP_BLOCK, OP_BR, OP_BR_IF, OP_I32_NE, OP_I32_STORE8 as ST8, OP_I32_ROTL, OP_I32_ROTR, OP_I32_EQ,
+  OP_SELECT, OP_I32_SHR_S, OP_I64_EXTEND_I32_S, OP_I64_MUL, OP_I64_NE, OP_I32_WRAP_I64,
+} from "./encoder";
+
+// Imported functions (indices) and globals of a block module; translate.ts declares them in this order.
+
+export const F_STEP: u32 = 0; // jitStep(rec, eip) -> status
+export const F_COND: u32 = 1; // jitCond(cc) -> 0/1 from the lazy flags
+export const F_READ8: u32 = 2; // read8/16/32(seg, off) -> value
+export const F_WRITE8: u32 = 5; // write8/16/32(seg, off, value)
+export const F_SETFLAGS: u32 = 8; // setFlags(value, mask): EFLAGS bits under mask, materialising the rest
+export const F_RMW_READ: u32 = 9; // jitRmwRead(seg, off, size) -> value, checked for writing first
+export const NUM_IMPORTED_FUNCS: u32 = 10;
+export const G_FAULTED: u32 = 0;
+export const G_CODE_DIRTY: u32 = 1;
+
+// Locals: the parameters ($cpu: the vCPU block; $left: instructions the block may retire at most), then scratch.
+export const L_CPU: u32 = 0;
+export const L_LEFT: u32 = 1;
+export const L_BASE: u32 = 2; // entry EIP
+export const L_STATUS: u32 = 3;
+export const L_A: u32 = 4;
+export const L_B: u32 = 5;
+export const L_R: u32 = 6;
+export const L_T: u32 = 7;
+export const L_OFF: u32 = 8; // offset of a memory access within its segment
+export const L_VAL: u32 = 9; // value to store
+export const L_LIN: u32 = 10; // its linear address
+export const L_TLB: u32 = 11; // this vCPU's TLB (computed at entry)
+export const L_E: u32 = 12; // TLB slot address, then the entry's low word
+export const L_DONE: u32 = 13; // instructions retired by earlier passes of a block that loops to its entry
+export const L_C: u32 = 14; // carry in (ADC/SBB), carry out (shifts)
+export const NUM_SCRATCH_LOCALS: u32 = 13; // i32 $base .. $c
+export const L_W: u32 = 15; // i64 scratch (products)
+
+export const OP_GLOBAL_GET: u32 = 0x23;
+
+// ---- the instruction being translated ----
+export let r: usize = 0; // its record
+export let idx: u32 = 0; // its index in the block
+export let off: u32 = 0; // its offset from the entry EIP
+/** The CPU mode the block is translated for. */
+export let blockMode: u32 = 0;
+/** CPU_RIP holds this instruction's EIP (true at entry and after an interpreted instruction). */
+export let ripValid: bool = true;
+
+// What the previous instruction left in $a $b $r for a following Jcc, if it was a native 32-bit ALU op.
+export const FUSE_NONE: u32 = 0, FUSE_SUB: u32 = 1, FUSE_LOGIC: u32 = 2;
+export let fuse: u32 = FUSE_NONE;
+/** The instruction being emitted stores to memory. */
+export let wrote: bool = false;
+
+/** The block key bit saying data accesses are user-mode (CPL 3), beside the MODE_* bits. */
+export const KEY_USER: u32 = 0x20;
+
+/** Instructions in the block being emitted. */
+export let blockLen: u32 = 0;
+
+export function beginBlock(key: u32, n: u32): void { blockMode = key; blockLen = n; ripValid = true; fuse = FUSE_NONE; }
+
+/** Return `k` instructions retired in this pass, plus earlier passes of a looping block. */
+export function retCount(k: u32): void {
+  i32c(k); localGet(L_DONE); op(OP_I32_ADD); op(OP_RETURN);
+}
+/** Return (status >> 1) + k: jitStep's status 1 (faulted) retires nothing more, 2 retires its instruction. */
+export function retStatus(k: u32): void {
+  localGet(L_STATUS); i32c(1); op(OP_I32_SHR_U); i32c(k); op(OP_I32_ADD); localGet(L_DONE); op(OP_I32_ADD);
+  op(OP_RETURN);
+}
+
+/** Block entry: $tlb = this vCPU's TLB, from its CPU block address (both are per-vCPU strides). */
+export function emitPrologue(): void {
+  localGet(L_CPU); i32c(<u32>(TLB_STRIDE / CPU_STRIDE)); op(OP_I32_MUL);
+  i32c(<u32>(TLB_BASE - CPU_BASE * (TLB_STRIDE / CPU_STRIDE))); op(OP_I32_ADD);
+  localSet(L_TLB);
+}
+export function beginInsn(rec: usize, i: u32, offset: u32): void { r = rec; idx = i; off = offset; recCopy = 0; }
+
+/** The arena copy of this instruction's record, made the first time generated code needs it. */
+export let recCopy: usize = 0;
+export function arenaRecord(): usize {
+  if (recCopy == 0) {
+    recCopy = recAlloc(1); // translateBlock made sure the arena has room for the whole block
+    memory.copy(recCopy, r, 32);
+  }
+  return recCopy;
+}
+/** After an interpreted instruction: it returned with CPU_RIP at the next one; no flags in locals. */
+export function afterFallback(): void { ripValid = true; fuse = FUSE_NONE; }
+
+@inline export function fOp(): u32 { return <u32>load<u16>(r + R_OP); }
+@inline export function fOsz(): u32 { return <u32>load<u8>(r + R_OSZ); }
+@inline export function fA32(): bool { return load<u8>(r + R_A32) != 0; }
+@inline export function fSeg(): u32 { return <u32>load<u8>(r + R_SEG); }
+@inline export function fMod(): u32 { return <u32>load<u8>(r + R_MOD); }
+@inline export function fReg(): u32 { return <u32>load<u8>(r + R_REG); }
+@inline export function fRm(): u32 { return <u32>load<u8>(r + R_RM); }
+@inline export function fLen(): u32 { return <u32>load<u8>(r + R_LEN); }
+@inline export function fImm(): u32 { return load<u32>(r + R_IMM); }
+
+@inline export function sizeMask(size: u32): u32 { return size == 4 ? 0xffff_ffff : (<u32>1 << (size << 3)) - 1; }
+
+// ---- building blocks ----
+export function localTee64(): void { localTee(L_W); }
+
+/** Push EIP of this instruction plus `extra`. */
+export function eipPlus(extra: u32): void {
+  localGet(L_BASE);
+  const v = off + extra;
+  if (v != 0) { i32c(v); op(OP_I32_ADD); }
+}
+
+export function storeRip(): void {
+  localGet(L_CPU); eipPlus(0); mem(OP_I32_STORE, 2, CPU_RIP);
+}
+
+/** After a memory helper: if it faulted, leave with EIP at this instruction and `idx` retired. */
+export function faultCheck(): void {
+  byte(OP_GLOBAL_GET); uleb(G_FAULTED);
+  byte(OP_IF); byte(BLOCKTYPE_VOID);
+  if (!ripValid) storeRip();
+  retCount(idx);
+  op(OP_END);
+}
+
+/** Push register `n` of `size` bytes (byte registers: AL..BH). */
+export function getReg(n: u32, size: u32): void {
+  localGet(L_CPU);
+  if (size == 4) mem(OP_I32_LOAD, 2, CPU_GPR + (n << 3));
+  else if (size == 2) mem(OP_I32_LOAD16_U, 1, CPU_GPR + (n << 3));
+  else mem(OP_I32_LOAD8_U, 0, CPU_GPR + ((n & 3) << 3) + (n >> 2));
+}
+/** Store local `l` into register `n` of `size` bytes. */
+export function setRegFrom(n: u32, size: u32, l: u32): void {
+  localGet(L_CPU);
+  localGet(l);
+  if (size == 4) mem(OP_I32_STORE, 2, CPU_GPR + (n << 3));
+  else if (size == 2) mem(OP_I32_STORE16, 1, CPU_GPR + (n << 3));
+  else mem(OP_I32_STORE8, 0, CPU_GPR + ((n & 3) << 3) + (n >> 2));
+}
+
+/** Push the offset of the ModRM memory operand (as ea() in src/cpu/operand.ts). */
+export function pushEa(): void {
+  const base = <i32>load<i8>(r + R_BASE);
+  const index = <i32>load<i8>(r + R_INDEX);
+  const disp = load<u32>(r + R_DISP);
+  let any = false;
+  if (base >= 0) { getReg(<u32>base, 4); any = true; }
+  if (index >= 0) {
+    getReg(<u32>index, 4);
+    const sc = <u32>load<u8>(r + R_SCALE);
+    if (sc != 0) { i32c(sc); op(OP_I32_SHL); }
+    if (any) op(OP_I32_ADD);
+    any = true;
+  }
+  if (!any) i32c(disp);
+  else if (disp != 0) { i32c(disp); op(OP_I32_ADD); }
+  if (!fA32()) { i32c(0xffff); op(OP_I32_AND); }
+}
+
+@inline export function sizeIndex(size: u32): u32 { return size == 4 ? 2 : size == 2 ? 1 : 0; }
+
+/** Read the memory operand of `size` bytes into local `l` (fault check included). */
+export function readMemTo(size: u32, l: u32): void {
+  pushEa(); localSet(L_OFF);
+  access(fSeg(), size, false, l);
+}
+
+/**
+ * A data access of `size` bytes at segment `s`, offset $off: a read into local `l`, or a write of $val. The
+ * hit path is the interpreter's, inline: the segment's precomputed access bits and limit (segAddr), then the
+ * TLB entry's tag and permission bits (tlbLookup) within one page. Anything else (expand-down segments, limit
+ * faults, TLB misses, MMIO, code pages, page crossings, data breakpoints) calls the core's accessor, which
+ * raises the fault if there is one.
+ */
+export function access(s: u32, size: u32, write: bool, l: u32): void { accessKind(s, size, write ? ACC_W : ACC_R, l); }
+
+export const ACC_R: u32 = 0, ACC_W: u32 = 1, ACC_RMW: u32 = 2;
+
+/**
+ * ACC_RMW reads the destination of a read-modify-write: like readEForWrite() it needs a writable segment and a
+ * writable page, so a fault is the one the write would raise (#PF with W=1), before anything is read.
+ */
+export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
+  const write = kind == ACC_W;
+  const seg = CPU_SEG + s * SEG_SIZE;
+  const need = kind == ACC_R ? SEGV_READ : (kind == ACC_W ? SEGV_WRITE : SEGV_READ | SEGV_WRITE);
+  const user = (blockMode & KEY_USER) != 0;
+  const tneed = kind == ACC_R ? (user ? TLB_UR : TLB_R) : (user ? TLB_UW : TLB_W);
+  byte(OP_BLOCK); byte(BLOCKTYPE_VOID); // $done
+  byte(OP_BLOCK); byte(BLOCKTYPE_VOID); // $slow
+  localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_VALID); i32c(need | SEGV_EXPAND_DOWN); op(OP_I32_AND);
+  i32c(need); op(OP_I32_NE); byte(OP_BR_IF); uleb(0);
+  localGet(L_OFF); localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_LIMIT); op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
+  if (size > 1) {
+    i32c(size - 1); localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_LIMIT); localGet(L_OFF); op(OP_I32_SUB);
+    op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
+  }
+  localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_BASE); localGet(L_OFF); op(OP_I32_ADD); localSet(L_LIN);
+  if (size > 1) {
+    localGet(L_LIN); i32c(0xfff); op(OP_I32_AND); i32c(4096 - size); op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
+  }
+  // The TLB slot; its high word is the tag, its low word the host page and permission bits (src/mmu/tlb.ts).
+  localGet(L_TLB); localGet(L_LIN); i32c(12); op(OP_I32_SHR_U); i32c(<u32>TLB_ENTRIES - 1); op(OP_I32_AND);
+  i32c(3); op(OP_I32_SHL); op(OP_I32_ADD); localTee(L_E);
+  mem(OP_I32_LOAD, 2, 4); localGet(L_LIN); i32c(12 + <u32>TLB_BITS); op(OP_I32_SHR_U); op(OP_I32_NE);
+  byte(OP_BR_IF); uleb(0);
+  localGet(L_E); mem(OP_I32_LOAD, 2, 0); localTee(L_E); i32c(tneed); op(OP_I32_AND); i32c(tneed); op(OP_I32_NE);
+  byte(OP_BR_IF); uleb(0);
+  localGet(L_E); i32c(0xffff_f000); op(OP_I32_AND); localGet(L_LIN); i32c(0xfff); op(OP_I32_AND); op(OP_I32_ADD);
+  if (write) {
+    localGet(L_VAL);
+    if (size == 4) mem(OP_I32_STORE, 0, 0); else if (size == 2) mem(OP_I32_STORE16, 0, 0); else mem(ST8, 0, 0);
+  } else {
+    if (size == 4) mem(OP_I32_LOAD, 0, 0); else if (size == 2) mem(OP_I32_LOAD16_U, 0, 0); else mem(OP_I32_LOAD8_U, 0, 0);
+    localSet(l);
+  }
+  byte(OP_BR); uleb(1);
+  op(OP_END); // $slow:
+  i32c(s); localGet(L_OFF);
+  if (write) { localGet(L_VAL); call(F_WRITE8 + sizeIndex(size)); wrote = true; }
+  else if (kind == ACC_RMW) { i32c(size); call(F_RMW_READ); localSet(l); }
+  else { call(F_READ8 + sizeIndex(size)); localSet(l); }
+  faultCheck();
+  op(OP_END); // $done
+}
+
+/** Read the r/m operand into local `l`. */
+export function readETo(size: u32, l: u32): void {
+  if (fMod() == 3) { getReg(fRm(), size); localSet(l); return; }
+  readMemTo(size, l);
+}
+
+/** The rest of setLazy(): size, operands, result ($a $b $r), all six flags lazy. */
+export function setLazyOperands(size: u32): void {
+  localGet(L_CPU); i32c(sizeIndex(size)); mem(OP_I32_STORE, 2, CPU_LF_SIZE);
+  localGet(L_CPU); localGet(L_A); mem(OP_I32_STORE, 2, CPU_LF_SRC1);
+  localGet(L_CPU); localGet(L_B); mem(OP_I32_STORE, 2, CPU_LF_SRC2);
+  localGet(L_CPU); localGet(L_R); mem(OP_I32_STORE, 2, CPU_LF_RES);
+  localGet(L_CPU); i32c(ARITH); mem(OP_I32_STORE, 2, CPU_LF_MASK);
+}
+
+/**
+ * setLazyResult(): CF OF AF eagerly from local `eager` (bits in EFLAGS positions), ZF SF PF lazy from $r.
+ */
+export function setLazyResult(size: u32, eager: u32): void {
+  localGet(L_CPU);
+  localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_FLAGS); i32c(~(CF | OF | AF)); op(OP_I32_AND);
+  localGet(eager); op(OP_I32_OR);
+  mem(OP_I32_STORE, 2, CPU_FLAGS);
+  localGet(L_CPU); i32c(LF_RES); mem(OP_I32_STORE, 2, CPU_LF_OP);
+  localGet(L_CPU); i32c(sizeIndex(size)); mem(OP_I32_STORE, 2, CPU_LF_SIZE);
+  localGet(L_CPU); localGet(L_R); mem(OP_I32_STORE, 2, CPU_LF_RES);
+  localGet(L_CPU); i32c(ZF | SF | PF); mem(OP_I32_STORE, 2, CPU_LF_MASK);
+}
+
+// ALU operation numbers (bits 5..3 of 00-3F; the reg field of 80-83): ADD OR ADC SBB AND SUB XOR CMP.
+/**
+ * $r = $a op $b masked to size; returns the lazy-flags operation (for ADC/SBB: the base one, LF_ADD or
+ * LF_SUB, to which the carry in $c is added). The flags are stored separately (aluFlags), after any store
+ * that can fault.
+ */
+export function aluCompute(aluOp: u32, size: u32): u32 {
+  let lf: u32;
+  if (aluOp == 2 || aluOp == 3) { i32c(2); call(F_COND); localSet(L_C); } // CF, from whatever holds it
+  localGet(L_A); localGet(L_B);
+  switch (aluOp) {
+    case 0: op(OP_I32_ADD); lf = LF_ADD; break;
+    case 1: op(OP_I32_OR); lf = LF_LOGIC; break;
+    case 2: op(OP_I32_ADD); localGet(L_C); op(OP_I32_ADD); lf = LF_ADD; break;
+    case 3: op(OP_I32_SUB); localGet(L_C); op(OP_I32_SUB); lf = LF_SUB; break;
+    case 4: op(OP_I32_AND); lf = LF_LOGIC; break;
+    case 6: op(OP_I32_XOR); lf = LF_LOGIC; break;
+    default: op(OP_I32_SUB); lf = LF_SUB; break; // SUB, CMP
+  }
+  if (size != 4) { i32c(sizeMask(size)); op(OP_I32_AND); }
+  localSet(L_R);
+  return lf;
+}
+
+/** The lazy flags of an ALU op (setLazy in src/cpu/flags.ts), from $a $b $r (and $c for ADC/SBB). */
+export function aluFlags(aluOp: u32, lf: u32, size: u32): void {
+  localGet(L_CPU); i32c(lf);
+  if (aluOp == 2 || aluOp == 3) { localGet(L_C); op(OP_I32_ADD); } // LF_ADC = LF_ADD + 1, LF_SBB = LF_SUB + 1
+  mem(OP_I32_STORE, 2, CPU_LF_OP);
+  setLazyOperands(size);
+  fuse = size == 4 && aluOp != 2 && aluOp != 3 ? (lf == LF_LOGIC ? FUSE_LOGIC : (lf == LF_SUB ? FUSE_SUB : FUSE_NONE)) : FUSE_NONE;
+}
+
+/** Compute and record flags: for the forms without a memory destination. */
+export function aluCore(aluOp: u32, size: u32): void { aluFlags(aluOp, aluCompute(aluOp, size), size); }
+
+/**
+ * Read the r/m destination into $a (a memory operand leaves its offset in $off): checked for writing first
+ * when it will be written (`rmw`), as readEForWrite() does; a plain read for CMP, which only reads it.
+ */
+export function readDest(size: u32, rmw: bool = true): void {
+  if (fMod() == 3) { getReg(fRm(), size); localSet(L_A); return; }
+  pushEa(); localSet(L_OFF);
+  accessKind(fSeg(), size, rmw ? ACC_RMW : ACC_R, L_A);
+}
+/** Write $r to the r/m destination read by readDest (the store may fault: nothing else is committed yet). */
+export function writeDest(size: u32): void {
+  if (fMod() == 3) { setRegFrom(fRm(), size, L_R); return; }
+  localGet(L_R); localSet(L_VAL);
+  access(fSeg(), size, true, 0);
+}
+
+@inline export function stack32(): bool { return (blockMode & MODE_STACK32) != 0; }
+
+/** Push the new stack pointer (ESP - size, wrapped to the stack width) into $a. */
+export function newSpDown(size: u32): void {
+  getReg(4, 4); i32c(size); op(OP_I32_SUB);
+  if (!stack32()) { i32c(0xffff); op(OP_I32_AND); }
+  localSet(L_A);
+}
+/** Store $a as the stack pointer (SP only on a 16-bit stack). */
+export function setSpFromA(): void { setRegFrom(4, stack32() ? 4 : 2, L_A); }
+
+
+/** Push the stack pointer (SP on a 16-bit stack) into local `l`. */
+export function spTo(l: u32): void {
+  if (stack32()) getReg(4, 4); else getReg(4, 2);
+  localSet(l);
+}
+
+/** Read `size` bytes at the top of the stack into $t; the stack pointer is left in $a, not yet moved. */
+export function popToT(size: u32): void {
+  spTo(L_A);
+  localGet(L_A); localSet(L_OFF);
+  access(2, size, false, L_T);
+}
+
+/** $a += size, wrapped to the stack width. */
+export function spUp(size: u32): void {
+  localGet(L_A); i32c(size); op(OP_I32_ADD);
+  if (!stack32()) { i32c(0xffff); op(OP_I32_AND); }
+  localSet(L_A);
+}
+
+
+/** Push CS.limit. */
+export function csLimit(): void { localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_SEG + SEG_SIZE + SEG_LIMIT); }
+
+/** Leave the block at EIP in local `l`, with this instruction retired. */
+export function exitTo(l: u32): void {
+  localGet(L_CPU); localGet(l); mem(OP_I32_STORE, 2, CPU_RIP);
+  retCount(idx + 1);
+}
+
+/** Hand this instruction to the interpreter and leave with what it reports (for rare paths: #GP). */
+export function interpretAndExit(): void {
+  if (!ripValid) storeRip();
+  i32c(<u32>arenaRecord()); eipPlus(0); call(F_STEP); localSet(L_STATUS);
+  retStatus(idx);
+}
+
+/**
+ * A taken branch whose target is the block's own entry: run the block again inside this function while the
+ * budget allows a whole pass and no interrupt is requested, instead of returning to the run loop.
+ */
+export function loopToEntry(): void {
+  localGet(L_DONE); i32c(idx + 1); op(OP_I32_ADD); localSet(L_DONE);
+  localGet(L_CPU); localGet(L_BASE); mem(OP_I32_STORE, 2, CPU_RIP);
+  localGet(L_DONE); i32c(blockLen); op(OP_I32_ADD); localGet(L_LEFT); op(OP_I32_LE_U);
+  localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_INTR); op(OP_I32_EQZ); op(OP_I32_AND);
+  byte(OP_BR_IF); uleb(loopDepth);
+  i32c(0); localGet(L_DONE); op(OP_I32_ADD); op(OP_RETURN);
+}
+/** Nesting of the code being emitted inside the block's `loop` (0: directly in it). */
+export let loopDepth: u32 = 0;
+
+/** Whether a branch with displacement `rel` from this instruction lands on the block's entry (32-bit only). */
+@inline export function targetsEntry(rel: u32): bool { return fOsz() == 4 && off + fLen() + rel == 0; }
+
+/** Relative target of a near branch into $t, masked to 16 bits for a 16-bit operand size. */
+export function relTarget(rel: u32): void {
+  eipPlus(fLen() + rel);
+  if (fOsz() != 4) { i32c(0xffff); op(OP_I32_AND); }
+  localSet(L_T);
+}
+
+/** Go to $t (a near branch taken): beyond the CS limit the interpreter raises the #GP. */
+export function branchToT(): void {
+  guardTargetT();
+  exitTo(L_T);
+}
+
+/** A target in $t beyond the CS limit: the interpreter executes the instruction (and raises its #GP). */
+export function guardTargetT(): void {
+  localGet(L_T); csLimit(); op(OP_I32_GT_U);
+  byte(OP_IF); byte(BLOCKTYPE_VOID);
+  interpretAndExit();
+  op(OP_END);
+}
+
+/** The condition `cc` from the flags the previous native ALU op left in $a $b $r, or from the lazy flags. */
+export function condition(cc: u32, prevFuse: u32): void {
+  const base = cc >> 1;
+  let inline = false;
+  if (prevFuse == FUSE_SUB) {
+    inline = true;
+    switch (base) {
+      case 1: localGet(L_A); localGet(L_B); op(OP_I32_LT_U); break; // B
+      case 2: localGet(L_R); op(OP_I32_EQZ); break; // Z
+      case 3: localGet(L_A); localGet(L_B); op(OP_I32_LE_U); break; // BE
+      case 4: localGet(L_R); i32c(0); op(OP_I32_LT_S); break; // S
+      case 6: localGet(L_A); localGet(L_B); op(OP_I32_LT_S); break; // L
+      case 7: localGet(L_A); localGet(L_B); op(OP_I32_LE_S); break; // LE
+      default: inline = false; break; // O, P
+    }
+  } else if (prevFuse == FUSE_LOGIC) {
+    inline = true;
+    switch (base) {
+      case 0: case 1: i32c(0); break; // O, B: cleared
+      case 2: case 3: localGet(L_R); op(OP_I32_EQZ); break; // Z, BE (CF = 0)
+      case 4: case 6: localGet(L_R); i32c(0); op(OP_I32_LT_S); break; // S, L (OF = 0)
+      case 7: localGet(L_R); i32c(1); op(OP_I32_LT_S); break; // LE: ZF or SF
+      default: inline = false; break; // P
+    }
+  }
+  if (!inline) { i32c(cc); call(F_COND); return; }
+  if ((cc & 1) != 0) op(OP_I32_EQZ);
+}
+
+/** 70-7F Jcc rel8, 0F 80-8F Jcc rel16/32. Ends the block. */
+
+/** Start emitting an instruction: returns what the previous one left for a fused condition. */
+export function insnStart(): u32 {
+  const prev = fuse;
+  fuse = FUSE_NONE;
+  wrote = false;
+  return prev;
+}
+
+/** Finish an instruction emitted with result `done` (see emitNative). */
+export function insnEnd(done: u32): void {
+  if (done == 0) { fuse = FUSE_NONE; return; }
+  if (wrote && done == 1) {
+    // A store that hit a page holding translated code may have changed what follows in this block.
+    byte(OP_GLOBAL_GET); uleb(G_CODE_DIRTY);
+    byte(OP_IF); byte(BLOCKTYPE_VOID);
+    localGet(L_CPU); eipPlus(fLen()); mem(OP_I32_STORE, 2, CPU_RIP);
+    retCount(idx + 1);
+    op(OP_END);
+  }
+  if (done == 1) ripValid = false;
+}
+
+export function setLoopDepth(d: u32): void { loopDepth = d; }
