@@ -23,8 +23,8 @@ import { R_LEN } from "./dcache";
 import { segLimit, mode } from "./state";
 import { accUser } from "./mem";
 import { tlbLookup, TLB_X, TLB_UR } from "../mmu/tlb";
-import { jitEnabled, jitThreshold, jitSlot, codeDirty, clearCodeDirty, M_TAG, M_META, M_FN, M_HITS, META_NO_JIT, META_KEY_MASK } from "../wasm/cache";
-import { translateBlock, MAX_BLOCK_INSNS } from "../wasm/translate";
+import { jitEnabled, jitThreshold, jitFind, jitClaim, codeDirty, clearCodeDirty, M_META, M_FN, M_HITS, META_NO_JIT } from "../wasm/cache";
+import { translateHot, MAX_BLOCK_INSNS } from "../wasm/translate";
 import { KEY_USER } from "../wasm/emit-core";
 
 /** Set by instructions and devices to end run() after the current instruction (EXIT_* value + 1; 0: none). */
@@ -157,24 +157,17 @@ function blockCall(left: u32): i32 {
   const at = eip();
   const h = tlbLookup(segBase(1) + at, accUser ? TLB_UR | TLB_X : TLB_X);
   if (h == 0) return BLOCK_NONE;
-  const slot = jitSlot(h);
   const key = (mode() & 0x1f) | (accUser ? KEY_USER : 0);
-  let meta = load<u32>(slot + M_META);
-  if (load<u32>(slot + M_TAG) != <u32>h || (meta & META_KEY_MASK) != key) {
-    // First execution seen here (or the slot held other code): count from zero.
-    store<u32>(slot + M_TAG, <u32>h);
-    store<u32>(slot + M_META, key);
-    store<u32>(slot + M_FN, 0);
-    store<u32>(slot + M_HITS, 0);
-    meta = key;
-  }
+  let slot = jitFind(h, key);
+  if (slot == 0) slot = jitClaim(h, key); // first execution seen (or its entry was evicted or went stale)
+  const meta = load<u32>(slot + M_META);
   const fn = load<u32>(slot + M_FN);
   if (fn == 0) {
     if ((meta & META_NO_JIT) != 0) return BLOCK_SKIP;
-    const hits = load<u32>(slot + M_HITS) + 1;
-    store<u32>(slot + M_HITS, hits);
+    const hits = <u32>load<u16>(slot + M_HITS) + 1;
+    store<u16>(slot + M_HITS, <u16>(hits < 0xffff ? hits : 0xffff));
     if (hits < jitThreshold) return BLOCK_NONE;
-    if (translateBlock(at, h, slot, key)) return BLOCK_COMPILE;
+    if (translateHot(at, h, slot, key)) return BLOCK_COMPILE;
     return (load<u32>(slot + M_META) & META_NO_JIT) != 0 ? BLOCK_SKIP : BLOCK_NONE;
   }
   // The CS limit may have shrunk since the block was translated.

@@ -18,7 +18,7 @@ export interface JitExports {
   codeDirty: WebAssembly.Global;
   setFlags(value: number, mask: number): void;
   jitRmwRead(seg: number, off: number, size: number): number;
-  jitInstall(fn: number): void;
+  jitInstall(i: number, fn: number): void;
   jitFlushAll(): void;
   jitOutLength(): number;
   jitEnable(on: number): void;
@@ -35,9 +35,13 @@ export interface JitOptions {
 export interface JitStats {
   blocks: number;
   liveBlocks: number;
+  /** Modules compiled (each holds the blocks of one page that were hot or warm together). */
+  modules: number;
   wasmBytes: number;
   compileMs: number;
   invalidated: number;
+  /** Compiled blocks dropped because another block took their map slot. */
+  evicted: number;
   flushes: number;
   failed: number;
   /** Guest instructions retired inside translated code. */
@@ -60,6 +64,7 @@ export class Jit {
   private wasmBytes = 0;
   private compileMs = 0;
   private failed = 0;
+  private modules = 0;
   lastError: Error | undefined;
 
   constructor(memory: WebAssembly.Memory, exports: JitExports, opts: JitOptions = {}) {
@@ -103,26 +108,31 @@ export class Jit {
     }
     const len = this.exports.jitOutLength();
     const bytes = new Uint8Array(this.memory.buffer, L.JIT_OUT, len).slice();
+    const list = new DataView(this.memory.buffer, L.JIT_STATS + L.JIT_PENDING_LIST);
+    const count = list.getUint32(0, true);
     const t0 = performance.now();
-    let fn: Function;
+    let exports: WebAssembly.Exports;
     try {
       const module = new WebAssembly.Module(bytes);
-      const instance = new WebAssembly.Instance(module, this.imports);
-      fn = instance.exports.f as Function;
+      exports = new WebAssembly.Instance(module, this.imports).exports;
     } catch (e) {
       // A translator bug, not a guest problem: keep the guest running on the interpreter and say so once.
       this.failed++;
       if (!this.lastError) this.lastError = e as Error;
-      this.exports.jitInstall(0);
+      for (let i = 0; i < count; i++) this.exports.jitInstall(i, 0);
       return;
     }
     this.compileMs += performance.now() - t0;
     this.wasmBytes += len;
+    this.modules++;
     const table = this.exports.table;
-    const index = this.next++;
-    if (index >= table.length) table.grow(index + 1 - table.length);
-    table.set(index, fn);
-    this.exports.jitInstall(index);
+    for (let i = 0; i < count; i++) {
+      if (list.getUint32(4 + i * 4, true) === 0) continue; // nothing translated at that entry
+      const index = this.next++;
+      if (index >= table.length) table.grow(index + 1 - table.length);
+      table.set(index, exports[String.fromCharCode(0x61 + i)] as Function);
+      this.exports.jitInstall(i, index);
+    }
   }
 
   getStats(): JitStats {
@@ -130,9 +140,11 @@ export class Jit {
     return {
       blocks: s.getUint32(L.JIT_STAT_COMPILED, true),
       liveBlocks: this.next - this.tableBase,
+      modules: this.modules,
       wasmBytes: this.wasmBytes,
       compileMs: this.compileMs,
       invalidated: s.getUint32(L.JIT_STAT_INVALIDATED, true),
+      evicted: s.getUint32(L.JIT_STAT_EVICTED, true),
       flushes: s.getUint32(L.JIT_STAT_FLUSHES, true),
       failed: this.failed,
       insns: s.getBigUint64(L.JIT_STAT_INSNS, true),
@@ -147,11 +159,12 @@ export function formatJitStats(s: JitStats, totalInsns: bigint): string {
   const share = totalInsns > 0n ? Number((s.insns * 10000n) / totalInsns) / 100 : 0;
   const nativeShare = s.emitted > 0n ? Number((s.native * 10000n) / s.emitted) / 100 : 0;
   return [
-    `jit: ${s.blocks} blocks translated (${s.liveBlocks} live), ${(s.wasmBytes / 1024).toFixed(0)} KiB of wasm, ` +
+    `jit: ${s.blocks} blocks translated (${s.liveBlocks} live) in ${s.modules} modules, ` +
+      `${(s.wasmBytes / 1024).toFixed(0)} KiB of wasm, ` +
       `${s.compileMs.toFixed(0)} ms compiling`,
     `jit: ${share}% of ${totalInsns} guest instructions ran in translated code; ` +
       `${nativeShare}% of translated instructions are native wasm`,
-    `jit: ${s.invalidated} blocks invalidated by writes, ${s.flushes} full flushes` +
+    `jit: ${s.invalidated} blocks invalidated by writes, ${s.evicted} evicted by others, ${s.flushes} full flushes` +
       (s.failed ? `, ${s.failed} modules failed to compile` : ''),
   ].join('\n');
 }

@@ -15,13 +15,16 @@ import { segBase, segLimit } from "../cpu/state";
 import { decode, dOp, dRaisesUD, nextEip, rec, isScratchRecord } from "../cpu/decode";
 import { faulted, clearFault } from "../cpu/exceptions";
 import { opInfo, INFO_END } from "../cpu/optable-info";
-import { R_SIZE } from "../cpu/dcache";
+import { R_SIZE, R_OP, R_OSZ, R_IMM } from "../cpu/dcache";
 import { CPU_RIP, JIT_STATS, JIT_STAT_EMITTED } from "../layout/memory";
 import {
   outReset, overflow, byte, uleb, name, sizeStart, sizeEnd, i32c, localGet, localSet, localTee, call, mem, op,
   T_I32, T_I64, OP_IF, OP_END, OP_RETURN, OP_LOOP, OP_UNREACHABLE, OP_I32_LOAD, OP_I32_STORE, OP_I32_ADD, OP_I32_SHR_U, BLOCKTYPE_VOID,
 } from "./encoder";
-import { recRoom, jitFlushAll, setPending, M_META, META_NO_JIT } from "./cache";
+import {
+  recRoom, jitFlushAll, jitFind, jitThreshold, clearPending, addPending, pendingCount, M_META, M_FN, M_HITS,
+  META_NO_JIT, META_KEY_MASK,
+} from "./cache";
 import { emitNative } from "./emit";
 import {
   F_STEP, L_CPU, L_BASE, L_STATUS, NUM_SCRATCH_LOCALS, beginBlock, beginInsn, afterFallback, ripValid, arenaRecord, retCount, retStatus, emitPrologue, NUM_IMPORTED_FUNCS,
@@ -36,13 +39,73 @@ const insRec = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
 const scratchRecs: usize = memory.data(<i32>(MAX_BLOCK_INSNS * R_SIZE), 8);
 const insOff = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
 
+/** Blocks per module at most: the hot one and warm ones of the same page, compiled together. */
+export const MAX_MODULE_BLOCKS: u32 = 16;
+const candSlot = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
+const candEip = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
+
 /**
- * Translate the block at EIP `at` (host address `host`) into JIT_OUT for map slot `slot`. Returns true when a
- * module is ready for the host; false when nothing could be translated (the slot is marked so it is not
- * tried again) or the record arena was full (everything was flushed).
+ * The block at EIP `at` (host address `host`, map slot `slot`) became hot: translate it, together with blocks
+ * it leads to in the same physical page that have run at least a quarter as often and are not translated yet,
+ * into one module in JIT_OUT (one module per block costs the host engine far more memory and compile time).
+ * Returns true when a module is ready for the host (the pending list names the slot of each function); false
+ * when nothing could be translated (the slot is marked so it is not tried again) or the record arena was full
+ * (everything was flushed).
  */
-export function translateBlock(at: u32, host: usize, slot: usize, key: u32): bool {
+export function translateHot(at: u32, host: usize, slot: usize, key: u32): bool {
   blockKey = key;
+  let count: u32 = 1;
+  unchecked(candSlot[0] = <u32>slot);
+  unchecked(candEip[0] = at);
+  // Breadth first over the static successors inside the page (branch targets, fall-through, return points):
+  // those that already ran at least a quarter as often as the threshold join this module.
+  const warm = jitThreshold >> 2;
+  for (let q: u32 = 0; q < count && count < MAX_MODULE_BLOCKS; q++) {
+    const eip = unchecked(candEip[q]);
+    const n = decodeBlock(eip);
+    if (n == 0) continue;
+    const last = scratchRecs + (<usize>(n - 1) << 5);
+    const o = <u32>load<u16>(last + R_OP);
+    const end = eip + blockBytes;
+    const osz = <u32>load<u8>(last + R_OSZ);
+    const isJcc = (o >= 0x70 && o <= 0x7f) || (o >= 0x180 && o <= 0x18f);
+    if (isJcc || o == 0xe8 || (opInfo(o) & INFO_END) == 0) count = addSuccessor(count, end, at, host, key, warm);
+    if ((isJcc || o == 0xe8 || o == 0xe9 || o == 0xeb) && osz == 4) {
+      const imm = load<u32>(last + R_IMM);
+      const rel = o == 0xeb || (o >= 0x70 && o <= 0x7f) ? <u32>(<i32><i8>imm) : imm;
+      count = addSuccessor(count, end + rel, at, host, key, warm);
+    }
+  }
+  // Instructions the generated code hands to the interpreter need their record in the arena.
+  if (!recRoom(count * MAX_BLOCK_INSNS)) { jitFlushAll(); return false; }
+  emitModule(count);
+  if (overflow) {
+    store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT);
+    clearPending();
+    return false;
+  }
+  return pendingCount() != 0;
+}
+
+/** Add the block at EIP `eip` as a candidate if it is in the page, counted warm and not translated. */
+function addSuccessor(count: u32, eip: u32, at: u32, host: usize, key: u32, warm: u32): u32 {
+  if (count >= MAX_MODULE_BLOCKS) return count;
+  const po = <u32>(host & 0xfff) + (eip - at);
+  if (po >= 4096) return count; // another page
+  for (let i: u32 = 0; i < count; i++) if (unchecked(candEip[i]) == eip) return count;
+  const e = jitFind(host + <usize>(eip - at), key);
+  if (e == 0 || load<u32>(e + M_FN) != 0 || (load<u32>(e + M_META) & META_NO_JIT) != 0) return count;
+  if (<u32>load<u16>(e + M_HITS) < warm) return count;
+  unchecked(candSlot[count] = <u32>e);
+  unchecked(candEip[count] = eip);
+  return count + 1;
+}
+
+/**
+ * Decode the block at EIP `at` into the scratch records; returns its instruction count (0: its first
+ * instruction cannot be translated) and sets blockBytes.
+ */
+function decodeBlock(at: u32): u32 {
   const lin0 = segBase(1) + at;
   const limit = segLimit(1);
   let n: u32 = 0;
@@ -63,34 +126,16 @@ export function translateBlock(at: u32, host: usize, slot: usize, key: u32): boo
     if (end) break;
   }
   if (faulted) clearFault();
-  // Instructions the generated code hands to the interpreter need their record in the arena.
-  if (!recRoom(n)) { jitFlushAll(); return false; }
-  if (n == 0) {
-    store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT);
-    return false;
-  }
   blockBytes = cur - at;
-  emitModule(n);
-  if (overflow) {
-    store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT);
-    return false;
-  }
-  const bytes = cur - at;
-  store<u32>(slot + M_META, (load<u32>(slot + M_META) & 0xff) | ((bytes & 0x1fff) << 8));
-  store<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED, load<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED) + <u64>n);
-  store<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE, load<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE) + <u64>emitted);
-  setPending(slot);
-  return true;
+  return n;
 }
 
 /** The key (MODE_* bits and KEY_USER) the block is translated for. */
 let blockKey: u32 = 0;
-/** Native instructions in the module last emitted. */
-let emitted: u32 = 0;
 /** Byte length of the block being emitted. */
 let blockBytes: u32 = 0;
 
-function emitModule(n: u32): void {
+function emitModule(count: u32): void {
   outReset();
   // Header: magic and version 1.
   byte(0x00); byte(0x61); byte(0x73); byte(0x6d); byte(0x01); byte(0x00); byte(0x00); byte(0x00);
@@ -127,27 +172,45 @@ function emitModule(n: u32): void {
   name("e"); name("d"); byte(0x03); byte(T_I32); byte(0x01); // global 1: codeDirty (mutable i32)
   sizeEnd(s);
 
-  // Function section: one function of type 0.
+  // Function section: the blocks, each (cpu, left) -> retired (type 1).
   byte(3);
   s = sizeStart();
-  uleb(1); uleb(1); // the block: (cpu, left) -> retired, type 1
+  uleb(count);
+  for (let i: u32 = 0; i < count; i++) uleb(1);
   sizeEnd(s);
 
-  // Export section: "f" = the one defined function, after the imported ones.
+  // Export section: function i (after the imported ones) as a one-letter name, "a" + i.
   byte(7);
   s = sizeStart();
-  uleb(1); name("f"); byte(0x00); uleb(NUM_IMPORTED_FUNCS);
+  uleb(count);
+  for (let i: u32 = 0; i < count; i++) { uleb(1); byte(0x61 + i); byte(0x00); uleb(NUM_IMPORTED_FUNCS + i); }
   sizeEnd(s);
 
   // Code section.
   byte(10);
   s = sizeStart();
-  uleb(1);
-  const body = sizeStart();
-  uleb(2); uleb(NUM_SCRATCH_LOCALS); byte(T_I32); uleb(1); byte(T_I64); // locals: i32 scratch, one i64
-  emitted = emitBody(n);
-  op(OP_END);
-  sizeEnd(body);
+  uleb(count);
+  clearPending();
+  for (let i: u32 = 0; i < count; i++) {
+    const slot = <usize>unchecked(candSlot[i]);
+    const body = sizeStart();
+    uleb(2); uleb(NUM_SCRATCH_LOCALS); byte(T_I32); uleb(1); byte(T_I64); // locals: i32 scratch, one i64
+    const n = decodeBlock(unchecked(candEip[i]));
+    if (n == 0) {
+      // Nothing to translate here: the function is never installed, and the entry is not tried again.
+      i32c(0);
+      store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT);
+      addPending(0);
+    } else {
+      const native = emitBody(n);
+      store<u32>(slot + M_META, (load<u32>(slot + M_META) & META_KEY_MASK) | ((blockBytes & 0x1fff) << 8));
+      store<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED, load<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED) + <u64>n);
+      store<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE, load<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE) + <u64>native);
+      addPending(<u32>slot);
+    }
+    op(OP_END);
+    sizeEnd(body);
+  }
   sizeEnd(s);
 }
 
