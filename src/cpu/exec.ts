@@ -186,6 +186,7 @@ export function run(budget: u32): u32 {
   // Translated blocks are looked up where control arrives: at entry, after a jump, an interrupt or a block.
   let lookup = true;
   let retry = false;
+  let jitN: u32 = 0; // retired inside translated code
   while (n < budget) {
     if (load<u32>(cpu + CPU_INTR) != 0 || load<u32>(cpu + CPU_SHADOW) != 0) { if (takeInterrupt()) lookup = true; }
     if (load<u32>(cpu + CPU_HALTED) != 0) {
@@ -196,7 +197,7 @@ export function run(budget: u32): u32 {
       const r = blockCall(budget - n);
       if (r >= 0) {
         n += <u32>r;
-        store<u64>(<usize>JIT_STATS + JIT_STAT_INSNS, load<u64>(<usize>JIT_STATS + JIT_STAT_INSNS) + <u64>r);
+        jitN += <u32>r;
         clearCodeDirty();
         // The interpreter counts an instruction that faulted as a step; so does a block.
         if (faulted) { deliverFault(eip()); n++; }
@@ -217,6 +218,7 @@ export function run(budget: u32): u32 {
     if (load<u32>(cpu + CPU_STOP) != 0) { reason = EXIT_STOP; break; }
   }
   store<u64>(cpu + CPU_INSN_COUNT, load<u64>(cpu + CPU_INSN_COUNT) + <u64>n);
+  store<u64>(<usize>JIT_STATS + JIT_STAT_INSNS, load<u64>(<usize>JIT_STATS + JIT_STAT_INSNS) + <u64>jitN);
   store<u32>(cpu + CPU_EXIT_REASON, reason);
   return reason;
 }

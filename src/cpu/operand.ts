@@ -41,7 +41,11 @@ export function writeE(size: u32, v: u32): void {
 let rmwLin: u32 = 0;
 export function readEForWrite(size: u32): u32 {
   if (dMod() == 3) return getReg(dRm(), size);
-  const lin = segAddr(dSeg(), ea(), size, SEGV_READ | SEGV_WRITE);
+  return readForWrite(dSeg(), ea(), size);
+}
+/** Read `size` bytes at seg:off after checking that writing them cannot fault (translated code uses it too). */
+export function readForWrite(s: u32, off: u32, size: u32): u32 {
+  const lin = segAddr(s, off, size, SEGV_READ | SEGV_WRITE);
   if (faulted) return 0;
   probeWrite(lin, size);
   if (faulted) return 0;

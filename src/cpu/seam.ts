@@ -120,17 +120,8 @@ export { faulted } from "./exceptions";
 export { codeDirty } from "../wasm/cache";
 import { condition } from "./flags";
 export { setFlags } from "./flags";
-import { segAddr, readLin, probeWrite } from "./mem";
-import { SEGV_READ, SEGV_WRITE } from "./state";
-import { faulted as jitFaulted } from "./exceptions";
 /** The destination of a read-modify-write for translated code: as readEForWrite() (write checks first). */
-export function jitRmwRead(s: u32, off: u32, size: u32): u32 {
-  const lin = segAddr(s, off, size, SEGV_READ | SEGV_WRITE);
-  if (jitFaulted) return 0;
-  probeWrite(lin, size);
-  if (jitFaulted) return 0;
-  return readLin(lin, size);
-}
+export { readForWrite as jitRmwRead } from "./operand";
 /** A condition code (0..15) from the flags, for translated code. */
 export function jitCond(cc: u32): u32 { return condition(cc) ? 1 : 0; }
 export { jitInstall, jitFlushAll, setJitThreshold } from "../wasm/cache";

@@ -39,6 +39,7 @@ export interface JitStats {
   modules: number;
   wasmBytes: number;
   compileMs: number;
+  /** Writes to code pages that made their translations stale. */
   invalidated: number;
   /** Compiled blocks dropped because another block took their map slot. */
   evicted: number;
@@ -164,7 +165,8 @@ export function formatJitStats(s: JitStats, totalInsns: bigint): string {
       `${s.compileMs.toFixed(0)} ms compiling`,
     `jit: ${share}% of ${totalInsns} guest instructions ran in translated code; ` +
       `${nativeShare}% of translated instructions are native wasm`,
-    `jit: ${s.invalidated} blocks invalidated by writes, ${s.evicted} evicted by others, ${s.flushes} full flushes` +
+    `jit: ${s.invalidated} code-page writes invalidated translations, ${s.evicted} blocks evicted by others, ` +
+      `${s.flushes} full flushes` +
       (s.failed ? `, ${s.failed} modules failed to compile` : ''),
   ].join('\n');
 }

@@ -71,14 +71,20 @@ export function clearCodeDirty(): void { codeDirty = false; }
   return 0;
 }
 
+/** The entry holds a compiled block whose page has not been written since. */
+@inline function liveCompiled(e: usize): bool {
+  const tag = <usize>load<u32>(e + M_TAG);
+  return tag != 0 && load<u32>(e + M_FN) != 0 && <u32>load<u16>(e + M_GEN) == pageGen(tag);
+}
+
 /** Make an entry for the block at `host` (first seen), replacing the less valuable one of its set. */
 export function jitClaim(host: usize, key: u32): usize {
   const set = jitSet(host);
   const e1 = set + 16;
-  // Keep compiled blocks over counters; between equals, the second way gives way.
+  // Keep live compiled blocks over counters and stale entries; between equals, the second way gives way.
   let e = e1;
-  if (load<u32>(set + M_TAG) == 0 || (load<u32>(set + M_FN) == 0 && load<u32>(e1 + M_FN) != 0)) e = set;
-  if (load<u32>(e + M_FN) != 0) bump(JIT_STAT_EVICTED);
+  if (!liveCompiled(set) || liveCompiled(e1)) e = !liveCompiled(e1) ? e1 : set;
+  if (liveCompiled(e)) bump(JIT_STAT_EVICTED);
   store<u32>(e + M_TAG, <u32>host);
   store<u32>(e + M_META, key);
   store<u32>(e + M_FN, 0);
