@@ -43,6 +43,9 @@ export const MAX_AHCI_PORTS = 32;
 /** The only address a listening socket may bind: nothing here authenticates its peer. */
 export const LOOPBACK = '127.0.0.1';
 
+/** The kernel command line of the default guest: its console on COM1. */
+export const DEFAULT_APPEND = 'console=ttyS0';
+
 export const SERIAL_PORTS = ['com1', 'com2', 'com3', 'com4'] as const;
 export type SerialPortName = (typeof SERIAL_PORTS)[number];
 

@@ -3,133 +3,17 @@
 //
 // Output: the guest writes one byte at a time (the UART's tx callback); bytes collect in a buffer that is
 // flushed once per event-loop turn, so a guest printing a boot log costs one write per turn, not per byte.
-//
-// Input has back-pressure end to end. The UART takes only rxSpace() bytes; the rest wait here and are offered
-// again when the guest may have read: the UART does not report reads, so while input waits the console retries
-// on a short timer (one turn of the event loop while the machine is running), and the machine may call pump()
-// after a run slice to offer it sooner. When much input waits, the host stream is paused until it drains, so
-// a large paste or a piped file never piles up in memory.
+// Input goes through the shared InputQueue (src/pc/serial-console.ts), which paces it to the UART.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { LOOPBACK, SERIAL_PORTS, serialToString, type SerialBackend, type SerialPortName } from '../machine/config';
+import { InputQueue, OutputBuffer, type ConsoleSink, type SerialConsole } from '../pc/serial-console';
 
-/** The host side of a UART (Uart16550 fits). */
-export interface ConsoleSink {
-  /** Bytes the receiver can take now. */
-  rxSpace(): number;
-  receive(bytes: Uint8Array): void;
-}
+export type { ConsoleSink } from '../pc/serial-console';
 
-export interface ConsoleBackend {
-  /** Connect the UART; `wake` is called after input was handed to it (it ends a halted machine's sleep). */
-  attach(sink: ConsoleSink, wake: () => void): void;
-  /** A byte the guest sent: pass `(b) => console.write(b)` as the UART's tx. */
-  write(byte: number): void;
-  /** Offer waiting input to the sink again (the guest may have read). Cheap when nothing waits. */
-  pump(): void;
+export interface ConsoleBackend extends SerialConsole {
   /** Flush output and release the file, socket or terminal mode. */
   close(): Promise<void>;
-}
-
-/** Waiting input beyond this pauses the host stream; it resumes once everything was taken. */
-const INPUT_HIGH_WATER = 64 * 1024;
-/** How soon waiting input is offered again (ms). */
-const INPUT_RETRY_MS = 1;
-/** Output buffered within one event-loop turn before it is written out anyway. */
-const OUTPUT_CHUNK = 64 * 1024;
-
-/** Input waiting for the UART: chunks from the host, handed over as rxSpace() allows, in order. */
-class InputQueue {
-  private chunks: Uint8Array[] = [];
-  /** Bytes of chunks[0] already handed over. */
-  private offset = 0;
-  private waiting = 0;
-  private sink: ConsoleSink | undefined;
-  private wake: () => void = () => {};
-  private retry: NodeJS.Timeout | undefined;
-  private paused = false;
-
-  /** `pause`/`resume` stop and restart the host stream feeding this queue. */
-  constructor(private readonly pause: () => void, private readonly resume: () => void) {}
-
-  attach(sink: ConsoleSink, wake: () => void): void {
-    this.sink = sink;
-    this.wake = wake;
-    this.pump();
-  }
-
-  push(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    this.chunks.push(bytes);
-    this.waiting += bytes.length;
-    this.pump();
-    if (this.waiting > INPUT_HIGH_WATER && !this.paused) {
-      this.paused = true;
-      this.pause();
-    }
-  }
-
-  pump(): void {
-    if (!this.sink || this.waiting === 0) return;
-    let space = this.sink.rxSpace();
-    let moved = 0;
-    while (space > 0 && this.waiting > 0) {
-      const chunk = this.chunks[0]!;
-      const n = Math.min(space, chunk.length - this.offset);
-      this.sink.receive(chunk.subarray(this.offset, this.offset + n));
-      this.offset += n;
-      this.waiting -= n;
-      space -= n;
-      moved += n;
-      if (this.offset === chunk.length) {
-        this.chunks.shift();
-        this.offset = 0;
-      }
-    }
-    if (moved > 0) this.wake();
-    if (this.waiting > 0) {
-      this.retry ??= setTimeout(() => {
-        this.retry = undefined;
-        this.pump();
-      }, INPUT_RETRY_MS);
-      this.retry.unref();
-    } else if (this.paused) {
-      this.paused = false;
-      this.resume();
-    }
-  }
-
-  close(): void {
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = undefined;
-    this.chunks = [];
-    this.waiting = 0;
-    this.sink = undefined;
-  }
-}
-
-/** Guest output collected per event-loop turn and handed to `flushTo` in one piece. */
-class OutputBuffer {
-  private buf = new Uint8Array(OUTPUT_CHUNK);
-  private length = 0;
-  private scheduled: NodeJS.Immediate | undefined;
-
-  constructor(private readonly flushTo: (bytes: Uint8Array) => void) {}
-
-  write(byte: number): void {
-    this.buf[this.length++] = byte;
-    if (this.length === this.buf.length) this.flush();
-    else this.scheduled ??= setImmediate(() => this.flush());
-  }
-
-  flush(): void {
-    if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = undefined;
-    if (this.length === 0) return;
-    const bytes = this.buf.slice(0, this.length);
-    this.length = 0;
-    this.flushTo(bytes);
-  }
 }
 
 /** The parts of process.stdin a console uses (a fake in tests). */
@@ -180,7 +64,7 @@ export class StdioConsole implements ConsoleBackend {
     this.input = opts.input ?? process.stdin;
     const out = opts.output ?? process.stdout;
     this.out = out;
-    this.output = new OutputBuffer((bytes) => out.write(bytes));
+    this.output = new OutputBuffer((bytes) => out.write(bytes), setImmediate);
     this.queue = new InputQueue(() => this.input.pause(), () => this.input.resume());
     this.exitHook = opts.exitHook ?? process;
     this.tty = this.input.isTTY === true && this.input.setRawMode !== undefined;
@@ -245,7 +129,7 @@ export class FileConsole implements ConsoleBackend {
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'a');
-    this.output = new OutputBuffer((bytes) => writeSync(this.fd, bytes));
+    this.output = new OutputBuffer((bytes) => writeSync(this.fd, bytes), setImmediate);
   }
 
   attach(): void {}
@@ -274,7 +158,7 @@ export class TcpConsole implements ConsoleBackend {
   private client: Socket | undefined;
   private backlog: Uint8Array[] = [];
   private backlogBytes = 0;
-  private readonly output = new OutputBuffer((bytes) => this.send(bytes));
+  private readonly output = new OutputBuffer((bytes) => this.send(bytes), setImmediate);
   private readonly queue = new InputQueue(() => this.client?.pause(), () => this.client?.resume());
 
   private constructor(private readonly server: Server) {

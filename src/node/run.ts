@@ -1,35 +1,23 @@
 // `wasmpc run`: build the PC from the configuration, connect the serial consoles, and run until the guest
 // powers off. Exit status: 0 on power-off, the guest's status through --debug-exit, 1 with a one-line reason
 // when the machine stops otherwise, 2 on bad usage or input.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as L from '../layout/memory';
 import { parseRunArgs } from './args';
 import { openConsoles, ConsoleOpenError, type ConsoleBackend } from './console';
-import { packageRoot, loadCoreModule } from './core-module';
+import { loadCoreModule } from './core-module';
+import { defaultGuest } from './default-guest';
 import { NodeScheduler } from './scheduler';
 import { hostTime } from '../machine/clock';
-import { Pc, MAX_RAM, type Boot } from '../pc/pc';
+import type { Pc, Boot } from '../pc/pc';
+import { AssemblyError, assemblePc, checkSupported } from '../pc/assemble';
 import { formatJitStats } from '../machine/jit';
 import { FirmwareError } from '../../bios';
-import type { MachineConfig, SerialPortName } from '../machine/config';
+import { DEFAULT_APPEND, type MachineConfig, type SerialPortName, type DiskImageOptions } from '../machine/config';
 import type { BlockBackend } from '../block/backend';
 import { openDiskImage } from './block-image';
-import type { AhciPort, DiskImageOptions } from '../machine/config';
-import { AhciHba } from '../devices/ahci/hba';
-import { AtaDisk, type SataDevice } from '../devices/ahci/ata';
-import { AtapiCdrom } from '../devices/ahci/atapi';
-import { VirtioBlk } from '../devices/virtio/blk';
-import { VirtioPci } from '../devices/virtio/pci';
-import { GuestMemory } from '../machine/dma';
-import { VirtioNet } from '../devices/virtio/net';
 import type { NetBackend } from '../net/backend';
-import { parseMac } from '../net/wire';
 import { openNetBackend } from './net-backends';
-
-const PORTS: readonly SerialPortName[] = ['com1', 'com2', 'com3', 'com4'];
-const DEFAULT_APPEND = 'console=ttyS0';
 
 class UsageError extends Error {}
 
@@ -41,19 +29,6 @@ function readInput(what: string, path: string): Uint8Array {
   } catch (e) {
     return fail(`wasmpc: ${what} ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-}
-
-/** The default guest, built by `npm run images` when it is missing. */
-function defaultGuest(): { kernel: string; initrd: string } {
-  const dir = join(packageRoot(), 'images', 'debian-i686');
-  const kernel = join(dir, 'vmlinuz');
-  const initrd = join(dir, 'initrd.img');
-  if (!existsSync(kernel) || !existsSync(initrd)) {
-    process.stderr.write('wasmpc: the default guest is missing; building it with `npm run images`\n');
-    const r = spawnSync(process.execPath, [join(packageRoot(), 'build', 'node', 'images.js')], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('building the default guest failed (see above)');
-  }
-  return { kernel, initrd };
 }
 
 function bootFrom(config: MachineConfig): Boot {
@@ -69,13 +44,8 @@ function bootFrom(config: MachineConfig): Boot {
   };
 }
 
-function checkSupported(config: MachineConfig): void {
-  if (config.cpus !== 1) fail(`wasmpc: -c ${config.cpus}: only one vCPU is supported so far`);
-  if (config.memoryBytes > MAX_RAM) fail(`wasmpc: -m: at most ${MAX_RAM >>> 20} MiB of RAM fits below the PCI hole`);
-}
-
 /** Open a disk image for a device; a bad image is a usage error naming the -s flag. */
-async function openDisk(where: string, path: string, opts: DiskImageOptions, disks: BlockBackend[]): Promise<BlockBackend> {
+async function openDisk(path: string, opts: DiskImageOptions, where: string, disks: BlockBackend[]): Promise<BlockBackend> {
   let disk: BlockBackend;
   try {
     disk = await openDiskImage(path, { readOnly: opts.ro ?? false, snapshot: opts.snapshot ?? false, ...(opts.format ? { format: opts.format } : {}) });
@@ -84,14 +54,6 @@ async function openDisk(where: string, path: string, opts: DiskImageOptions, dis
   }
   disks.push(disk);
   return disk;
-}
-
-/** The ports of an ahci, ahci-hd or ahci-cd slot. */
-function ahciPorts(s: MachineConfig['slots'][number]): AhciPort[] {
-  if (s.emulation === 'ahci') return s.ports;
-  if (s.emulation === 'ahci-hd') return [{ type: 'hd', path: s.path, ro: s.ro, snapshot: s.snapshot, format: s.format }];
-  if (s.emulation === 'ahci-cd') return [{ type: 'cd', path: s.path }];
-  return [];
 }
 
 function logUd(pc: Pc): void {
@@ -118,58 +80,27 @@ export async function runMain(argv: string[]): Promise<number> {
   try {
     checkSupported(config);
     const boot = bootFrom(config);
-    const scheduler = new NodeScheduler();
     let quit: (() => void) | undefined;
     consoles = await openConsoles(config.serial, { onQuit: () => quit?.() });
-    pc = new Pc({
+    pc = await assemblePc(config, boot, {
       module: loadCoreModule(),
-      memoryBytes: config.memoryBytes,
       time: hostTime,
-      scheduler,
-      boot,
-      serialOut: PORTS.map((p) => { const c = consoles[p]; return c ? (b: number) => c.write(b) : undefined; }),
-      debugExit: config.debugExit,
-      jit: config.jit,
+      scheduler: new NodeScheduler(),
+      consoles,
+      openDisk: (path, opts, where) => openDisk(path, opts, where, disks),
+      openNet: async (backend, mac, where) => {
+        let net: NetBackend;
+        try {
+          net = await openNetBackend(backend, { mac, log: (m) => process.stderr.write(`wasmpc: ${where}: ${m}\n`) });
+        } catch (e) {
+          return fail(`wasmpc: ${where}: ${(e as Error).message}`);
+        }
+        nets.push(net);
+        return net;
+      },
     });
     const machine = pc.machine;
     quit = () => machine.requestExit({ kind: 'stopped' });
-    // PCI devices from -s (the host bridge and the LPC bridge are always there).
-    const mem = new GuestMemory(machine.core);
-    for (const s of config.slots) {
-      if (s.emulation !== 'virtio-blk') continue;
-      const disk = await openDisk(`-s ${s.slot}:${s.func},virtio-blk,${s.path}`, s.path, s, disks);
-      pc.pci.attach(s.slot, s.func, new VirtioPci({ device: new VirtioBlk(disk), mem, wake: () => scheduler.wake() }), `virtio-blk ${s.path}`);
-    }
-    // AHCI controllers: one port per disk or CD, in the order given. CDs are read-only; a CD port without a
-    // path is an empty drive.
-    for (const s of config.slots) {
-      const ports = ahciPorts(s);
-      if (ports.length === 0) continue;
-      const devices: SataDevice[] = [];
-      for (const p of ports) {
-        const where = `-s ${s.slot}:${s.func},${s.emulation},${p.type}:${p.path ?? ''}`;
-        if (p.type === 'hd') devices.push(new AtaDisk(await openDisk(where, p.path!, p, disks)));
-        else devices.push(new AtapiCdrom(p.path === undefined ? undefined : await openDisk(where, p.path, { ...p, ro: true }, disks)));
-      }
-      pc.pci.attach(s.slot, s.func, new AhciHba({ memory: mem, devices, wake: () => scheduler.wake() }), `ahci ${ports.map((p) => `${p.type}:${p.path ?? ''}`).join(',')}`);
-    }
-    // virtio-net NICs; without mac=, QEMU's 52:54:00:12:34:56 with the last byte counting up per NIC.
-    for (const [i, s] of config.slots.filter((x) => x.emulation === 'virtio-net').entries()) {
-      if (s.emulation !== 'virtio-net') continue;
-      const mac = parseMac(s.mac ?? `52:54:00:12:34:${(0x56 + i).toString(16)}`)!;
-      const where = `-s ${s.slot}:${s.func},virtio-net,${s.backend.kind}`;
-      let net: NetBackend;
-      try {
-        net = await openNetBackend(s.backend, { mac, log: (m) => process.stderr.write(`wasmpc: ${where}: ${m}\n`) });
-      } catch (e) {
-        return fail(`wasmpc: ${where}: ${(e as Error).message}`);
-      }
-      nets.push(net);
-      pc.pci.attach(s.slot, s.func, new VirtioPci({ device: new VirtioNet(net, { mac }), mem, wake: () => scheduler.wake() }), `virtio-net ${s.backend.kind}`);
-    }
-    PORTS.forEach((p, i) => consoles[p]?.attach(pc!.uarts[i]!, () => scheduler.wake()));
-    const all = Object.values(consoles);
-    machine.afterSlice.push(() => { for (const c of all) c.pump(); });
     process.once('SIGTERM', () => machine.requestExit({ kind: 'stopped' }));
     const exit = await pc.run();
     if (config.logUd) logUd(pc);
@@ -186,7 +117,7 @@ export async function runMain(argv: string[]): Promise<number> {
         return 1;
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConsoleOpenError) { process.stderr.write(`${e.message}\n`); return 2; }
+    if (e instanceof UsageError || e instanceof AssemblyError || e instanceof ConsoleOpenError) { process.stderr.write(`${e.message}\n`); return 2; }
     if (e instanceof FirmwareError) { process.stderr.write(`wasmpc: ${e.message}\n`); return 2; }
     throw e;
   } finally {

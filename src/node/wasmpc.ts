@@ -2,6 +2,7 @@
 import { runMain } from './run';
 import { conformanceMain } from './conformance';
 import { imgMain } from './img';
+import { serveMain } from './serve';
 
 const USAGE = `usage: wasmpc <command> [options]
 
@@ -20,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
       return conformanceMain(rest);
     case 'img':
       return imgMain(rest);
+    case 'serve':
+      return serveMain(rest);
     case undefined:
     case '-h':
     case '--help':

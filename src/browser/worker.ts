@@ -1,0 +1,170 @@
+// The Web Worker that runs the machine for the page (page.ts): it downloads the core and the boot images with
+// progress, assembles the same PC as `wasmpc run` (src/pc/assemble.ts), runs it, sends COM1's output to the page
+// in batches and feeds the page's keystrokes to COM1. The JIT compiles guest code with the synchronous
+// `new WebAssembly.Module`, which browsers allow in workers.
+import { assemblePc } from '../pc/assemble';
+import type { Pc } from '../pc/pc';
+import { InputQueue, OutputBuffer, type ConsoleSink, type SerialConsole } from '../pc/serial-console';
+import { IER_ERBFI, LCR_DLAB, UartReg, type Uart16550 } from '../devices/uart16550';
+import { download } from './download';
+import { PausableTime, WorkerScheduler } from './worker-host';
+import type { BootRequest, FromWorker, MachineState, ToWorker } from './protocol';
+
+/** The parts of DedicatedWorkerGlobalScope used here (the DOM lib has no worker types). */
+interface WorkerScope {
+  postMessage(message: FromWorker, transfer: Transferable[]): void;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+}
+const scope = self as unknown as WorkerScope;
+
+function post(message: FromWorker, transfer: Transferable[] = []): void { scope.postMessage(message, transfer); }
+
+/** COM1's line to the page: output batched per turn of the Worker's event loop, input paced to the UART. */
+class PageConsole implements SerialConsole {
+  private readonly output = new OutputBuffer((bytes) => post({ kind: 'output', bytes }, [bytes.buffer]), (run) => setTimeout(run, 0));
+  // Nothing pauses the page's input: what it sent is in memory already, and typing is slow.
+  private readonly input = new InputQueue(() => {}, () => {});
+
+  attach(sink: ConsoleSink, wake: () => void): void { this.input.attach(sink, wake); }
+  write(byte: number): void { this.output.write(byte); }
+  pump(): void { this.input.pump(); }
+  /** Bytes from the page. */
+  receive(bytes: Uint8Array): void { this.input.push(bytes); }
+}
+
+/**
+ * Whether the guest reads COM1: a driver that opened the port for input enables the received-data interrupt
+ * (Linux's 8250 driver does when a process opens ttyS0; the kernel's own console output never does). Read
+ * through the registers, as the guest would; IER is DLM while LCR.DLAB is set.
+ */
+function readsInput(uart: Uart16550): boolean {
+  return (uart.read(UartReg.Lcr, 1) & LCR_DLAB) === 0 && (uart.read(UartReg.Ier, 1) & IER_ERBFI) !== 0;
+}
+
+/** The running machine and the page's controls over it. */
+class Session {
+  private state: MachineState['state'] = 'booting';
+  /** A pc.run() is under way. */
+  private running = false;
+  /** The guest has opened COM1 since the last reset. */
+  private guestReady = false;
+
+  constructor(private readonly pc: Pc, private readonly time: PausableTime) {
+    const machine = pc.machine;
+    machine.resetHandlers.push(() => {
+      this.guestReady = false;
+      this.set({ state: 'booting' });
+    });
+    const com1 = pc.uarts[0]!;
+    machine.afterSlice.push(() => {
+      if (this.guestReady || !readsInput(com1)) return;
+      this.guestReady = true;
+      this.set({ state: 'running' });
+    });
+  }
+
+  start(): void { void this.run(); }
+
+  pause(): void {
+    if (this.running) this.pc.machine.requestExit({ kind: 'stopped' });
+  }
+
+  resume(): void {
+    if (this.state === 'paused') void this.run();
+  }
+
+  /** Reset a running machine; power a stopped one on again (paused, powered off, or stopped by an error). */
+  reset(): void {
+    this.pc.machine.requestReset();
+    if (!this.running) void this.run();
+  }
+
+  powerOff(): void {
+    if (this.running) this.pc.machine.requestExit({ kind: 'poweroff' });
+    else if (this.state === 'paused') this.set({ state: 'powered-off' });
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    this.time.resume();
+    this.set({ state: this.guestReady ? 'running' : 'booting' });
+    try {
+      const exit = await this.pc.run();
+      switch (exit.kind) {
+        case 'stopped':
+          this.time.pause();
+          this.set({ state: 'paused' });
+          break;
+        case 'poweroff':
+        case 'debug-exit':
+          this.set({ state: 'powered-off' });
+          break;
+        case 'shutdown':
+          this.set({ state: 'error', reason: `the machine stopped: ${exit.reason}` });
+          break;
+      }
+    } catch (e) {
+      this.set({ state: 'error', reason: `internal error: ${describe(e)}` });
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private set(state: MachineState): void {
+    this.state = state.state;
+    post({ kind: 'state', state });
+  }
+}
+
+const com1 = new PageConsole();
+let session: Session | undefined;
+let booted = false;
+
+async function boot(request: BootRequest): Promise<void> {
+  post({ kind: 'state', state: { state: 'downloading' } });
+  const files: Array<[string, string]> = [['core', request.core], ['kernel', request.kernel]];
+  if (request.initrd !== undefined) files.push(['initrd', request.initrd]);
+  const [core, kernel, initrd] = await Promise.all(files.map(([what, url]) =>
+    download(what, url, (loaded, total) => post({ kind: 'progress', what, loaded, total }))));
+  const time = new PausableTime();
+  const pc = await assemblePc(request.config, {
+    kind: 'kernel', kernel: kernel!, ...(initrd ? { initrd } : {}), cmdline: request.append,
+  }, {
+    module: await WebAssembly.compile(core!),
+    time,
+    scheduler: new WorkerScheduler(),
+    consoles: { com1 },
+  });
+  session = new Session(pc, time);
+  session.start();
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+scope.onmessage = (event) => {
+  const m = event.data;
+  switch (m.kind) {
+    case 'boot':
+      if (booted) return;
+      booted = true;
+      boot(m.request).catch((e: unknown) => post({ kind: 'state', state: { state: 'error', reason: describe(e) } }));
+      return;
+    case 'input':
+      com1.receive(m.bytes);
+      return;
+    case 'pause':
+      session?.pause();
+      return;
+    case 'resume':
+      session?.resume();
+      return;
+    case 'reset':
+      session?.reset();
+      return;
+    case 'power-off':
+      session?.powerOff();
+      return;
+  }
+};
