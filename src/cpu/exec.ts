@@ -18,7 +18,7 @@ import { debugActive, instructionHits, pendingDataHits, clearPendingData, report
 import { segBase } from "./state";
 import { setFlags, RF } from "./flags";
 import { raiseNoErr } from "./exceptions";
-import { CPU_MODE, CPU_FLAGS, EXIT_COMPILE, JIT_STATS, JIT_STAT_INSNS } from "../layout/memory";
+import { CPU_MODE, CPU_FLAGS, EXIT_COMPILE, JIT_STATS, JIT_STAT_INSNS, JIT_STAT_ENTRIES } from "../layout/memory";
 import { R_LEN } from "./dcache";
 import { segLimit, mode } from "./state";
 import { accUser } from "./mem";
@@ -187,6 +187,7 @@ export function run(budget: u32): u32 {
   let lookup = true;
   let retry = false;
   let jitN: u32 = 0; // retired inside translated code
+  let entries: u32 = 0; // calls into translated code
   while (n < budget) {
     if (load<u32>(cpu + CPU_INTR) != 0 || load<u32>(cpu + CPU_SHADOW) != 0) { if (takeInterrupt()) lookup = true; }
     if (load<u32>(cpu + CPU_HALTED) != 0) {
@@ -198,6 +199,7 @@ export function run(budget: u32): u32 {
       if (r >= 0) {
         n += <u32>r;
         jitN += <u32>r;
+        entries++;
         clearCodeDirty();
         // The interpreter counts an instruction that faulted as a step; so does a block.
         if (faulted) { deliverFault(eip()); n++; }
@@ -219,6 +221,7 @@ export function run(budget: u32): u32 {
   }
   store<u64>(cpu + CPU_INSN_COUNT, load<u64>(cpu + CPU_INSN_COUNT) + <u64>n);
   store<u64>(<usize>JIT_STATS + JIT_STAT_INSNS, load<u64>(<usize>JIT_STATS + JIT_STAT_INSNS) + <u64>jitN);
+  store<u64>(<usize>JIT_STATS + JIT_STAT_ENTRIES, load<u64>(<usize>JIT_STATS + JIT_STAT_ENTRIES) + <u64>entries);
   store<u32>(cpu + CPU_EXIT_REASON, reason);
   return reason;
 }

@@ -47,6 +47,7 @@ export const JIT_STAT_INSNS = 0x10; // u64 guest instructions retired inside tra
 export const JIT_STAT_NATIVE = 0x18; // u64 translated instructions emitted as native wasm (the rest call the interpreter)
 export const JIT_STAT_EMITTED = 0x20; // u64 translated instructions emitted in all
 export const JIT_STAT_EVICTED = 0x28; // u32 compiled blocks whose map slot other code took over
+export const JIT_STAT_ENTRIES = 0x30; // u64 calls from the run loop into translated code
 export const AS_DATA_BASE = 0x0100_0000;
 export const RAM_BASE = 0x0200_0000;
 

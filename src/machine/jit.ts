@@ -47,6 +47,8 @@ export interface JitStats {
   failed: number;
   /** Guest instructions retired inside translated code. */
   insns: bigint;
+  /** Calls from the run loop into translated code. */
+  entries: bigint;
   /** Instructions translated, and how many of them as native wasm (the rest call the interpreter). */
   emitted: bigint;
   native: bigint;
@@ -131,7 +133,7 @@ export class Jit {
       if (list.getUint32(4 + i * 4, true) === 0) continue; // nothing translated at that entry
       const index = this.next++;
       if (index >= table.length) table.grow(index + 1 - table.length);
-      table.set(index, exports[String.fromCharCode(0x61 + i)] as Function);
+      table.set(index, exports[String(i)] as Function);
       this.exports.jitInstall(i, index);
     }
   }
@@ -149,6 +151,7 @@ export class Jit {
       flushes: s.getUint32(L.JIT_STAT_FLUSHES, true),
       failed: this.failed,
       insns: s.getBigUint64(L.JIT_STAT_INSNS, true),
+      entries: s.getBigUint64(L.JIT_STAT_ENTRIES, true),
       emitted: s.getBigUint64(L.JIT_STAT_EMITTED, true),
       native: s.getBigUint64(L.JIT_STAT_NATIVE, true),
     };
@@ -164,7 +167,8 @@ export function formatJitStats(s: JitStats, totalInsns: bigint): string {
       `${(s.wasmBytes / 1024).toFixed(0)} KiB of wasm, ` +
       `${s.compileMs.toFixed(0)} ms compiling`,
     `jit: ${share}% of ${totalInsns} guest instructions ran in translated code; ` +
-      `${nativeShare}% of translated instructions are native wasm`,
+      `${nativeShare}% of translated instructions are native wasm; ` +
+      `${s.entries > 0n ? (Number(s.insns) / Number(s.entries)).toFixed(1) : 0} instructions per entry from the run loop`,
     `jit: ${s.invalidated} code-page writes invalidated translations, ${s.evicted} blocks evicted by others, ` +
       `${s.flushes} full flushes` +
       (s.failed ? `, ${s.failed} modules failed to compile` : ''),

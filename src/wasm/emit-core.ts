@@ -16,6 +16,7 @@ import { recAlloc } from "./cache";
 import { R_OP, R_PFX, R_OSZ, R_A32, R_SEG, R_MOD, R_REG, R_RM, R_LEN, R_BASE, R_INDEX, R_SCALE, R_DISP, R_IMM } from "../cpu/dcache";
 import { LF_ADD, LF_SUB, LF_LOGIC, LF_RES, ARITH, CF, OF, AF, ZF, SF, PF } from "../cpu/flags";
 import {
+  OP_I32_POPCNT,
   byte, uleb, i32c, localGet, localSet, localTee, call, mem, op,
   OP_IF, OP_END, OP_RETURN, OP_I32_LOAD, OP_I32_LOAD8_U, OP_I32_LOAD16_U, OP_I32_STORE, OP_I32_STORE8,
   OP_I32_STORE16, OP_I32_ADD, OP_I32_SUB, OP_I32_MUL, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL, OP_I32_SHR_U, OP_I32_EQZ,
@@ -36,24 +37,34 @@ export const NUM_IMPORTED_FUNCS: u32 = 10;
 export const G_FAULTED: u32 = 0;
 export const G_CODE_DIRTY: u32 = 1;
 
-// Locals: the parameters ($cpu: the vCPU block; $left: instructions the block may retire at most), then scratch.
+// Locals of a group function: the parameters ($cpu: the vCPU block; $left: instructions it may retire at most;
+// $k: the block to start with; $delta: that block's EIP minus the group's base EIP), then scratch.
 export const L_CPU: u32 = 0;
 export const L_LEFT: u32 = 1;
-export const L_BASE: u32 = 2; // entry EIP
-export const L_STATUS: u32 = 3;
-export const L_A: u32 = 4;
-export const L_B: u32 = 5;
-export const L_R: u32 = 6;
-export const L_T: u32 = 7;
-export const L_OFF: u32 = 8; // offset of a memory access within its segment
-export const L_VAL: u32 = 9; // value to store
-export const L_LIN: u32 = 10; // its linear address
-export const L_TLB: u32 = 11; // this vCPU's TLB (computed at entry)
-export const L_E: u32 = 12; // TLB slot address, then the entry's low word
-export const L_DONE: u32 = 13; // instructions retired by earlier passes of a block that loops to its entry
-export const L_C: u32 = 14; // carry in (ADC/SBB), carry out (shifts)
-export const NUM_SCRATCH_LOCALS: u32 = 13; // i32 $base .. $c
-export const L_W: u32 = 15; // i64 scratch (products)
+export const L_K: u32 = 2;
+export const L_DELTA: u32 = 3;
+export const L_BASE: u32 = 4; // EIP of the group's first block (every EIP is $base + a constant)
+export const L_STATUS: u32 = 5;
+export const L_A: u32 = 6;
+export const L_B: u32 = 7;
+export const L_R: u32 = 8;
+export const L_T: u32 = 9;
+export const L_OFF: u32 = 10; // offset of a memory access within its segment
+export const L_VAL: u32 = 11; // value to store
+export const L_LIN: u32 = 12; // its linear address
+export const L_TLB: u32 = 13; // this vCPU's TLB (computed at entry)
+export const L_E: u32 = 14; // TLB slot address, then the entry's low word
+export const L_DONE: u32 = 15; // instructions retired by the blocks already run in this call
+export const L_C: u32 = 16; // carry in (ADC/SBB), carry out (shifts)
+/** The guest's eight general registers, held in locals for the whole call (see loadRegs/spillRegs). */
+export const L_G0: u32 = 17;
+/** The flags of the last native flag-writing instruction, while not yet stored (see `pend`). */
+export const L_FA: u32 = 25; // first operand, masked to its size
+export const L_FB: u32 = 26; // second operand, masked
+export const L_FR: u32 = 27; // result, masked
+export const L_FC: u32 = 28; // INC/DEC: the CF they kept (0/1)
+export const NUM_SCRATCH_LOCALS: u32 = 25; // i32 $base .. $c, EAX .. EDI, $fa .. $fc
+export const L_W: u32 = 29; // i64 scratch (products)
 
 export const OP_GLOBAL_GET: u32 = 0x23;
 
@@ -66,25 +77,81 @@ export let blockMode: u32 = 0;
 /** CPU_RIP holds this instruction's EIP (true at entry and after an interpreted instruction). */
 export let ripValid: bool = true;
 
-// What the previous instruction left in $a $b $r for a following Jcc, if it was a native 32-bit ALU op.
-export const FUSE_NONE: u32 = 0, FUSE_SUB: u32 = 1, FUSE_LOGIC: u32 = 2;
-export let fuse: u32 = FUSE_NONE;
+// Flags in locals. A native ALU or INC/DEC instruction leaves its operands and result in $fa $fb $fr ($fc)
+// instead of the CPU block's lazy-flags fields: `pend` says which operation they belong to. Conditions read
+// them inline; they are stored (storeFlags) only where something else may read the flags: before the
+// interpreter runs an instruction, before a helper that reads or merges EFLAGS, and on every way out of
+// the function (returns and faults; a branch to another block of the group, which starts from memory).
+const PEND_NONE: u32 = 0, PEND_ADD: u32 = 1, PEND_SUB: u32 = 2, PEND_LOGIC: u32 = 3, PEND_INC: u32 = 4, PEND_DEC: u32 = 5;
+let pend: u32 = PEND_NONE;
+let pendSize: u32 = 4;
 /** The instruction being emitted stores to memory. */
 export let wrote: bool = false;
 
 /** The block key bit saying data accesses are user-mode (CPL 3), beside the MODE_* bits. */
 export const KEY_USER: u32 = 0x20;
 
-/** Instructions in the block being emitted. */
-export let blockLen: u32 = 0;
+// ---- the group: the blocks of one module, in one function, entered and chained through a dispatch loop ----
+export const MAX_GROUP: u32 = 32;
+const groupDelta = new StaticArray<u32>(<i32>MAX_GROUP); // block EIP minus the first block's
+const groupLive = new StaticArray<bool>(<i32>MAX_GROUP); // the block has code (it can be branched to)
+let groupCount: u32 = 0;
+/** The block being emitted. */
+let curBlock: u32 = 0;
+/** Blocks longer than this never exist, so a budget this large allows any block to run to its end. */
+const MAX_PASS: u32 = 64;
 
-export function beginBlock(key: u32, n: u32): void { blockMode = key; blockLen = n; ripValid = true; fuse = FUSE_NONE; }
+export function setGroup(count: u32): void { groupCount = count; }
+export function setGroupBlock(i: u32, delta: u32, live: bool): void {
+  unchecked(groupDelta[i] = delta);
+  unchecked(groupLive[i] = live);
+}
+export function groupBlockDelta(i: u32): u32 { return unchecked(groupDelta[i]); }
+
+/** The group block starting at `delta` (EIP minus the first block's), or -1. */
+export function findTarget(delta: u32): i32 {
+  for (let j: u32 = 0; j < groupCount; j++) {
+    if (unchecked(groupLive[j]) && unchecked(groupDelta[j]) == delta) return <i32>j;
+  }
+  return -1;
+}
+
+export function beginBlock(key: u32, i: u32): void {
+  blockMode = key; curBlock = i; ripValid = true; pend = PEND_NONE; loopDepth = 0;
+}
+
+/**
+ * Go to group block `j` with `retired` instructions of this block done: run it in this call while the budget
+ * allows a whole block and no interrupt is requested; otherwise return to the run loop with EIP on it.
+ */
+export function gotoBlock(j: u32, retired: u32): void {
+  localGet(L_DONE); i32c(retired); op(OP_I32_ADD); localSet(L_DONE);
+  localGet(L_CPU); localGet(L_BASE);
+  const d = unchecked(groupDelta[j]);
+  if (d != 0) { i32c(d); op(OP_I32_ADD); }
+  mem(OP_I32_STORE, 2, CPU_RIP);
+  i32c(j); localSet(L_K);
+  storeFlags(); // the target block starts from the flags in memory
+  localGet(L_DONE); i32c(MAX_PASS); op(OP_I32_ADD); localGet(L_LEFT); op(OP_I32_LE_U);
+  localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_INTR); op(OP_I32_EQZ); op(OP_I32_AND);
+  byte(OP_BR_IF); uleb(groupCount - 1 - curBlock + loopDepth); // the dispatch loop
+  spillRegs();
+  localGet(L_DONE); op(OP_RETURN);
+}
+
+/** Leave at the group block for a branch with displacement `rel` if there is one (32-bit code), else -1. */
+export function targetBlock(rel: u32): i32 {
+  if (fOsz() != 4) return -1;
+  return findTarget(off + fLen() + rel);
+}
 
 /** Return `k` instructions retired in this pass, plus earlier passes of a looping block. */
 export function retCount(k: u32): void {
+  storeFlags();
+  spillRegs();
   i32c(k); localGet(L_DONE); op(OP_I32_ADD); op(OP_RETURN);
 }
-/** Return (status >> 1) + k: jitStep's status 1 (faulted) retires nothing more, 2 retires its instruction. */
+/** After jitStep (registers are in the CPU block): return (status >> 1) + k: jitStep's status 1 (faulted) retires nothing more, 2 retires its instruction. */
 export function retStatus(k: u32): void {
   localGet(L_STATUS); i32c(1); op(OP_I32_SHR_U); i32c(k); op(OP_I32_ADD); localGet(L_DONE); op(OP_I32_ADD);
   op(OP_RETURN);
@@ -95,6 +162,7 @@ export function emitPrologue(): void {
   localGet(L_CPU); i32c(<u32>(TLB_STRIDE / CPU_STRIDE)); op(OP_I32_MUL);
   i32c(<u32>(TLB_BASE - CPU_BASE * (TLB_STRIDE / CPU_STRIDE))); op(OP_I32_ADD);
   localSet(L_TLB);
+  loadRegs();
 }
 export function beginInsn(rec: usize, i: u32, offset: u32): void { r = rec; idx = i; off = offset; recCopy = 0; }
 
@@ -108,7 +176,7 @@ export function arenaRecord(): usize {
   return recCopy;
 }
 /** After an interpreted instruction: it returned with CPU_RIP at the next one; no flags in locals. */
-export function afterFallback(): void { ripValid = true; fuse = FUSE_NONE; }
+export function afterFallback(): void { ripValid = true; pend = PEND_NONE; }
 
 @inline export function fOp(): u32 { return <u32>load<u16>(r + R_OP); }
 @inline export function fOsz(): u32 { return <u32>load<u8>(r + R_OSZ); }
@@ -147,18 +215,32 @@ export function faultCheck(): void {
 
 /** Push register `n` of `size` bytes (byte registers: AL..BH). */
 export function getReg(n: u32, size: u32): void {
-  localGet(L_CPU);
-  if (size == 4) mem(OP_I32_LOAD, 2, CPU_GPR + (n << 3));
-  else if (size == 2) mem(OP_I32_LOAD16_U, 1, CPU_GPR + (n << 3));
-  else mem(OP_I32_LOAD8_U, 0, CPU_GPR + ((n & 3) << 3) + (n >> 2));
+  if (size == 4) { localGet(L_G0 + n); return; }
+  if (size == 2) { localGet(L_G0 + n); i32c(0xffff); op(OP_I32_AND); return; }
+  localGet(L_G0 + (n & 3));
+  if (n >= 4) { i32c(8); op(OP_I32_SHR_U); }
+  i32c(0xff); op(OP_I32_AND);
 }
-/** Store local `l` into register `n` of `size` bytes. */
+/** Store local `l` into register `n` of `size` bytes (the rest of a wider register is kept). */
 export function setRegFrom(n: u32, size: u32, l: u32): void {
-  localGet(L_CPU);
+  if (size == 4) { localGet(l); localSet(L_G0 + n); return; }
+  const g = L_G0 + (size == 2 ? n : n & 3);
+  const shift: u32 = size == 1 && n >= 4 ? 8 : 0;
+  const mask: u32 = (size == 2 ? 0xffff : 0xff) << shift;
+  localGet(g); i32c(~mask); op(OP_I32_AND);
   localGet(l);
-  if (size == 4) mem(OP_I32_STORE, 2, CPU_GPR + (n << 3));
-  else if (size == 2) mem(OP_I32_STORE16, 1, CPU_GPR + (n << 3));
-  else mem(OP_I32_STORE8, 0, CPU_GPR + ((n & 3) << 3) + (n >> 2));
+  if (shift != 0) { i32c(shift); op(OP_I32_SHL); }
+  i32c(mask); op(OP_I32_AND);
+  op(OP_I32_OR);
+  localSet(g);
+}
+/** Registers from the CPU block into their locals (at entry, after the interpreter ran an instruction). */
+export function loadRegs(): void {
+  for (let n: u32 = 0; n < 8; n++) { localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_GPR + (n << 3)); localSet(L_G0 + n); }
+}
+/** Registers from their locals back into the CPU block (before leaving, before the interpreter runs). */
+export function spillRegs(): void {
+  for (let n: u32 = 0; n < 8; n++) { localGet(L_CPU); localGet(L_G0 + n); mem(OP_I32_STORE, 2, CPU_GPR + (n << 3)); }
 }
 
 /** Push the offset of the ModRM memory operand (as ea() in src/cpu/operand.ts). */
@@ -266,6 +348,7 @@ export function setLazyOperands(size: u32): void {
  * setLazyResult(): CF OF AF eagerly from local `eager` (bits in EFLAGS positions), ZF SF PF lazy from $r.
  */
 export function setLazyResult(size: u32, eager: u32): void {
+  pend = PEND_NONE; // all six arithmetic flags are written to memory: pending ones are dead
   localGet(L_CPU);
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_FLAGS); i32c(~(CF | OF | AF)); op(OP_I32_AND);
   localGet(eager); op(OP_I32_OR);
@@ -284,7 +367,7 @@ export function setLazyResult(size: u32, eager: u32): void {
  */
 export function aluCompute(aluOp: u32, size: u32): u32 {
   let lf: u32;
-  if (aluOp == 2 || aluOp == 3) { i32c(2); call(F_COND); localSet(L_C); } // CF, from whatever holds it
+  if (aluOp == 2 || aluOp == 3) { pushCarry(); localSet(L_C); } // CF, from whatever holds it
   localGet(L_A); localGet(L_B);
   switch (aluOp) {
     case 0: op(OP_I32_ADD); lf = LF_ADD; break;
@@ -300,16 +383,105 @@ export function aluCompute(aluOp: u32, size: u32): u32 {
   return lf;
 }
 
-/** The lazy flags of an ALU op (setLazy in src/cpu/flags.ts), from $a $b $r (and $c for ADC/SBB). */
+/**
+ * The lazy flags of an ALU op (setLazy in src/cpu/flags.ts), from $a $b $r (and $c for ADC/SBB): kept in the
+ * flag locals; ADC/SBB, whose operation depends on the carry in, store theirs at once.
+ */
 export function aluFlags(aluOp: u32, lf: u32, size: u32): void {
-  localGet(L_CPU); i32c(lf);
-  if (aluOp == 2 || aluOp == 3) { localGet(L_C); op(OP_I32_ADD); } // LF_ADC = LF_ADD + 1, LF_SBB = LF_SUB + 1
-  mem(OP_I32_STORE, 2, CPU_LF_OP);
-  setLazyOperands(size);
-  fuse = size == 4 && aluOp != 2 && aluOp != 3 ? (lf == LF_LOGIC ? FUSE_LOGIC : (lf == LF_SUB ? FUSE_SUB : FUSE_NONE)) : FUSE_NONE;
+  if (aluOp == 2 || aluOp == 3) {
+    localGet(L_CPU); i32c(lf); localGet(L_C); op(OP_I32_ADD); mem(OP_I32_STORE, 2, CPU_LF_OP); // LF_ADC/LF_SBB = +1
+    setLazyOperands(size);
+    pend = PEND_NONE;
+    return;
+  }
+  maskedTo(L_A, size, L_FA);
+  maskedTo(L_B, size, L_FB);
+  localGet(L_R); localSet(L_FR);
+  pend = lf == LF_ADD ? PEND_ADD : (lf == LF_SUB ? PEND_SUB : PEND_LOGIC);
+  pendSize = size;
 }
 
-/** Compute and record flags: for the forms without a memory destination. */
+/** INC/DEC (the CF they keep in $c): their flags in the flag locals, from $a and $r. */
+export function incDecPending(size: u32, dec: bool): void {
+  maskedTo(L_A, size, L_FA);
+  localGet(L_R); localSet(L_FR);
+  localGet(L_C); localSet(L_FC);
+  pend = dec ? PEND_DEC : PEND_INC;
+  pendSize = size;
+}
+
+function maskedTo(from: u32, size: u32, to: u32): void {
+  localGet(from);
+  if (size != 4) { i32c(sizeMask(size)); op(OP_I32_AND); }
+  localSet(to);
+}
+
+/** Push CF (0/1): from the flag locals, or from the lazy flags in memory. */
+export function pushCarry(): void {
+  if (pend == PEND_NONE) { i32c(2); call(F_COND); return; }
+  pushFlag(CF);
+}
+
+/**
+ * Store the pending flags into the CPU block's lazy-flags fields, as setLazy()/setLazyResult() would have
+ * (code only: the flags stay pending for the code that follows on other paths).
+ */
+export function storeFlags(): void {
+  if (pend == PEND_NONE) return;
+  if (pend == PEND_INC || pend == PEND_DEC) {
+    // CF kept, OF and AF eagerly in EFLAGS; ZF SF PF lazy from the result.
+    localGet(L_CPU);
+    localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_FLAGS); i32c(~(CF | OF | AF)); op(OP_I32_AND);
+    localGet(L_FC); op(OP_I32_OR);
+    pushFlag(OF); i32c(11); op(OP_I32_SHL); op(OP_I32_OR);
+    localGet(L_FA); localGet(L_FR); op(OP_I32_XOR); i32c(AF); op(OP_I32_AND); op(OP_I32_OR);
+    mem(OP_I32_STORE, 2, CPU_FLAGS);
+    localGet(L_CPU); i32c(LF_RES); mem(OP_I32_STORE, 2, CPU_LF_OP);
+    localGet(L_CPU); i32c(sizeIndex(pendSize)); mem(OP_I32_STORE, 2, CPU_LF_SIZE);
+    localGet(L_CPU); localGet(L_FR); mem(OP_I32_STORE, 2, CPU_LF_RES);
+    localGet(L_CPU); i32c(ZF | SF | PF); mem(OP_I32_STORE, 2, CPU_LF_MASK);
+    return;
+  }
+  localGet(L_CPU); i32c(pend == PEND_ADD ? LF_ADD : (pend == PEND_SUB ? LF_SUB : LF_LOGIC)); mem(OP_I32_STORE, 2, CPU_LF_OP);
+  localGet(L_CPU); i32c(sizeIndex(pendSize)); mem(OP_I32_STORE, 2, CPU_LF_SIZE);
+  localGet(L_CPU); localGet(L_FA); mem(OP_I32_STORE, 2, CPU_LF_SRC1);
+  localGet(L_CPU); localGet(L_FB); mem(OP_I32_STORE, 2, CPU_LF_SRC2);
+  localGet(L_CPU); localGet(L_FR); mem(OP_I32_STORE, 2, CPU_LF_RES);
+  localGet(L_CPU); i32c(ARITH); mem(OP_I32_STORE, 2, CPU_LF_MASK);
+}
+
+/** Store the pending flags for good: from here on the flags in memory are the current ones. */
+export function flushFlags(): void { storeFlags(); pend = PEND_NONE; }
+
+/** Push one pending flag (CF ZF SF OF PF) as 0/1, computed from the flag locals. */
+function pushFlag(f: u32): void {
+  const sb: u32 = 1 << ((pendSize << 3) - 1);
+  if (f == ZF) { localGet(L_FR); op(OP_I32_EQZ); return; }
+  if (f == SF) { localGet(L_FR); i32c(sb); op(OP_I32_AND); i32c(0); op(OP_I32_NE); return; }
+  if (f == PF) { localGet(L_FR); i32c(0xff); op(OP_I32_AND); op(OP_I32_POPCNT); i32c(1); op(OP_I32_AND); op(OP_I32_EQZ); return; }
+  if (f == CF) {
+    if (pend == PEND_ADD) { localGet(L_FR); localGet(L_FA); op(OP_I32_LT_U); }
+    else if (pend == PEND_SUB) { localGet(L_FA); localGet(L_FB); op(OP_I32_LT_U); }
+    else if (pend == PEND_LOGIC) i32c(0);
+    else localGet(L_FC);
+    return;
+  }
+  // OF
+  if (pend == PEND_ADD || pend == PEND_SUB) {
+    // ADD: the operands agree in sign and the result does not; SUB: they differ and the result has b's sign.
+    localGet(L_FA); localGet(pend == PEND_ADD ? L_FR : L_FB); op(OP_I32_XOR);
+    localGet(pend == PEND_ADD ? L_FB : L_FA); localGet(L_FR); op(OP_I32_XOR);
+    op(OP_I32_AND); i32c(sb); op(OP_I32_AND); i32c(0); op(OP_I32_NE);
+  } else if (pend == PEND_LOGIC) i32c(0);
+  else { localGet(pend == PEND_INC ? L_FR : L_FA); i32c(sb); op(OP_I32_EQ); } // INC: r = 80..0; DEC: a was
+}
+
+/** Push the operand `l` ($fa or $fb) sign-extended from the pending size. */
+function pushSigned(l: u32): void {
+  localGet(l);
+  if (pendSize != 4) { const sh: u32 = 32 - (pendSize << 3); i32c(sh); op(OP_I32_SHL); i32c(sh); op(OP_I32_SHR_S); }
+}
+
 export function aluCore(aluOp: u32, size: u32): void { aluFlags(aluOp, aluCompute(aluOp, size), size); }
 
 /**
@@ -373,27 +545,14 @@ export function exitTo(l: u32): void {
 /** Hand this instruction to the interpreter and leave with what it reports (for rare paths: #GP). */
 export function interpretAndExit(): void {
   if (!ripValid) storeRip();
+  storeFlags();
+  spillRegs();
   i32c(<u32>arenaRecord()); eipPlus(0); call(F_STEP); localSet(L_STATUS);
   retStatus(idx);
 }
 
-/**
- * A taken branch whose target is the block's own entry: run the block again inside this function while the
- * budget allows a whole pass and no interrupt is requested, instead of returning to the run loop.
- */
-export function loopToEntry(): void {
-  localGet(L_DONE); i32c(idx + 1); op(OP_I32_ADD); localSet(L_DONE);
-  localGet(L_CPU); localGet(L_BASE); mem(OP_I32_STORE, 2, CPU_RIP);
-  localGet(L_DONE); i32c(blockLen); op(OP_I32_ADD); localGet(L_LEFT); op(OP_I32_LE_U);
-  localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_INTR); op(OP_I32_EQZ); op(OP_I32_AND);
-  byte(OP_BR_IF); uleb(loopDepth);
-  i32c(0); localGet(L_DONE); op(OP_I32_ADD); op(OP_RETURN);
-}
-/** Nesting of the code being emitted inside the block's `loop` (0: directly in it). */
+/** Nesting of the code being emitted inside its block's code (0: at the top level of it). */
 export let loopDepth: u32 = 0;
-
-/** Whether a branch with displacement `rel` from this instruction lands on the block's entry (32-bit only). */
-@inline export function targetsEntry(rel: u32): bool { return fOsz() == 4 && off + fLen() + rel == 0; }
 
 /** Relative target of a near branch into $t, masked to 16 bits for a 16-bit operand size. */
 export function relTarget(rel: u32): void {
@@ -416,48 +575,36 @@ export function guardTargetT(): void {
   op(OP_END);
 }
 
-/** The condition `cc` from the flags the previous native ALU op left in $a $b $r, or from the lazy flags. */
-export function condition(cc: u32, prevFuse: u32): void {
+/** The condition `cc` (0..15) as 0/1: inline from the flag locals, or from the lazy flags in memory. */
+export function condition(cc: u32): void {
+  if (pend == PEND_NONE) { i32c(cc); call(F_COND); return; }
   const base = cc >> 1;
-  let inline = false;
-  if (prevFuse == FUSE_SUB) {
-    inline = true;
+  if (pend == PEND_SUB && base == 3) { localGet(L_FA); localGet(L_FB); op(OP_I32_LE_U); } // BE: a <= b
+  else if (pend == PEND_SUB && base == 6) { pushSigned(L_FA); pushSigned(L_FB); op(OP_I32_LT_S); } // L
+  else if (pend == PEND_SUB && base == 7) { pushSigned(L_FA); pushSigned(L_FB); op(OP_I32_LE_S); } // LE
+  else {
     switch (base) {
-      case 1: localGet(L_A); localGet(L_B); op(OP_I32_LT_U); break; // B
-      case 2: localGet(L_R); op(OP_I32_EQZ); break; // Z
-      case 3: localGet(L_A); localGet(L_B); op(OP_I32_LE_U); break; // BE
-      case 4: localGet(L_R); i32c(0); op(OP_I32_LT_S); break; // S
-      case 6: localGet(L_A); localGet(L_B); op(OP_I32_LT_S); break; // L
-      case 7: localGet(L_A); localGet(L_B); op(OP_I32_LE_S); break; // LE
-      default: inline = false; break; // O, P
-    }
-  } else if (prevFuse == FUSE_LOGIC) {
-    inline = true;
-    switch (base) {
-      case 0: case 1: i32c(0); break; // O, B: cleared
-      case 2: case 3: localGet(L_R); op(OP_I32_EQZ); break; // Z, BE (CF = 0)
-      case 4: case 6: localGet(L_R); i32c(0); op(OP_I32_LT_S); break; // S, L (OF = 0)
-      case 7: localGet(L_R); i32c(1); op(OP_I32_LT_S); break; // LE: ZF or SF
-      default: inline = false; break; // P
+      case 0: pushFlag(OF); break;
+      case 1: pushFlag(CF); break;
+      case 2: pushFlag(ZF); break;
+      case 3: pushFlag(CF); pushFlag(ZF); op(OP_I32_OR); break;
+      case 4: pushFlag(SF); break;
+      case 5: pushFlag(PF); break;
+      case 6: pushFlag(SF); pushFlag(OF); op(OP_I32_NE); break;
+      default: pushFlag(ZF); pushFlag(SF); pushFlag(OF); op(OP_I32_NE); op(OP_I32_OR); break;
     }
   }
-  if (!inline) { i32c(cc); call(F_COND); return; }
   if ((cc & 1) != 0) op(OP_I32_EQZ);
 }
 
 /** 70-7F Jcc rel8, 0F 80-8F Jcc rel16/32. Ends the block. */
 
-/** Start emitting an instruction: returns what the previous one left for a fused condition. */
-export function insnStart(): u32 {
-  const prev = fuse;
-  fuse = FUSE_NONE;
-  wrote = false;
-  return prev;
-}
+/** Start emitting an instruction. */
+export function insnStart(): void { wrote = false; }
 
 /** Finish an instruction emitted with result `done` (see emitNative). */
 export function insnEnd(done: u32): void {
-  if (done == 0) { fuse = FUSE_NONE; return; }
+  if (done == 0) return;
   if (wrote && done == 1) {
     // A store that hit a page holding translated code may have changed what follows in this block.
     byte(OP_GLOBAL_GET); uleb(G_CODE_DIRTY);

@@ -3,10 +3,11 @@
 // instruction, and every form not handled here, calls the interpreter (jitStep) from its record, so coverage
 // never depends on this file. The building blocks are in emit-core.ts.
 import {
-  F_COND, F_SETFLAGS, L_A, L_B, L_C, L_OFF, L_R, L_T, L_VAL, L_W, access, aluCompute, aluCore, aluFlags,
+  F_SETFLAGS, L_A, L_B, L_C, L_OFF, L_R, L_T, L_VAL, L_W, access, aluCompute, aluCore, aluFlags,
   branchToT, condition, eipPlus, exitTo, fImm, fLen, fMod, fOp, fOsz, fReg, fRm, fSeg, getReg, guardTargetT,
-  idx, insnEnd, insnStart, localTee64, loopToEntry, newSpDown, popToT, pushEa, r, readDest, readETo, relTarget,
-  setLazyResult, setLoopDepth, setRegFrom, setSpFromA, sizeMask, spUp, targetsEntry, writeDest,
+  idx, insnEnd, insnStart, localTee64, gotoBlock, newSpDown, popToT, pushEa, r, readDest, readETo, relTarget,
+  setLazyResult, setLoopDepth, setRegFrom, setSpFromA, sizeMask, spUp, targetBlock, writeDest, pushCarry,
+  incDecPending, flushFlags,
 } from "./emit-core";
 import {
   BLOCKTYPE_VOID, OP_END, OP_I32_ADD, OP_I32_AND, OP_I32_EQ, OP_I32_EXTEND16_S, OP_I32_EXTEND8_S, OP_I32_OR,
@@ -25,7 +26,7 @@ export function emitNative(): u32 {
   const o = fOp();
   // REP/REPNE (string instructions, and `rep ret`) and LOCK stay with the interpreter.
   if ((load<u8>(r + R_PFX) & 0b0001_1100) != 0) return 0;
-  const prevFuse = insnStart();
+  insnStart();
   let done: u32 = 0;
   if (o < 0x40 && (o & 7) < 6) done = emitAlu(o);
   else if (o == 0x80 || o == 0x81 || o == 0x83) done = emitGrp1(o);
@@ -38,15 +39,15 @@ export function emitNative(): u32 {
   else if (o == 0x1b6 || o == 0x1b7 || o == 0x1be || o == 0x1bf) done = emitMovx(o);
   else if (o >= 0x50 && o <= 0x57) done = emitPush(o & 7);
   else if (o >= 0x58 && o <= 0x5f) done = emitPop(o & 7);
-  else if ((o >= 0x70 && o <= 0x7f) || (o >= 0x180 && o <= 0x18f)) done = emitJcc(o, prevFuse);
+  else if ((o >= 0x70 && o <= 0x7f) || (o >= 0x180 && o <= 0x18f)) done = emitJcc(o);
   else if (o == 0xe9 || o == 0xeb) done = emitJmp(o);
   else if (o == 0xe8) done = emitCall();
   else if (o == 0xc3) done = emitRet();
   else if (o == 0xc1 || o == 0xd1 || o == 0xd3) done = emitShift(o);
   else if (o == 0x1af || o == 0x69 || o == 0x6b) done = emitImul(o);
   else if (o >= 0x40 && o <= 0x4f) done = emitIncDecReg(o);
-  else if (o >= 0x190 && o <= 0x19f) done = emitSetcc(o, prevFuse);
-  else if (o >= 0x140 && o <= 0x14f) done = emitCmov(o, prevFuse);
+  else if (o >= 0x190 && o <= 0x19f) done = emitSetcc(o);
+  else if (o >= 0x140 && o <= 0x14f) done = emitCmov(o);
   else if (o == 0x90) done = 1; // NOP (XCHG eAX,eAX)
   else if (o == 0xff) done = emitGrp5();
   insnEnd(done);
@@ -104,6 +105,9 @@ function emitShift(o: u32): u32 {
   const c: u32 = o == 0xd1 ? 1 : (fImm() & 31);
   // A zero count still checks the operand for writing; a shift by CL of memory stays interpreted for that.
   if ((constCount && c == 0) || (!constCount && fMod() != 3)) return 0;
+  // A count in CL may be zero at run time, leaving the flags alone on that path: store pending ones first.
+  // Rotates merge CF and OF into EFLAGS through setFlags, which reads the flags in memory.
+  if (!constCount || kind <= 1) flushFlags();
   readDest(4);
   if (!constCount) {
     getReg(1, 1); i32c(31); op(OP_I32_AND); localTee(L_B);
@@ -180,17 +184,13 @@ function emitIncDecReg(o: u32): u32 {
 
 /** The flags of INC/DEC from $a and $r. */
 function incDecFlags(size: u32, dec: bool): void {
-  const sb: u32 = size == 4 ? 0x8000_0000 : (size == 2 ? 0x8000 : 0x80);
-  i32c(2); call(F_COND); // CF, kept
-  localGet(dec ? L_A : L_R); i32c(sb); op(OP_I32_EQ); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); // OF
-  localGet(L_A); localGet(L_R); op(OP_I32_XOR); i32c(0x10); op(OP_I32_AND); op(OP_I32_OR); // AF: (a ^ 1 ^ r) & 0x10
-  localSet(L_T);
-  setLazyResult(size, L_T);
+  pushCarry(); localSet(L_C); // CF, kept
+  incDecPending(size, dec);
 }
 
 /** 0F 90-9F SETcc Eb. */
-function emitSetcc(o: u32, prevFuse: u32): u32 {
-  condition(o & 15, prevFuse);
+function emitSetcc(o: u32): u32 {
+  condition(o & 15);
   localSet(L_R);
   if (fMod() == 3) { setRegFrom(fRm(), 1, L_R); return 1; }
   pushEa(); localSet(L_OFF);
@@ -200,10 +200,9 @@ function emitSetcc(o: u32, prevFuse: u32): u32 {
 }
 
 /** 0F 40-4F CMOVcc Gv,Ev: the source is read (and may fault) whatever the condition. */
-function emitCmov(o: u32, prevFuse: u32): u32 {
+function emitCmov(o: u32): u32 {
   const size = fOsz();
-  // The fused condition reads $a $b $r: evaluate it before the operand read reuses them.
-  condition(o & 15, prevFuse);
+  condition(o & 15);
   localSet(L_C);
   readETo(size, L_T);
   localGet(L_C);
@@ -345,13 +344,16 @@ function emitPop(n: u32): u32 {
   return 1;
 }
 
-function emitJcc(o: u32, prevFuse: u32): u32 {
+function emitJcc(o: u32): u32 {
   const rel = o < 0x100 ? <u32>(<i32><i8>fImm()) : (fOsz() == 4 ? fImm() : <u32>(<i32><i16>fImm()));
-  condition(o & 15, prevFuse);
+  condition(o & 15);
   byte(OP_IF); byte(BLOCKTYPE_VOID);
   relTarget(rel);
-  if (targetsEntry(rel)) { guardTargetT(); setLoopDepth(1); loopToEntry(); setLoopDepth(0); } else branchToT();
+  const j = targetBlock(rel);
+  if (j >= 0) { guardTargetT(); setLoopDepth(1); gotoBlock(<u32>j, idx + 1); setLoopDepth(0); } else branchToT();
   op(OP_END);
+  const f = targetBlock(0); // the fall-through
+  if (f >= 0) { gotoBlock(<u32>f, idx + 1); return 2; }
   eipPlus(fLen()); localSet(L_T);
   exitTo(L_T);
   return 2;
@@ -361,7 +363,8 @@ function emitJcc(o: u32, prevFuse: u32): u32 {
 function emitJmp(o: u32): u32 {
   const rel = o == 0xeb ? <u32>(<i32><i8>fImm()) : (fOsz() == 4 ? fImm() : <u32>(<i32><i16>fImm()));
   relTarget(rel);
-  if (targetsEntry(rel)) { guardTargetT(); loopToEntry(); } else branchToT();
+  const j = targetBlock(rel);
+  if (j >= 0) { guardTargetT(); gotoBlock(<u32>j, idx + 1); } else branchToT();
   return 2;
 }
 
@@ -381,7 +384,8 @@ function emitCall(): u32 {
   relTarget(rel);
   guardTargetT();
   pushReturnAddress(size);
-  exitTo(L_T);
+  const j = targetBlock(rel);
+  if (j >= 0) gotoBlock(<u32>j, idx + 1); else exitTo(L_T);
   return 2;
 }
 

@@ -1,33 +1,37 @@
-// The block translator: decode a run of guest instructions with the interpreter's decoder and emit one wasm
-// module whose exported function executes them.
+// The block translator: decode runs of guest instructions with the interpreter's decoder and emit one wasm
+// module for a group of blocks of one page.
 //
-// A block starts at a hot entry EIP and extends over the following instructions of the same 4 KiB page, up
-// to one that may transfer control (INFO_END), at most MAX_BLOCK_INSNS. It is keyed by the host (physical)
-// address of its first byte and the CPU mode (code/stack size, paging, VM86), not by EIP: the same physical
-// code mapped at two linear addresses shares one translation, so the function reads the entry EIP from the CPU
-// block and computes every EIP as entry + offset.
+// A block starts at an entry EIP and extends over the following instructions of the same 4 KiB page, up to one
+// that may transfer control (INFO_END), at most MAX_BLOCK_INSNS. It is keyed by the host (physical) address of
+// its first byte and the CPU mode (code/stack size, paging, VM86, CPL 3), not by EIP: the same physical code
+// mapped at two linear addresses shares one translation, so every EIP is computed from the entry EIP.
 //
-// The function's contract with the run loop (see blockCall in src/cpu/exec.ts):
-//   (param $cpu i32) (result i32): the number of instructions retired. On return EIP and every register are
-//   architecturally exact: either at an instruction boundary, or (when `faulted` is set) with EIP at the
-//   faulting instruction and its state as of its start, for the run loop to deliver the exception.
-import { segBase, segLimit } from "../cpu/state";
+// A module holds one group function (cpu, left, k, delta) -> retired, whose dispatch loop starts at block k
+// and lets the blocks branch to each other (emit-core.ts gotoBlock), and one exported entry per block,
+// (cpu, left) -> retired, that the run loop calls (see blockCall in src/cpu/exec.ts). The guest registers and
+// the flags live in locals while the function runs. On return EIP and every register are architecturally
+// exact: either at an instruction boundary, or (when `faulted` is set) with EIP at the faulting instruction
+// and its state as of its start, for the run loop to deliver the exception.
+import { segBase, segLimit, cpu } from "../cpu/state";
 import { decode, dOp, dRaisesUD, nextEip, rec, isScratchRecord } from "../cpu/decode";
 import { faulted, clearFault } from "../cpu/exceptions";
 import { opInfo, INFO_END } from "../cpu/optable-info";
 import { R_SIZE, R_OP, R_OSZ, R_IMM } from "../cpu/dcache";
-import { CPU_RIP, JIT_STATS, JIT_STAT_EMITTED } from "../layout/memory";
+import { CPU_RIP, CPU_CR2, JIT_STATS, JIT_STAT_EMITTED } from "../layout/memory";
 import {
   outReset, overflow, byte, uleb, name, sizeStart, sizeEnd, i32c, localGet, localSet, localTee, call, mem, op,
-  T_I32, T_I64, OP_IF, OP_END, OP_RETURN, OP_LOOP, OP_UNREACHABLE, OP_I32_LOAD, OP_I32_STORE, OP_I32_ADD, OP_I32_SHR_U, BLOCKTYPE_VOID,
+  T_I32, T_I64, OP_IF, OP_END, OP_RETURN, OP_LOOP, OP_BLOCK, OP_BR_TABLE, OP_UNREACHABLE, OP_I32_LOAD, OP_I32_STORE,
+  OP_I32_SUB, OP_I32_ADD, OP_I32_SHR_U, BLOCKTYPE_VOID,
 } from "./encoder";
 import {
-  recRoom, jitFlushAll, jitFind, jitThreshold, clearPending, addPending, pendingCount, M_META, M_FN, M_HITS,
+  recRoom, jitFlushAll, jitFind, clearPending, addPending, pendingCount, M_META, M_FN,
   META_NO_JIT, META_KEY_MASK,
 } from "./cache";
 import { emitNative } from "./emit";
 import {
-  F_STEP, L_CPU, L_BASE, L_STATUS, NUM_SCRATCH_LOCALS, beginBlock, beginInsn, afterFallback, ripValid, arenaRecord, retCount, retStatus, emitPrologue, NUM_IMPORTED_FUNCS,
+  F_STEP, L_CPU, L_BASE, L_STATUS, L_K, L_DELTA, NUM_SCRATCH_LOCALS, NUM_IMPORTED_FUNCS, beginBlock, beginInsn,
+  afterFallback, ripValid, arenaRecord, retCount, retStatus, emitPrologue, setGroup, setGroupBlock, groupBlockDelta,
+  findTarget, gotoBlock, MAX_GROUP, spillRegs, loadRegs, flushFlags,
 } from "./emit-core";
 import { JIT_STAT_NATIVE } from "../layout/memory";
 
@@ -39,15 +43,17 @@ const insRec = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
 const scratchRecs: usize = memory.data(<i32>(MAX_BLOCK_INSNS * R_SIZE), 8);
 const insOff = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
 
-/** Blocks per module at most: the hot one and warm ones of the same page, compiled together. */
-export const MAX_MODULE_BLOCKS: u32 = 16;
+/** Blocks per module at most: the hot one and those of the same page it leads to, compiled together. */
+export const MAX_MODULE_BLOCKS: u32 = MAX_GROUP;
 const candSlot = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
 const candEip = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
+const candN = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
 
 /**
  * The block at EIP `at` (host address `host`, map slot `slot`) became hot: translate it, together with blocks
- * it leads to in the same physical page that have run at least a quarter as often and are not translated yet,
- * into one module in JIT_OUT (one module per block costs the host engine far more memory and compile time).
+ * it leads to in the same physical page that have run and are not translated yet, into one function of one
+ * module in JIT_OUT, where they branch to each other without the run loop (one module per block costs the
+ * host engine far more memory and compile time).
  * Returns true when a module is ready for the host (the pending list names the slot of each function); false
  * when nothing could be translated (the slot is marked so it is not tried again) or the record arena was full
  * (everything was flushed).
@@ -57,9 +63,7 @@ export function translateHot(at: u32, host: usize, slot: usize, key: u32): bool 
   let count: u32 = 1;
   unchecked(candSlot[0] = <u32>slot);
   unchecked(candEip[0] = at);
-  // Breadth first over the static successors inside the page (branch targets, fall-through, return points):
-  // those that already ran at least a quarter as often as the threshold join this module.
-  const warm = jitThreshold >> 2;
+  // Breadth first over the static successors inside the page (branch targets, fall-through, return points).
   for (let q: u32 = 0; q < count && count < MAX_MODULE_BLOCKS; q++) {
     const eip = unchecked(candEip[q]);
     const n = decodeBlock(eip);
@@ -69,11 +73,11 @@ export function translateHot(at: u32, host: usize, slot: usize, key: u32): bool 
     const end = eip + blockBytes;
     const osz = <u32>load<u8>(last + R_OSZ);
     const isJcc = (o >= 0x70 && o <= 0x7f) || (o >= 0x180 && o <= 0x18f);
-    if (isJcc || o == 0xe8 || (opInfo(o) & INFO_END) == 0) count = addSuccessor(count, end, at, host, key, warm);
+    if (isJcc || o == 0xe8 || (opInfo(o) & INFO_END) == 0) count = addSuccessor(count, end, at, host, key);
     if ((isJcc || o == 0xe8 || o == 0xe9 || o == 0xeb) && osz == 4) {
       const imm = load<u32>(last + R_IMM);
       const rel = o == 0xeb || (o >= 0x70 && o <= 0x7f) ? <u32>(<i32><i8>imm) : imm;
-      count = addSuccessor(count, end + rel, at, host, key, warm);
+      count = addSuccessor(count, end + rel, at, host, key);
     }
   }
   // Instructions the generated code hands to the interpreter need their record in the arena.
@@ -87,15 +91,17 @@ export function translateHot(at: u32, host: usize, slot: usize, key: u32): bool 
   return pendingCount() != 0;
 }
 
-/** Add the block at EIP `eip` as a candidate if it is in the page, counted warm and not translated. */
-function addSuccessor(count: u32, eip: u32, at: u32, host: usize, key: u32, warm: u32): u32 {
+/** Add the block at EIP `eip` as a candidate if it is in the page, has run, and is not translated. */
+function addSuccessor(count: u32, eip: u32, at: u32, host: usize, key: u32): u32 {
   if (count >= MAX_MODULE_BLOCKS) return count;
   const po = <u32>(host & 0xfff) + (eip - at);
   if (po >= 4096) return count; // another page
   for (let i: u32 = 0; i < count; i++) if (unchecked(candEip[i]) == eip) return count;
   const e = jitFind(host + <usize>(eip - at), key);
-  if (e == 0 || load<u32>(e + M_FN) != 0 || (load<u32>(e + M_META) & META_NO_JIT) != 0) return count;
-  if (<u32>load<u16>(e + M_HITS) < warm) return count;
+  if (e != 0 && (load<u32>(e + M_META) & META_NO_JIT) != 0) return count;
+  // Only code the run loop has entered (decoding code that never ran, e.g. bytes after a call that does not
+  // return, and chaining into it broke Linux boots in a way not yet understood), and not compiled already.
+  if (e == 0 || load<u32>(e + M_FN) != 0) return count;
   unchecked(candSlot[count] = <u32>e);
   unchecked(candEip[count] = eip);
   return count + 1;
@@ -106,6 +112,9 @@ function addSuccessor(count: u32, eip: u32, at: u32, host: usize, key: u32, warm
  * instruction cannot be translated) and sets blockBytes.
  */
 function decodeBlock(at: u32): u32 {
+  // Decoding code that never ran (a successor) can fault on an instruction crossing into an unmapped page: the
+  // fault is dropped, and so must be its side effect on CR2, which a guest's #PF handler may not have read yet.
+  const cr2 = load<u64>(cpu + CPU_CR2);
   const lin0 = segBase(1) + at;
   const limit = segLimit(1);
   let n: u32 = 0;
@@ -113,7 +122,7 @@ function decodeBlock(at: u32): u32 {
   while (n < MAX_BLOCK_INSNS) {
     if (cur - at > 0 && ((lin0 + (cur - at)) & 0xfff) == 0) break; // the next instruction is in another page
     if (cur > limit) break;
-    if (!decode(cur)) { clearFault(); break; }
+    if (!decode(cur)) break;
     // Only what decodes from RAM/ROM within the page is cached in a record we can copy; #UD stays interpreted.
     if (isScratchRecord() || dRaisesUD()) break;
     const r = scratchRecs + (<usize>n << 5);
@@ -125,7 +134,7 @@ function decodeBlock(at: u32): u32 {
     cur = nextEip;
     if (end) break;
   }
-  if (faulted) clearFault();
+  if (faulted) { clearFault(); store<u64>(cpu + CPU_CR2, cr2); }
   blockBytes = cur - at;
   return n;
 }
@@ -145,12 +154,13 @@ function emitModule(count: u32): void {
   // 3 = (i32, i32) -> () (setFlags); 4 = (i32, i32, i32) -> i32 (jitRmwRead).
   byte(1);
   let s = sizeStart();
-  uleb(5);
+  uleb(6);
   byte(0x60); uleb(1); byte(T_I32); uleb(1); byte(T_I32);
   byte(0x60); uleb(2); byte(T_I32); byte(T_I32); uleb(1); byte(T_I32);
   byte(0x60); uleb(3); byte(T_I32); byte(T_I32); byte(T_I32); uleb(0);
   byte(0x60); uleb(2); byte(T_I32); byte(T_I32); uleb(0);
   byte(0x60); uleb(3); byte(T_I32); byte(T_I32); byte(T_I32); uleb(1); byte(T_I32);
+  byte(0x60); uleb(4); byte(T_I32); byte(T_I32); byte(T_I32); byte(T_I32); uleb(1); byte(T_I32); // 5: group
   sizeEnd(s);
 
   // Import section: the core's memory, helpers and fault flag, in the index order emit.ts uses.
@@ -172,88 +182,121 @@ function emitModule(count: u32): void {
   name("e"); name("d"); byte(0x03); byte(T_I32); byte(0x01); // global 1: codeDirty (mutable i32)
   sizeEnd(s);
 
-  // Function section: the blocks, each (cpu, left) -> retired (type 1).
+  // Function section: the group function (type 5), then one entry wrapper per block (type 1).
   byte(3);
   s = sizeStart();
-  uleb(count);
+  uleb(count + 1);
+  uleb(5);
   for (let i: u32 = 0; i < count; i++) uleb(1);
   sizeEnd(s);
 
-  // Export section: function i (after the imported ones) as a one-letter name, "a" + i.
+  // Export section: the wrapper of block i as a one-letter name, "a" + i.
   byte(7);
   s = sizeStart();
   uleb(count);
-  for (let i: u32 = 0; i < count; i++) { uleb(1); byte(0x61 + i); byte(0x00); uleb(NUM_IMPORTED_FUNCS + i); }
+  for (let i: u32 = 0; i < count; i++) { exportName(i); byte(0x00); uleb(NUM_IMPORTED_FUNCS + 1 + i); }
   sizeEnd(s);
 
   // Code section.
   byte(10);
   s = sizeStart();
-  uleb(count);
-  clearPending();
+  uleb(count + 1);
+  const body = sizeStart();
+  uleb(2); uleb(NUM_SCRATCH_LOCALS); byte(T_I32); uleb(1); byte(T_I64); // locals: i32 scratch, one i64
+  emitGroup(count);
+  op(OP_END);
+  sizeEnd(body);
   for (let i: u32 = 0; i < count; i++) {
-    const slot = <usize>unchecked(candSlot[i]);
-    const body = sizeStart();
-    uleb(2); uleb(NUM_SCRATCH_LOCALS); byte(T_I32); uleb(1); byte(T_I64); // locals: i32 scratch, one i64
-    const n = decodeBlock(unchecked(candEip[i]));
-    if (n == 0) {
-      // Nothing to translate here: the function is never installed, and the entry is not tried again.
-      i32c(0);
-      store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT);
-      addPending(0);
-    } else {
-      const native = emitBody(n);
-      store<u32>(slot + M_META, (load<u32>(slot + M_META) & META_KEY_MASK) | ((blockBytes & 0x1fff) << 8));
-      store<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED, load<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED) + <u64>n);
-      store<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE, load<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE) + <u64>native);
-      addPending(<u32>slot);
-    }
+    // (cpu, left) -> group(cpu, left, i, delta_i)
+    const w = sizeStart();
+    uleb(0);
+    localGet(0); localGet(1); i32c(i); i32c(groupBlockDelta(i));
+    call(NUM_IMPORTED_FUNCS);
     op(OP_END);
-    sizeEnd(body);
+    sizeEnd(w);
   }
   sizeEnd(s);
 }
 
-/** Emit the function body; returns how many instructions were emitted as native wasm. */
-function emitBody(n: u32): u32 {
-  localGet(L_CPU);
-  mem(OP_I32_LOAD, 2, CPU_RIP);
-  localSet(L_BASE);
-  beginBlock(blockKey, n);
+/**
+ * The group function: every candidate block's code after a dispatch loop that starts, and continues, at
+ * block $k. Blocks branch to each other inside the function (gotoBlock) and return to the run loop otherwise.
+ */
+function emitGroup(count: u32): void {
+  clearPending();
+  setGroup(count);
+  for (let i: u32 = 0; i < count; i++) {
+    const n = decodeBlock(unchecked(candEip[i]));
+    unchecked(candN[i] = n);
+    setGroupBlock(i, unchecked(candEip[i]) - unchecked(candEip[0]), n != 0);
+  }
+  localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_RIP); localGet(L_DELTA); op(OP_I32_SUB); localSet(L_BASE);
   emitPrologue();
-  byte(OP_LOOP); byte(BLOCKTYPE_VOID); // a branch back to the entry may loop here (emit.ts loopToEntry)
+  byte(OP_LOOP); byte(BLOCKTYPE_VOID);
+  for (let i: u32 = 0; i < count; i++) { byte(OP_BLOCK); byte(BLOCKTYPE_VOID); }
+  localGet(L_K);
+  byte(OP_BR_TABLE); uleb(count);
+  for (let i: u32 = 0; i < count; i++) uleb(i);
+  uleb(count - 1);
+  for (let i: u32 = 0; i < count; i++) {
+    op(OP_END); // the end of block label i: its code follows
+    const slot = <usize>unchecked(candSlot[i]);
+    const n = unchecked(candN[i]);
+    if (n == 0) {
+      // Nothing to translate here: never entered (no wrapper installed, no branch to it).
+      op(OP_UNREACHABLE);
+      if (slot != 0) store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT);
+      addPending(0);
+      continue;
+    }
+    decodeBlock(unchecked(candEip[i]));
+    const native = emitBody(n, i);
+    if (slot != 0) store<u32>(slot + M_META, (load<u32>(slot + M_META) & META_KEY_MASK) | ((blockBytes & 0x1fff) << 8));
+    store<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED, load<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED) + <u64>n);
+    store<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE, load<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE) + <u64>native);
+    addPending(<u32>slot);
+  }
+  op(OP_END); // loop
+  op(OP_UNREACHABLE);
+}
+
+/** The export name of block i's entry: its index in decimal (the host looks it up as String(i)). */
+function exportName(i: u32): void {
+  if (i < 10) { uleb(1); byte(0x30 + i); } else { uleb(2); byte(0x30 + i / 10); byte(0x30 + i % 10); }
+}
+
+/** Emit block i of the group (its records are in the scratch); returns how many instructions are native. */
+function emitBody(n: u32, b: u32): u32 {
+  beginBlock(blockKey, b);
+  const delta = groupBlockDelta(b);
   let native: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    beginInsn(<usize>unchecked(insRec[i]), i, unchecked(insOff[i]));
+    beginInsn(<usize>unchecked(insRec[i]), i, delta + unchecked(insOff[i]));
     const done = emitNative();
-    if (done == 2) { native++; op(OP_END); i32c(0); op(OP_UNREACHABLE); return native; } // it ended the block
+    if (done == 2) return native + 1; // it ended the block (every path returned or branched)
     if (done == 1) { native++; continue; }
     if (!ripValid) {
       // jitStep expects CPU_RIP at the instruction (native code before it did not store it).
       localGet(L_CPU);
-      emitEip(i);
+      emitEip(delta + unchecked(insOff[i]));
       mem(OP_I32_STORE, 2, CPU_RIP);
     }
-    emitFallback(i);
+    emitFallback(i, delta + unchecked(insOff[i]));
     afterFallback();
   }
-  // Fell off the end: EIP is the next instruction.
-  if (!ripValid) {
-    localGet(L_CPU);
-    localGet(L_BASE);
-    i32c(blockBytes);
-    op(OP_I32_ADD);
-    mem(OP_I32_STORE, 2, CPU_RIP);
-  }
-  op(OP_END); // loop
+  // Fell off the end: on to the next instruction, in this group or through the run loop.
+  const f = findTarget(delta + blockBytes);
+  if (f >= 0) { gotoBlock(<u32>f, n); return native; }
+  localGet(L_CPU);
+  emitEip(delta + blockBytes);
+  mem(OP_I32_STORE, 2, CPU_RIP);
   retCount(n);
   return native;
 }
 
-/** EIP of instruction i: entry + offset. */
-function emitEip(i: u32): void {
+/** Push the EIP at offset `off` from the group's base. */
+function emitEip(off: u32): void {
   localGet(L_BASE);
-  const off = unchecked(insOff[i]);
   if (off != 0) { i32c(off); op(OP_I32_ADD); }
 }
 
@@ -261,12 +304,15 @@ function emitEip(i: u32): void {
  * Instruction i through the interpreter: jitStep(rec, eip) returns 0 to go on, 1 when it faulted (not
  * retired), 2 when it retired but the block must end (control transfer, mode change, pending exit ...).
  */
-function emitFallback(i: u32): void {
+function emitFallback(i: u32, off: u32): void {
+  flushFlags();
+  spillRegs();
   i32c(<u32>arenaRecord());
-  emitEip(i);
+  emitEip(off);
   call(F_STEP);
   localTee(L_STATUS);
   byte(OP_IF); byte(BLOCKTYPE_VOID);
   retStatus(i);
   op(OP_END);
+  loadRegs(); // the interpreter may have changed any register
 }

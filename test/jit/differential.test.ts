@@ -261,3 +261,49 @@ top:
     expectSame(interp, jit, 'read-only operands');
   });
 });
+
+describe('JIT: the flags held in locals', () => {
+  // Every condition after every native flag writer at every size, read inline (SETcc in the same block), from
+  // memory after the flags were stored for the interpreter (PUSHFD) and after a branch to another block.
+  const VALUES = [0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1234_5678, 0xfedc_ba98];
+  const REGS: Array<[string, string]> = [['al', 'dl'], ['ah', 'dh'], ['ax', 'dx'], ['eax', 'edx']];
+  const OPS = ['add', 'sub', 'and', 'or', 'xor', 'cmp', 'test', 'inc', 'dec', 'neg-free adc', 'sbb'];
+  it.skipIf(!requireNasm())('agree with the interpreter', () => {
+    const body: string[] = [];
+    let k = 0;
+    for (const opName of OPS) {
+      for (const [a, b] of REGS) {
+        const l = `.n${k++}`;
+        // INC/DEC keep CF: an ADD before them leaves one that is still pending; ADC/SBB read it.
+        const insn = opName === 'inc' || opName === 'dec' ? [`add ${a}, ${b}`, `${opName} ${a}`]
+          : opName === 'neg-free adc' ? [`add ${a}, ${b}`, `adc ${a}, ${b}`]
+          : opName === 'sbb' ? [`sub ${a}, ${b}`, `sbb ${a}, ${b}`]
+          : [`${opName} ${a}, ${b}`];
+        body.push('mov eax, [esi]', 'mov edx, [esi+4]', ...insn);
+        CC.forEach((cc, i) => body.push(`set${cc} [edi+${i}]`));
+        body.push('pushfd', 'pop dword [edi+16]', `mov [edi+20], eax`, `jmp ${l}`, `${l}:`);
+        CC.forEach((cc, i) => body.push(`set${cc} [edi+${24 + i}]`));
+        body.push('add edi, 40');
+      }
+    }
+    const pairs = VALUES.flatMap((x) => VALUES.map((y) => [x, y]));
+    const bin = assemble(`bits 32
+org 0x1000
+  mov esi, pairs
+  mov edi, 0x100000
+  mov ebp, ${pairs.length}
+top:
+  ${body.join('\n  ')}
+  add esi, 8
+  dec ebp
+  jnz top
+  hlt
+align 4
+pairs: dd ${pairs.flat().join(',')}
+`);
+    const { interp, jit } = runBoth(flat32(bin, (h) => h.setReg('esp', 0x9000)), 10_000_000);
+    expect(interp.state.halted, 'the program ran to its HLT').toBe(true);
+    expect(jit.jitInsns).toBeGreaterThan(BigInt(Math.floor(jit.insns / 2)));
+    expectSame(interp, jit, 'flags');
+  });
+});
