@@ -29,7 +29,7 @@ function loopCode(): number[] {
 }
 
 function measure(paging: boolean): MicroResult {
-  const h = new CpuHarness(loadCoreModule(), 4 * 1024 * 1024);
+  const h = new CpuHarness(loadCoreModule(), 4 * 1024 * 1024, false); // interpreter only: the target is about its TLB path
   h.setFlat32();
   h.writeMem(CODE, loopCode());
   if (paging) {

@@ -164,7 +164,31 @@ export function emitPrologue(): void {
   localSet(L_TLB);
   loadRegs();
 }
-export function beginInsn(rec: usize, i: u32, offset: u32): void { r = rec; idx = i; off = offset; recCopy = 0; }
+export function beginInsn(rec: usize, i: u32, offset: u32, next: usize): void {
+  r = rec; idx = i; off = offset; recCopy = 0; nextRec = next;
+}
+/** The record of the next instruction of the block (0: this one is the last). */
+let nextRec: usize = 0;
+
+/**
+ * The flags this instruction writes are dead: the next instruction of the block writes all six arithmetic
+ * flags without reading any and cannot fault (a register or immediate ALU operation other than ADC/SBB), so
+ * nothing can observe them. Only for instructions that do not store (a store to a code page ends the block,
+ * and the flags stored there must be exact).
+ */
+export function flagsDead(): bool {
+  if (nextRec == 0) return false;
+  const o = <u32>load<u16>(nextRec + R_OP);
+  const mod = <u32>load<u8>(nextRec + R_MOD);
+  const reg = <u32>load<u8>(nextRec + R_REG);
+  if (o < 0x40 && (o & 7) < 6) {
+    const aluOp = (o >> 3) & 7;
+    return aluOp != 2 && aluOp != 3 && ((o & 7) >= 4 || mod == 3);
+  }
+  if (o == 0x80 || o == 0x81 || o == 0x83) return mod == 3 && reg != 2 && reg != 3;
+  if (o == 0x84 || o == 0x85) return mod == 3;
+  return o == 0xa8 || o == 0xa9;
+}
 
 /** The arena copy of this instruction's record, made the first time generated code needs it. */
 export let recCopy: usize = 0;

@@ -7,7 +7,7 @@ import {
   branchToT, condition, eipPlus, exitTo, fImm, fLen, fMod, fOp, fOsz, fReg, fRm, fSeg, getReg, guardTargetT,
   idx, insnEnd, insnStart, localTee64, gotoBlock, newSpDown, popToT, pushEa, r, readDest, readETo, relTarget,
   setLazyResult, setLoopDepth, setRegFrom, setSpFromA, sizeMask, spUp, targetBlock, writeDest, pushCarry,
-  incDecPending, flushFlags,
+  incDecPending, flushFlags, flagsDead,
 } from "./emit-core";
 import {
   BLOCKTYPE_VOID, OP_END, OP_I32_ADD, OP_I32_AND, OP_I32_EQ, OP_I32_EXTEND16_S, OP_I32_EXTEND8_S, OP_I32_OR,
@@ -107,7 +107,8 @@ function emitShift(o: u32): u32 {
   if ((constCount && c == 0) || (!constCount && fMod() != 3)) return 0;
   // A count in CL may be zero at run time, leaving the flags alone on that path: store pending ones first.
   // Rotates merge CF and OF into EFLAGS through setFlags, which reads the flags in memory.
-  if (!constCount || kind <= 1) flushFlags();
+  const dead = fMod() == 3 && flagsDead();
+  if (!dead && (!constCount || kind <= 1)) flushFlags();
   readDest(4);
   if (!constCount) {
     getReg(1, 1); i32c(31); op(OP_I32_AND); localTee(L_B);
@@ -127,7 +128,7 @@ function emitShift(o: u32): u32 {
     }
     writeDest(4);
     // Rotates write CF and OF only: setFlags materialises the lazy flags that survive.
-    localGet(L_C); localGet(L_T); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); i32c(CF | OF); call(F_SETFLAGS);
+    if (!dead) { localGet(L_C); localGet(L_T); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); i32c(CF | OF); call(F_SETFLAGS); }
   } else {
     if (kind == 4 || kind == 6) { // SHL/SAL
       localGet(L_A); localGet(L_B); op(OP_I32_SHL); localSet(L_R);
@@ -145,8 +146,10 @@ function emitShift(o: u32): u32 {
       i32c(0); localSet(L_T);
     }
     writeDest(4);
-    localGet(L_C); localGet(L_T); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); localSet(L_T);
-    setLazyResult(4, L_T);
+    if (!dead) {
+      localGet(L_C); localGet(L_T); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); localSet(L_T);
+      setLazyResult(4, L_T);
+    }
   }
   if (!constCount) op(OP_END);
   return 1;
@@ -162,6 +165,7 @@ function emitImul(o: u32): u32 {
   op(OP_I32_WRAP_I64); localSet(L_R);
   setRegFrom(fReg(), 4, L_R);
   // CF = OF = the 64-bit product differs from its low half sign-extended
+  if (flagsDead()) return 1;
   i32c(CF | OF); i32c(0); localGet(L_W); localGet(L_R); op(OP_I64_EXTEND_I32_S); op(OP_I64_NE); op(OP_SELECT);
   localSet(L_T);
   setLazyResult(4, L_T);

@@ -271,7 +271,7 @@ function emitBody(n: u32, b: u32): u32 {
   const delta = groupBlockDelta(b);
   let native: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    beginInsn(<usize>unchecked(insRec[i]), i, delta + unchecked(insOff[i]));
+    beginInsn(<usize>unchecked(insRec[i]), i, delta + unchecked(insOff[i]), i + 1 < n ? <usize>unchecked(insRec[i + 1]) : 0);
     const done = emitNative();
     if (done == 2) return native + 1; // it ended the block (every path returned or branched)
     if (done == 1) { native++; continue; }

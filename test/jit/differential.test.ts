@@ -267,7 +267,7 @@ describe('JIT: the flags held in locals', () => {
   // memory after the flags were stored for the interpreter (PUSHFD) and after a branch to another block.
   const VALUES = [0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1234_5678, 0xfedc_ba98];
   const REGS: Array<[string, string]> = [['al', 'dl'], ['ah', 'dh'], ['ax', 'dx'], ['eax', 'edx']];
-  const OPS = ['add', 'sub', 'and', 'or', 'xor', 'cmp', 'test', 'inc', 'dec', 'neg-free adc', 'sbb'];
+  const OPS = ['add', 'sub', 'and', 'or', 'xor', 'cmp', 'test', 'inc', 'dec', 'neg-free adc', 'sbb', 'rotates', 'imul'];
   it.skipIf(!requireNasm())('agree with the interpreter', () => {
     const body: string[] = [];
     let k = 0;
@@ -278,6 +278,9 @@ describe('JIT: the flags held in locals', () => {
         const insn = opName === 'inc' || opName === 'dec' ? [`add ${a}, ${b}`, `${opName} ${a}`]
           : opName === 'neg-free adc' ? [`add ${a}, ${b}`, `adc ${a}, ${b}`]
           : opName === 'sbb' ? [`sub ${a}, ${b}`, `sbb ${a}, ${b}`]
+          // Shift and rotate flags that the next instruction overwrites are never computed; ADC reads CF.
+          : opName === 'rotates' ? ['ror eax, 3', 'xor eax, edx', 'rol eax, 7', 'adc eax, edx', 'shr eax, 5', `or ${a}, ${b}`, 'sar eax, 1', 'sbb eax, 0']
+          : opName === 'imul' ? ['imul eax, edx', `and ${a}, ${b}`, 'imul eax, eax, 3']
           : [`${opName} ${a}, ${b}`];
         body.push('mov eax, [esi]', 'mov edx, [esi+4]', ...insn);
         CC.forEach((cc, i) => body.push(`set${cc} [edi+${i}]`));
