@@ -3,8 +3,8 @@
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { ConfigError } from '../machine/config';
-import { bootRequestFromQuery } from './config';
-import type { FromWorker, MachineState, ToWorker } from './protocol';
+import { bootRequestFromQuery, configUrl } from './config';
+import type { BootRequest, DiskReport, FromWorker, MachineState, ToWorker } from './protocol';
 
 /** The running machine, for scripts: `window.machine`. */
 export interface PageMachine {
@@ -18,6 +18,8 @@ export interface PageMachine {
   /** Reset the machine, or power it on again after a power-off. */
   reset(): void;
   powerOff(): void;
+  /** The disks over HTTP: bytes fetched, overlays; undefined until the machine is built. */
+  disks(): DiskReport | undefined;
 }
 
 declare global {
@@ -30,6 +32,9 @@ const progressLine = element<HTMLParagraphElement>('progress');
 const pauseButton = element<HTMLButtonElement>('pause');
 const resetButton = element<HTMLButtonElement>('reset');
 const powerButton = element<HTMLButtonElement>('power');
+const saveButton = element<HTMLButtonElement>('save-disk');
+const discardButton = element<HTMLButtonElement>('discard-disk');
+const diskLine = element<HTMLParagraphElement>('disks');
 
 const term = new Terminal({ scrollback: 10_000, cursorBlink: true, fontFamily: 'ui-monospace, "DejaVu Sans Mono", monospace' });
 const fit = new FitAddon();
@@ -65,8 +70,11 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const downloads = new Map<string, { loaded: number; total: number | undefined }>();
 
-const request = bootRequestFromQuery(location.search, location.href);
-const worker = request instanceof ConfigError ? undefined : new Worker('worker.js');
+let disks: DiskReport | undefined;
+/** Why the last Save disk or Discard changes failed, shown until the next one. */
+let diskError: string | undefined;
+let request: BootRequest | ConfigError | undefined;
+let worker: Worker | undefined;
 const send = (message: ToWorker, transfer: Transferable[] = []) => worker?.postMessage(message, transfer);
 
 function sendText(text: string): void {
@@ -85,7 +93,7 @@ function formatBytes(n: number): string {
 /** Each download's bytes and percent; once all are done, just their sizes. */
 function showProgress(): void {
   const all = [...downloads];
-  const files = request instanceof ConfigError ? 0 : request.initrd === undefined ? 2 : 3;
+  const files = request === undefined || request instanceof ConfigError ? 0 : request.initrd === undefined ? 2 : 3;
   const done = all.length === files && all.every(([, d]) => d.total !== undefined && d.loaded === d.total);
   progressLine.textContent = all.map(([what, { loaded, total }]) =>
     done || total === undefined ? `${what} ${formatBytes(loaded)}` : `${what} ${formatBytes(loaded)} of ${formatBytes(total)} (${Math.floor((loaded / total) * 100)}%)`).join(' · ');
@@ -116,6 +124,43 @@ function showState(next: MachineState): void {
 pauseButton.addEventListener('click', () => { send({ kind: state.state === 'paused' ? 'resume' : 'pause' }); term.focus(); });
 resetButton.addEventListener('click', () => { send({ kind: 'reset' }); term.focus(); });
 powerButton.addEventListener('click', () => { send({ kind: 'power-off' }); term.focus(); });
+saveButton.addEventListener('click', () => { diskError = undefined; send({ kind: 'save-disks' }); term.focus(); });
+discardButton.addEventListener('click', () => {
+  diskError = undefined;
+  if (confirm('Drop every change to the disks and reset the machine? Save disk first to keep them.')) send({ kind: 'discard-disks' });
+  term.focus();
+});
+
+/** Where the disks' changes are, and how much of the images was fetched. */
+function showDisks(report: DiskReport): void {
+  disks = report;
+  const writable = report.writable.length > 0;
+  saveButton.hidden = !writable;
+  discardButton.hidden = !writable;
+  if (diskError !== undefined) {
+    diskLine.textContent = `Error: ${diskError}`;
+    diskLine.dataset.state = 'error';
+    return;
+  }
+  delete diskLine.dataset.state;
+  if (report.imageBytes === 0) return;
+  const kept = report.store.kind === 'opfs' ? 'kept in this browser (OPFS) until discarded' : `kept in memory only: ${report.store.why}`;
+  const restored = report.restored.length > 0 ? ` (with the changes of an earlier visit to ${report.restored.join(', ')})` : '';
+  diskLine.textContent = [
+    `Disks read on demand: ${formatBytes(report.fetched)} of ${formatBytes(report.imageBytes)} fetched.`,
+    writable ? `Changes are ${kept}${restored}; Save disk downloads them as a qcow2 overlay whose backing file is the disk's URL.` : '',
+  ].join(' ').trim();
+}
+
+/** Hand a file to the user as a download. */
+function offer(name: string, bytes: Uint8Array<ArrayBuffer>): void {
+  const href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(href), 60_000);
+}
 
 window.machine = {
   consoleText: () => consoleText,
@@ -125,13 +170,31 @@ window.machine = {
   resume: () => send({ kind: 'resume' }),
   reset: () => send({ kind: 'reset' }),
   powerOff: () => send({ kind: 'power-off' }),
+  disks: () => disks,
 };
 
+/** The boot request of the page's query, with the machine config ?config= names fetched first. */
+async function pageRequest(): Promise<BootRequest | ConfigError> {
+  const where = configUrl(location.search, location.href);
+  if (where === undefined || where instanceof ConfigError) return where ?? bootRequestFromQuery(location.search, location.href);
+  let json: unknown;
+  try {
+    const response = await fetch(where);
+    if (!response.ok) return new ConfigError(`?config=${where}: HTTP ${response.status} ${response.statusText}`.trimEnd());
+    json = await response.json();
+  } catch (e) {
+    return new ConfigError(`?config=${where}: ${(e as Error).message}`);
+  }
+  return bootRequestFromQuery(location.search, location.href, { url: where, json });
+}
+
+request = await pageRequest();
 if (request instanceof ConfigError) {
   showState({ state: 'error', reason: request.message });
 } else {
   showState({ state: 'downloading' });
-  worker!.onmessage = (event: MessageEvent<FromWorker>) => {
+  worker = new Worker('worker.js');
+  worker.onmessage = (event: MessageEvent<FromWorker>) => {
     const m = event.data;
     switch (m.kind) {
       case 'state':
@@ -145,8 +208,18 @@ if (request instanceof ConfigError) {
         consoleText += decoder.decode(m.bytes, { stream: true });
         term.write(m.bytes);
         return;
+      case 'disks':
+        showDisks(m.report);
+        return;
+      case 'disk-error':
+        diskError = m.reason;
+        if (disks) showDisks(disks);
+        return;
+      case 'saved-disk':
+        offer(m.name, m.bytes as Uint8Array<ArrayBuffer>);
+        return;
     }
   };
-  worker!.onerror = (event) => showState({ state: 'error', reason: `the machine's worker failed: ${event.message}` });
+  worker.onerror = (event) => showState({ state: 'error', reason: `the machine's worker failed: ${event.message}` });
   send({ kind: 'boot', request });
 }

@@ -21,7 +21,24 @@ export type ToWorker =
   | { kind: 'resume' }
   /** Reset the running machine, or power it on again after it was powered off. */
   | { kind: 'reset' }
-  | { kind: 'power-off' };
+  | { kind: 'power-off' }
+  /** Send each writable disk's overlay to the page (`saved-disk`). */
+  | { kind: 'save-disks' }
+  /** Drop every disk's changes and reset the machine, which boots from the disks as served. */
+  | { kind: 'discard-disks' };
+
+/** The disks read over HTTP, for the page's disk line. */
+export interface DiskReport {
+  /** Writable disks (with an overlay) by URL. */
+  writable: string[];
+  /** Where the overlays are: `opfs` (kept when the page closes) or `memory` (with the reason OPFS is not used). */
+  store: { kind: 'opfs' } | { kind: 'memory'; why: string };
+  /** Overlays kept from an earlier visit, by disk URL. */
+  restored: string[];
+  /** Bytes fetched by Range requests so far, and the images' sizes together. */
+  fetched: number;
+  imageBytes: number;
+}
 
 /**
  * Where the machine is. `downloading`: fetching the core and the images, then building the machine; `booting`:
@@ -42,4 +59,9 @@ export type FromWorker =
   /** A download's progress; `total` is undefined when the server did not say (no Content-Length). */
   | { kind: 'progress'; what: string; loaded: number; total: number | undefined }
   /** COM1 output since the last message. */
-  | { kind: 'output'; bytes: Uint8Array };
+  | { kind: 'output'; bytes: Uint8Array }
+  | { kind: 'disks'; report: DiskReport }
+  /** Saving or discarding the disks' changes failed; the machine is as it was. */
+  | { kind: 'disk-error'; reason: string }
+  /** A disk's overlay for the user to download: a qcow2 file whose backing file is the disk's URL. */
+  | { kind: 'saved-disk'; name: string; bytes: Uint8Array };

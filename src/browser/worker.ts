@@ -6,6 +6,7 @@ import { assemblePc } from '../pc/assemble';
 import type { Pc } from '../pc/pc';
 import { InputQueue, OutputBuffer, type ConsoleSink, type SerialConsole } from '../pc/serial-console';
 import { IER_ERBFI, LCR_DLAB, UartReg, type Uart16550 } from '../devices/uart16550';
+import { BrowserDisks } from './disks';
 import { download } from './download';
 import { PausableTime, WorkerScheduler } from './worker-host';
 import type { BootRequest, FromWorker, MachineState, ToWorker } from './protocol';
@@ -44,8 +45,8 @@ function readsInput(uart: Uart16550): boolean {
 /** The running machine and the page's controls over it. */
 class Session {
   private state: MachineState['state'] = 'booting';
-  /** A pc.run() is under way. */
-  private running = false;
+  /** The pc.run() under way, if one is. */
+  private running: Promise<void> | undefined;
   /** The guest has opened COM1 since the last reset. */
   private guestReady = false;
 
@@ -63,20 +64,26 @@ class Session {
     });
   }
 
-  start(): void { void this.run(); }
+  start(): void { this.running = this.run(); }
 
   pause(): void {
     if (this.running) this.pc.machine.requestExit({ kind: 'stopped' });
   }
 
   resume(): void {
-    if (this.state === 'paused') void this.run();
+    if (this.state === 'paused') this.start();
   }
 
   /** Reset a running machine; power a stopped one on again (paused, powered off, or stopped by an error). */
   reset(): void {
     this.pc.machine.requestReset();
-    if (!this.running) void this.run();
+    if (!this.running) this.start();
+  }
+
+  /** Stop the machine (it shows as paused) and wait until it has. */
+  async stop(): Promise<void> {
+    this.pause();
+    await this.running;
   }
 
   powerOff(): void {
@@ -85,7 +92,6 @@ class Session {
   }
 
   private async run(): Promise<void> {
-    this.running = true;
     this.time.resume();
     this.set({ state: this.guestReady ? 'running' : 'booting' });
     try {
@@ -106,7 +112,7 @@ class Session {
     } catch (e) {
       this.set({ state: 'error', reason: `internal error: ${describe(e)}` });
     } finally {
-      this.running = false;
+      this.running = undefined;
     }
   }
 
@@ -116,7 +122,10 @@ class Session {
   }
 }
 
+/** How often the page hears how much of the disks was fetched. */
+const DISK_REPORT_MS = 2000;
 const com1 = new PageConsole();
+const disks = new BrowserDisks();
 let session: Session | undefined;
 let booted = false;
 
@@ -134,9 +143,31 @@ async function boot(request: BootRequest): Promise<void> {
     time,
     scheduler: new WorkerScheduler(),
     consoles: { com1 },
+    openDisk: (path, opts, where) => disks.openDisk(path, opts, where),
   });
   session = new Session(pc, time);
   session.start();
+  const report = await disks.report();
+  post({ kind: 'disks', report });
+  // The disk line shows the fetched bytes growing as the guest reads.
+  if (report.imageBytes > 0) setInterval(() => void reportDisks(), DISK_REPORT_MS);
+}
+
+async function reportDisks(): Promise<void> {
+  post({ kind: 'disks', report: await disks.report() });
+}
+
+async function saveDisks(): Promise<void> {
+  for (const { name, bytes } of await disks.save()) post({ kind: 'saved-disk', name, bytes }, [bytes.buffer]);
+  await reportDisks();
+}
+
+/** The guest stops first, so no write is under way; then it boots again from the disks as served. */
+async function discardDisks(): Promise<void> {
+  await session?.stop();
+  await disks.discard();
+  session?.reset();
+  await reportDisks();
 }
 
 function describe(e: unknown): string {
@@ -165,6 +196,12 @@ scope.onmessage = (event) => {
       return;
     case 'power-off':
       session?.powerOff();
+      return;
+    case 'save-disks':
+      saveDisks().catch((e: unknown) => post({ kind: 'disk-error', reason: `saving the disks: ${describe(e)}` }));
+      return;
+    case 'discard-disks':
+      discardDisks().catch((e: unknown) => post({ kind: 'disk-error', reason: `discarding the disks' changes: ${describe(e)}` }));
       return;
   }
 };

@@ -14,7 +14,7 @@ const USAGE = `usage: wasmpc serve [--port N]
 
 Serve the browser page on http://${LOOPBACK}:PORT/ with the default Debian i686 guest (built first if it is
 missing). PORT is --port, else the PORT environment variable, else 8080. \`npm run serve\` builds the page and runs
-this. Query parameters of the page: ?kernel=URL&initrd=URL&append=CMDLINE&mem=SIZE.
+this. Query parameters of the page: ?kernel=URL&initrd=URL&append=CMDLINE&mem=SIZE&disk=URL&cdrom=URL&config=URL.
 `;
 
 const DEFAULT_PORT = 8080;
@@ -34,15 +34,22 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-/** What is served: `web` at /, `guest` at /images/debian-i686/. */
+/** What is served: `web` at /, `guest` at /images/debian-i686/, and `extra.dir` at `extra.prefix` (/disks/). */
 export interface WebRoots {
   web: string;
   guest: string;
+  extra?: { prefix: string; dir: string };
 }
 
+/** Told of each request: the URL path, and its Range header if any (tests count the requests of a disk). */
+export type RequestObserver = (path: string, range: string | undefined) => void;
+
 /** Listen on 127.0.0.1:`port` (0 picks a free port). */
-export function serveWeb(roots: WebRoots, port: number): Promise<WebServer> {
-  const server = createServer((req, res) => respond(roots, req, res));
+export function serveWeb(roots: WebRoots, port: number, observe?: RequestObserver): Promise<WebServer> {
+  const server = createServer((req, res) => {
+    observe?.(new URL(req.url ?? '/', 'http://host').pathname, req.headers.range);
+    respond(roots, req, res);
+  });
   return new Promise((resolveServer, reject) => {
     server.once('error', reject);
     server.listen(port, LOOPBACK, () => {
@@ -70,7 +77,9 @@ export function fileFor(roots: WebRoots, urlPath: string): string | undefined {
   }
   if (path.includes('\0') || path.split('/').includes('..')) return undefined;
   const guestPrefix = `/${DEFAULT_GUEST_PATH}`;
-  const [root, rest] = path.startsWith(guestPrefix) ? [roots.guest, path.slice(guestPrefix.length)] : [roots.web, path.slice(1)];
+  const extra = roots.extra;
+  const [root, rest] = extra && path.startsWith(extra.prefix) ? [extra.dir, path.slice(extra.prefix.length)]
+    : path.startsWith(guestPrefix) ? [roots.guest, path.slice(guestPrefix.length)] : [roots.web, path.slice(1)];
   const file = resolve(root, rest === '' ? 'index.html' : rest);
   return file.startsWith(resolve(root) + sep) ? file : undefined;
 }

@@ -1,21 +1,21 @@
-// The page's query string: what machine ?kernel=&initrd=&append=&mem= asks for, the default guest without a
-// kernel, and the one line for each mistake.
+// The page's query string: what machine ?kernel=&initrd=&append=&mem=&disk=&cdrom=&config= asks for, the default
+// guest without a kernel, and the one line for each mistake.
 import { describe, expect, it } from 'vitest';
-import { bootRequestFromQuery } from '../../src/browser/config';
+import { bootRequestFromQuery, configUrl, type ConfigFile } from '../../src/browser/config';
 import { ConfigError } from '../../src/machine/config';
 import type { BootRequest } from '../../src/browser/protocol';
 
 const PAGE = 'http://127.0.0.1:8080/index.html';
 const MiB = 1024 * 1024;
 
-function ok(search: string): BootRequest {
-  const r = bootRequestFromQuery(search, PAGE);
+function ok(search: string, file?: ConfigFile): BootRequest {
+  const r = bootRequestFromQuery(search, PAGE, file);
   if (r instanceof ConfigError) throw new Error(r.message);
   return r;
 }
 
-function err(search: string): string {
-  const r = bootRequestFromQuery(search, PAGE);
+function err(search: string, file?: ConfigFile): string {
+  const r = bootRequestFromQuery(search, PAGE, file);
   if (!(r instanceof ConfigError)) throw new Error(`accepted: ${search}`);
   return r.message;
 }
@@ -55,8 +55,40 @@ describe('bootRequestFromQuery', () => {
   it('names the parameter and its value in each mistake', () => {
     expect(err('?mem=4G')).toBe('?mem=4G: must be at most 3584M (3.5G): RAM ends below the PCI hole');
     expect(err('?mem=lots')).toMatch(/^\?mem=lots: must be a size/);
-    expect(err('?kernal=x')).toBe('?kernal=: not a parameter (parameters: kernel, initrd, append, mem)');
+    expect(err('?kernal=x')).toBe('?kernal=: not a parameter (parameters: kernel, initrd, append, mem, disk, cdrom, config)');
     expect(err('?kernel=http://[')).toBe('?kernel=http://[: is not a URL');
     expect(err('?initrd=rd.gz')).toBe('query: an initrd needs a kernel (the default guest brings its own)');
+  });
+
+  it('puts each ?disk= on virtio-blk and each ?cdrom= on an AHCI CD drive, from slot 3, as URLs against the page', () => {
+    const r = ok('?disk=disks/a.qcow2&disk=https://example.org/b.img&cdrom=install.iso');
+    expect(r.config.slots.slice(2)).toEqual([
+      { slot: 3, func: 0, emulation: 'virtio-blk', path: 'http://127.0.0.1:8080/disks/a.qcow2', ro: false, snapshot: false },
+      { slot: 4, func: 0, emulation: 'virtio-blk', path: 'https://example.org/b.img', ro: false, snapshot: false },
+      { slot: 5, func: 0, emulation: 'ahci-cd', path: 'http://127.0.0.1:8080/install.iso' },
+    ]);
+  });
+
+  it('reads ?config= with its paths relative to the config, under the other parameters', () => {
+    expect(configUrl('?config=vms/a.json', PAGE)).toBe('http://127.0.0.1:8080/vms/a.json');
+    expect(configUrl('', PAGE)).toBeUndefined();
+    const file: ConfigFile = {
+      url: 'http://127.0.0.1:8080/vms/a.json',
+      json: {
+        memory: '128M', kernel: 'bzImage', append: 'console=ttyS0 quiet',
+        slots: [{ slot: 3, emulation: 'virtio-blk', path: 'root.qcow2', ro: true }, { slot: 5, emulation: 'ahci', ports: [{ type: 'cd' }, { type: 'hd', path: '/data.img' }] }],
+      },
+    };
+    const r = ok('?mem=64M&disk=extra.img', file);
+    expect(r.kernel).toBe('http://127.0.0.1:8080/vms/bzImage');
+    expect(r.append).toBe('console=ttyS0 quiet');
+    expect(r.config.memoryBytes).toBe(64 * MiB);
+    expect(r.config.slots.slice(2)).toEqual([
+      { slot: 3, func: 0, emulation: 'virtio-blk', path: 'http://127.0.0.1:8080/vms/root.qcow2', ro: true, snapshot: false },
+      { slot: 4, func: 0, emulation: 'virtio-blk', path: 'http://127.0.0.1:8080/extra.img', ro: false, snapshot: false },
+      { slot: 5, func: 0, emulation: 'ahci', ports: [{ type: 'cd' }, { type: 'hd', path: 'http://127.0.0.1:8080/data.img' }] },
+    ]);
+    expect(err('', { url: file.url, json: { slots: [{ slot: 40, emulation: 'virtio-blk', path: 'x' }] } }))
+      .toBe('?config=http://127.0.0.1:8080/vms/a.json: slots[0].slot: must be 0-31');
   });
 });

@@ -4,72 +4,32 @@
 // and paste work, a resize sends nothing, and the buttons pause, resume, power off and power on. A screenshot is
 // kept in test-artifacts/.
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { itWhen } from '../images/host-tools';
-import { packageRoot } from '../../src/node/core-module';
 import { serveWeb, type WebServer } from '../../src/node/serve';
-import { imagePaths } from '../../src/images/paths';
-import type { MachineState } from '../../src/browser/protocol';
+import {
+  BOOT_MS, PROMPT, STEP_MS, TEST_MS, browserMissing, buildAndLaunch, consoleText, images, machineState, root, untilConsole, untilState,
+} from './chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const root = packageRoot();
-const images = imagePaths(root);
 const artifacts = join(root, 'test-artifacts');
-const missing = [
-  existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (apt-get install chromium)`,
-  existsSync(images.vmlinuz) && existsSync(images.initrd) ? null : 'the Debian guest is missing (npm run images)',
-  existsSync(join(root, 'build', 'core.wasm')) ? null : 'build/core.wasm is missing (npm run build)',
-];
+const missing = browserMissing;
 const ready = missing.every((m) => m === null);
-/** The whole test: a boot takes 60-90 s of wall time here, more on a loaded machine. */
-const TEST_MS = 15 * 60_000;
-const BOOT_MS = 10 * 60_000;
-const STEP_MS = 60_000;
-/** busybox's prompt; its line editor then asks the terminal where the cursor is (DSR, ESC [ 6 n). */
-const PROMPT = String.raw`# (?:\x1b\[6n)?$`;
 
 let server: WebServer | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   if (!ready) return;
-  const build = spawnSync(process.execPath, ['scripts/build-web.mjs'], { cwd: root, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build:web failed:\n${build.stderr}`);
+  browser = await buildAndLaunch();
   server = await serveWeb({ web: join(root, 'build', 'web'), guest: images.guest }, 0);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
 }, STEP_MS);
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-
-const consoleText = (page: Page) => page.evaluate(() => window.machine.consoleText());
-const machineState = (page: Page): Promise<MachineState> => page.evaluate(() => window.machine.state());
-
-/** Wait for `condition`; a timeout says what the machine was doing (its state and COM1's last lines). */
-async function until(page: Page, what: string, condition: () => Promise<unknown>): Promise<void> {
-  try {
-    await condition();
-  } catch (e) {
-    const [state, text] = await page.evaluate(() => [window.machine.state(), window.machine.consoleText()] as const);
-    throw new Error(`waiting for ${what}: ${(e as Error).message.split('\n')[0]}; the machine is ${JSON.stringify(state)}, COM1 ends:\n${text.slice(-1500)}`);
-  }
-}
-
-/** Wait until the page's machine is in `state`. */
-function untilState(page: Page, state: MachineState['state'], timeout = STEP_MS): Promise<void> {
-  return until(page, `state ${state}`, () => page.waitForFunction((s) => window.machine.state().state === s, state, { timeout, polling: 100 }));
-}
-
-/** Wait until COM1's output after `from` characters matches `pattern`. */
-function untilConsole(page: Page, pattern: RegExp, from: number, timeout = STEP_MS): Promise<void> {
-  return until(page, `${pattern} on COM1`, () => page.waitForFunction(([source, flags, at]) => new RegExp(source, flags).test(window.machine.consoleText().slice(at)),
-    [pattern.source, pattern.flags, from] as const, { timeout, polling: 200 }));
-}
 
 describe('the page in Chromium', () => {
   itWhen(missing, 'boots the default guest to a shell, answers typed commands, copies and pastes, pauses, powers off and on', async () => {

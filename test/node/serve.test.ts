@@ -8,17 +8,22 @@ import { parseRange, serveWeb, type WebServer } from '../../src/node/serve';
 
 let dir = '';
 let server: WebServer;
+/** Each request the server was told of: its path and Range header. */
+const seen: string[] = [];
 const body = Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'wasmpc-serve-'));
   mkdirSync(join(dir, 'web'));
   mkdirSync(join(dir, 'guest'));
+  mkdirSync(join(dir, 'disks'));
+  writeFileSync(join(dir, 'disks', 'a.img'), body);
   writeFileSync(join(dir, 'web', 'index.html'), '<!doctype html>');
   writeFileSync(join(dir, 'web', 'core.wasm'), new Uint8Array([0, 0x61, 0x73, 0x6d]));
   writeFileSync(join(dir, 'guest', 'vmlinuz'), body);
   writeFileSync(join(dir, 'secret'), 'outside');
-  server = await serveWeb({ web: join(dir, 'web'), guest: join(dir, 'guest') }, 0);
+  server = await serveWeb({ web: join(dir, 'web'), guest: join(dir, 'guest'), extra: { prefix: '/disks/', dir: join(dir, 'disks') } }, 0,
+    (path, range) => seen.push(`${path} ${range ?? ''}`.trimEnd()));
 });
 afterAll(async () => {
   await server.close();
@@ -63,6 +68,15 @@ describe('wasmpc serve', () => {
     const etag = (await get('/images/debian-i686/vmlinuz', {}, 'HEAD')).headers.get('etag')!;
     expect((await get('/images/debian-i686/vmlinuz', { 'Range': 'bytes=0-0', 'If-Range': etag })).status).toBe(206);
     expect((await get('/images/debian-i686/vmlinuz', { 'Range': 'bytes=0-0', 'If-Range': '"other"' })).status).toBe(200);
+  });
+
+  it('serves an extra folder at its prefix, and tells its observer of each request and range', async () => {
+    seen.length = 0;
+    const r = await get('/disks/a.img', { Range: 'bytes=0-9' });
+    expect(r.status).toBe(206);
+    expect(new Uint8Array(await r.arrayBuffer())).toEqual(body.subarray(0, 10));
+    await get('/disks/a.img', {}, 'HEAD');
+    expect(seen).toEqual(['/disks/a.img bytes=0-9', '/disks/a.img']);
   });
 
   it('answers 404 for missing files and for paths that leave its folders, 405 for other methods', async () => {
