@@ -30,6 +30,8 @@ export interface JitOptions {
   maxBlocks?: number;
   /** Executions before a block entry is translated. */
   threshold?: number;
+  /** Called with every module the translator emits, before it is compiled (golden tests of generated code). */
+  onModule?: (bytes: Uint8Array) => void;
 }
 
 export interface JitStats {
@@ -64,6 +66,7 @@ export class Jit {
   private next: number;
   private flushesSeen = 0;
   private maxBlocks: number;
+  private onModule: ((bytes: Uint8Array) => void) | undefined;
   private wasmBytes = 0;
   private compileMs = 0;
   private failed = 0;
@@ -91,6 +94,7 @@ export class Jit {
   configure(opts: JitOptions): void {
     if (opts.maxBlocks !== undefined) this.maxBlocks = opts.maxBlocks;
     if (opts.threshold !== undefined) this.exports.setJitThreshold(opts.threshold);
+    if (opts.onModule !== undefined) this.onModule = opts.onModule;
   }
 
   enable(on: boolean): void { this.exports.jitEnable(on ? 1 : 0); }
@@ -111,6 +115,7 @@ export class Jit {
     }
     const len = this.exports.jitOutLength();
     const bytes = new Uint8Array(this.memory.buffer, L.JIT_OUT, len).slice();
+    this.onModule?.(bytes);
     const list = new DataView(this.memory.buffer, L.JIT_STATS + L.JIT_PENDING_LIST);
     const count = list.getUint32(0, true);
     const t0 = performance.now();
