@@ -1,9 +1,10 @@
 // The machine the page's query string asks for: ?kernel=URL&initrd=URL&append=CMDLINE&mem=SIZE&disk=URL&cdrom=URL
-// &config=URL, each optional. ?config= names a machine config in JSON (`wasmpc run --config`'s format), whose file
+// &config=URL&net=WS-URL, each optional. ?config= names a machine config in JSON (`wasmpc run --config`'s format), whose file
 // paths are URLs relative to it; the other parameters override it, and each ?disk= adds a virtio-blk disk and
 // each ?cdrom= an AHCI CD drive in the first free slots from 3. Without a kernel, the default Debian i686 guest
 // that `wasmpc serve` publishes beside the page, with its console on COM1. URLs are resolved against the page's
-// address.
+// address. ?net=ws://127.0.0.1:PORT adds a virtio-net NIC on a user-mode network that `wasmpc relay` runs at
+// that address (src/browser/net-ws.ts); without it the machine has no NIC.
 import {
   ConfigError, DEFAULT_APPEND, FieldError, completeSpec, mergeSpecs, parseMemory, readConfigSpec, slotKey,
   type MachineSpec, type PciSlotConfig,
@@ -11,7 +12,7 @@ import {
 import { PCI_SLOTS } from '../devices/pci';
 import type { BootRequest } from './protocol';
 
-export const QUERY_PARAMETERS = ['kernel', 'initrd', 'append', 'mem', 'disk', 'cdrom', 'config'] as const;
+export const QUERY_PARAMETERS = ['kernel', 'initrd', 'append', 'mem', 'disk', 'cdrom', 'config', 'net'] as const;
 /** The first slot ?disk= and ?cdrom= devices go in (0 and 1 hold the host and LPC bridges, 2 stays free). */
 const FIRST_QUERY_SLOT = 3;
 
@@ -61,12 +62,14 @@ export function bootRequestFromQuery(search: string, base: string, file?: Config
     }
   }
   const spec: MachineSpec = { slots: [], serial: {} };
+  let net: string | undefined;
   try {
     const mem = query.get('mem');
     if (mem !== null) spec.memoryBytes = at('mem', mem, () => parseMemory(mem));
     spec.kernel = url(query, 'kernel', base);
     spec.initrd = url(query, 'initrd', base);
     spec.slots = querySlots(query, base, fromFile.slots);
+    net = relayUrl(query);
   } catch (e) {
     if (e instanceof FieldError) return new ConfigError(e.field === '' ? e.message : `${e.field}: ${e.message}`);
     throw e;
@@ -81,6 +84,7 @@ export function bootRequestFromQuery(search: string, base: string, file?: Config
     kernel: config.kernel ?? new URL('vmlinuz', guest).href,
     initrd: config.kernel === undefined ? new URL('initrd.img', guest).href : config.initrd,
     append: config.append ?? (config.kernel === undefined ? DEFAULT_APPEND : ''),
+    net,
   };
 }
 
@@ -110,6 +114,10 @@ function querySlots(query: URLSearchParams, base: string, taken: PciSlotConfig[]
     used.add(slot);
     return slot;
   };
+  const relay = query.get('net');
+  if (relay !== null && relay !== '') {
+    out.push({ slot: next('net', relay), func: 0, emulation: 'virtio-net', backend: { kind: 'user', hostfwd: [], restrict: false }, mac: undefined });
+  }
   for (const name of ['disk', 'cdrom'] as const) {
     for (const value of query.getAll(name)) {
       if (value === '') continue;
@@ -121,6 +129,22 @@ function querySlots(query: URLSearchParams, base: string, taken: PciSlotConfig[]
     }
   }
   return out;
+}
+
+/** ?net=: the relay's ws:// or wss:// URL, as given; undefined without one. */
+function relayUrl(query: URLSearchParams): string | undefined {
+  const value = query.get('net');
+  if (value === null || value === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new FieldError(`?net=${value}`, 'is not a URL; the relay is ws://127.0.0.1:PORT (`wasmpc relay --listen 127.0.0.1:PORT`)');
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new FieldError(`?net=${value}`, 'must be a ws:// or wss:// URL, like ws://127.0.0.1:8081 (`wasmpc relay --listen 127.0.0.1:8081`)');
+  }
+  return value;
 }
 
 /** The config file's image paths as URLs relative to the file. */

@@ -10,6 +10,8 @@ export interface BootRequest {
   initrd: string | undefined;
   /** The kernel command line. */
   append: string;
+  /** ?net=: the `wasmpc relay` WebSocket that carries the user-mode NICs' frames. */
+  net: string | undefined;
 }
 
 /** Page to Worker. */

@@ -8,6 +8,9 @@ import { InputQueue, OutputBuffer, type ConsoleSink, type SerialConsole } from '
 import { IER_ERBFI, LCR_DLAB, UartReg, type Uart16550 } from '../devices/uart16550';
 import { BrowserDisks } from './disks';
 import { download } from './download';
+import { WebSocketNetBackend } from './net-ws';
+import type { NetBackend as NetBackendConfig } from '../machine/config';
+import type { NetBackend } from '../net/backend';
 import { PausableTime, WorkerScheduler } from './worker-host';
 import type { BootRequest, FromWorker, MachineState, ToWorker } from './protocol';
 
@@ -144,6 +147,7 @@ async function boot(request: BootRequest): Promise<void> {
     scheduler: new WorkerScheduler(),
     consoles: { com1 },
     openDisk: (path, opts, where) => disks.openDisk(path, opts, where),
+    openNet: (backend, _mac, where) => openNet(request.net, backend, where),
   });
   session = new Session(pc, time);
   session.start();
@@ -151,6 +155,15 @@ async function boot(request: BootRequest): Promise<void> {
   post({ kind: 'disks', report });
   // The disk line shows the fetched bytes growing as the guest reads.
   if (report.imageBytes > 0) setInterval(() => void reportDisks(), DISK_REPORT_MS);
+}
+
+/** A user-mode NIC's frames go to the relay at ?net=; the page has no other network backends. */
+async function openNet(relay: string | undefined, backend: NetBackendConfig, where: string): Promise<NetBackend> {
+  if (backend.kind !== 'user' || backend.hostfwd.length > 0 || backend.restrict) {
+    throw new Error(`${where}: the page's only network is user-mode without options, through \`wasmpc relay\` (?net=ws://127.0.0.1:PORT)`);
+  }
+  if (relay === undefined) throw new Error(`${where}: needs a relay: start \`wasmpc relay --listen 127.0.0.1:PORT\` and open the page with ?net=ws://127.0.0.1:PORT`);
+  return WebSocketNetBackend.open(relay);
 }
 
 async function reportDisks(): Promise<void> {

@@ -14,7 +14,8 @@ const USAGE = `usage: wasmpc serve [--port N]
 
 Serve the browser page on http://${LOOPBACK}:PORT/ with the default Debian i686 guest (built first if it is
 missing). PORT is --port, else the PORT environment variable, else 8080. \`npm run serve\` builds the page and runs
-this. Query parameters of the page: ?kernel=URL&initrd=URL&append=CMDLINE&mem=SIZE&disk=URL&cdrom=URL&config=URL.
+this. Query parameters of the page: ?kernel=URL&initrd=URL&append=CMDLINE&mem=SIZE&disk=URL&cdrom=URL&config=URL
+&net=WS-URL (a \`wasmpc relay\`).
 `;
 
 const DEFAULT_PORT = 8080;

@@ -2,6 +2,7 @@
 import { runMain } from './run';
 import { conformanceMain } from './conformance';
 import { imgMain } from './img';
+import { relayMain } from './relay';
 import { serveMain } from './serve';
 
 const USAGE = `usage: wasmpc <command> [options]
@@ -10,6 +11,8 @@ commands:
   run            boot a guest (default: the Debian i686 guest built by \`npm run images\`); see \`wasmpc run --help\`
   conformance    run CPU conformance suites: \`wasmpc conformance sst [--json]\`
   img            create, inspect and convert disk images (raw, qcow2): \`wasmpc img --help\`
+  serve          serve the browser page: \`wasmpc serve --help\`
+  relay          carry the page's network (?net=ws://...) to a user-mode NAT: \`wasmpc relay --help\`
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -23,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
       return imgMain(rest);
     case 'serve':
       return serveMain(rest);
+    case 'relay':
+      return relayMain(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -1,4 +1,4 @@
-// The page's query string: what machine ?kernel=&initrd=&append=&mem=&disk=&cdrom=&config= asks for, the default
+// The page's query string: what machine ?kernel=&initrd=&append=&mem=&disk=&cdrom=&config=&net= asks for, the default
 // guest without a kernel, and the one line for each mistake.
 import { describe, expect, it } from 'vitest';
 import { bootRequestFromQuery, configUrl, type ConfigFile } from '../../src/browser/config';
@@ -52,10 +52,22 @@ describe('bootRequestFromQuery', () => {
     expect(ok('?kernel=&initrd=').kernel).toMatch(/debian-i686\/vmlinuz$/);
   });
 
+  it('adds a user-mode virtio-net NIC for ?net= and none without it', () => {
+    const r = ok('?net=ws://127.0.0.1:8081&disk=d.img');
+    expect(r.net).toBe('ws://127.0.0.1:8081');
+    const nic = r.config.slots.find((s) => s.emulation === 'virtio-net');
+    expect(nic).toMatchObject({ slot: 3, backend: { kind: 'user', hostfwd: [], restrict: false } });
+    expect(r.config.slots.find((s) => s.emulation === 'virtio-blk')?.slot).toBe(4);
+    expect(ok('').net).toBeUndefined();
+    expect(ok('').config.slots.some((s) => s.emulation === 'virtio-net')).toBe(false);
+    expect(err('?net=http://127.0.0.1:8081')).toMatch(/^\?net=http:\/\/127\.0\.0\.1:8081: must be a ws:\/\/ or wss:\/\/ URL/);
+    expect(err('?net=relay')).toMatch(/^\?net=relay: is not a URL/);
+  });
+
   it('names the parameter and its value in each mistake', () => {
     expect(err('?mem=4G')).toBe('?mem=4G: must be at most 3584M (3.5G): RAM ends below the PCI hole');
     expect(err('?mem=lots')).toMatch(/^\?mem=lots: must be a size/);
-    expect(err('?kernal=x')).toBe('?kernal=: not a parameter (parameters: kernel, initrd, append, mem, disk, cdrom, config)');
+    expect(err('?kernal=x')).toBe('?kernal=: not a parameter (parameters: kernel, initrd, append, mem, disk, cdrom, config, net)');
     expect(err('?kernel=http://[')).toBe('?kernel=http://[: is not a URL');
     expect(err('?initrd=rd.gz')).toBe('query: an initrd needs a kernel (the default guest brings its own)');
   });
