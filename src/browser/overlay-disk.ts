@@ -8,7 +8,6 @@ import type { DiskImage, ImageFormat } from '../block/image';
 import { ImageError, type ImageFile, type ImageHost } from '../block/image-file';
 import { detectFormat, openImage } from '../block/open';
 import { DEFAULT_CLUSTER_BITS, isQcow2Magic, newQcow2, readQcow2Header } from '../block/qcow2-format';
-import type { HttpImageHost } from './http-disk';
 import type { OverlayStore } from './overlay-store';
 
 /** Overlay file names: the base image's URL hashed (FNV-1a, 32 bits), so each image has its own. */
@@ -42,7 +41,7 @@ export class OverlayDisk implements BlockBackend {
   private readonly host: ImageHost;
 
   private constructor(
-    http: HttpImageHost,
+    http: ImageHost,
     private readonly store: OverlayStore,
     /** The overlay's name in the store. */
     readonly name: string,
@@ -56,12 +55,12 @@ export class OverlayDisk implements BlockBackend {
         return this.file;
       },
       resolve: (from, backing) => (from === name ? backing : http.resolve(from, backing)),
-      inflateRaw: http.inflateRaw,
+      ...(http.inflateRaw ? { inflateRaw: http.inflateRaw } : {}),
     };
   }
 
-  /** The disk of the image at `url` (absolute) with its overlay in `store`. */
-  static async open(http: HttpImageHost, url: string, format: ImageFormat | undefined, store: OverlayStore): Promise<OverlayDisk> {
+  /** The disk of the image at `url` (absolute, or a local file's path) with its overlay in `store`. */
+  static async open(http: ImageHost, url: string, format: ImageFormat | undefined, store: OverlayStore): Promise<OverlayDisk> {
     const fmt = format ?? await imageFormat(http, url);
     const size = await imageSize(http, url, fmt);
     const name = overlayName(url);

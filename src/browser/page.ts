@@ -3,7 +3,10 @@
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { ConfigError } from '../machine/config';
+import { PCI_SLOTS } from '../devices/pci';
+import type { PciSlotConfig } from '../machine/config';
 import { bootRequestFromQuery, configUrl } from './config';
+import { localPath } from './file-disk';
 import type { BootRequest, DiskReport, FromWorker, MachineState, ToWorker } from './protocol';
 
 /** The running machine, for scripts: `window.machine`. */
@@ -35,6 +38,8 @@ const powerButton = element<HTMLButtonElement>('power');
 const saveButton = element<HTMLButtonElement>('save-disk');
 const discardButton = element<HTMLButtonElement>('discard-disk');
 const diskLine = element<HTMLParagraphElement>('disks');
+const localForm = element<HTMLFormElement>('local-files');
+const localAppend = element<HTMLInputElement>('local-append');
 
 const term = new Terminal({ scrollback: 10_000, cursorBlink: true, fontFamily: 'ui-monospace, "DejaVu Sans Mono", monospace' });
 const fit = new FitAddon();
@@ -93,7 +98,7 @@ function formatBytes(n: number): string {
 /** Each download's bytes and percent; once all are done, just their sizes. */
 function showProgress(): void {
   const all = [...downloads];
-  const files = request === undefined || request instanceof ConfigError ? 0 : request.initrd === undefined ? 2 : 3;
+  const files = request === undefined || request instanceof ConfigError ? 0 : request.initrd === undefined && request.files?.initrd === undefined ? 2 : 3;
   const done = all.length === files && all.every(([, d]) => d.total !== undefined && d.loaded === d.total);
   progressLine.textContent = all.map(([what, { loaded, total }]) =>
     done || total === undefined ? `${what} ${formatBytes(loaded)}` : `${what} ${formatBytes(loaded)} of ${formatBytes(total)} (${Math.floor((loaded / total) * 100)}%)`).join(' · ');
@@ -188,13 +193,64 @@ async function pageRequest(): Promise<BootRequest | ConfigError> {
   return bootRequestFromQuery(location.search, location.href, { url: where, json });
 }
 
-request = await pageRequest();
-if (request instanceof ConfigError) {
-  showState({ state: 'error', reason: request.message });
-} else {
+/**
+ * The machine of the page's address with the files chosen in "Local files": each replaces the kernel's or the
+ * initrd's URL, the disk the first virtio-blk disk's and the CD the first CD drive's (or is added in the first
+ * free slot from 3), and the command line replaces the append.
+ */
+function localRequest(base: BootRequest): BootRequest | ConfigError {
+  const chosen = (name: string): File | undefined => (localForm.elements.namedItem(name) as HTMLInputElement).files?.[0];
+  const kernel = chosen('kernel');
+  const initrd = chosen('initrd');
+  const slots = [...base.config.slots];
+  const disks: File[] = [];
+  const place = (file: File | undefined, emulation: 'virtio-blk' | 'ahci-cd'): ConfigError | undefined => {
+    if (file === undefined) return undefined;
+    disks.push(file);
+    const path = localPath(file);
+    const at = slots.findIndex((s) => s.emulation === emulation);
+    if (at >= 0) {
+      slots[at] = { ...slots[at]!, path } as PciSlotConfig;
+      return undefined;
+    }
+    let slot = 3;
+    while (slots.some((s) => s.slot === slot)) slot++;
+    if (slot >= PCI_SLOTS) return new ConfigError(`${file.name}: no PCI slot is left for it`);
+    slots.push(emulation === 'virtio-blk'
+      ? { slot, func: 0, emulation, path, ro: false, snapshot: false }
+      : { slot, func: 0, emulation, path });
+    slots.sort((a, b) => a.slot - b.slot || a.func - b.func);
+    return undefined;
+  };
+  const failed = place(chosen('disk'), 'virtio-blk') ?? place(chosen('cdrom'), 'ahci-cd');
+  if (failed) return failed;
+  return {
+    ...base,
+    config: { ...base.config, slots },
+    append: localAppend.value,
+    files: { ...(kernel ? { kernel } : {}), ...(initrd ? { initrd } : {}), disks },
+  };
+}
+
+/** Start a Worker on `next`, ending the machine that runs (the page runs one at a time). */
+function start(next: BootRequest): void {
+  worker?.terminate();
+  request = next;
+  built = false;
+  consoleText = '';
+  disks = undefined;
+  diskError = undefined;
+  downloads.clear();
+  progressLine.textContent = '';
+  diskLine.textContent = '';
+  saveButton.hidden = true;
+  discardButton.hidden = true;
+  term.reset();
   showState({ state: 'downloading' });
-  worker = new Worker('worker.js');
-  worker.onmessage = (event: MessageEvent<FromWorker>) => {
+  const w = new Worker('worker.js');
+  worker = w;
+  w.onmessage = (event: MessageEvent<FromWorker>) => {
+    if (worker !== w) return;
     const m = event.data;
     switch (m.kind) {
       case 'state':
@@ -220,6 +276,33 @@ if (request instanceof ConfigError) {
         return;
     }
   };
-  worker.onerror = (event) => showState({ state: 'error', reason: `the machine's worker failed: ${event.message}` });
-  send({ kind: 'boot', request });
+  w.onerror = (event) => { if (worker === w) showState({ state: 'error', reason: `the machine's worker failed: ${event.message}` }); };
+  send({ kind: 'boot', request: next });
+}
+
+localForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  // The page's address, not an earlier local boot, is what the chosen files replace parts of.
+  const base = queryRequest instanceof ConfigError || queryRequest === undefined ? bootRequestFromQuery('', location.href) : queryRequest;
+  const next = base instanceof ConfigError ? base : localRequest(base);
+  if (next instanceof ConfigError) {
+    worker?.terminate();
+    worker = undefined;
+    showState({ state: 'error', reason: next.message });
+  } else {
+    start(next);
+  }
+  term.focus();
+});
+
+/** The machine of the page's address. */
+let queryRequest: BootRequest | ConfigError | undefined;
+const first = await pageRequest();
+queryRequest = first;
+if (first instanceof ConfigError) {
+  request = first;
+  showState({ state: 'error', reason: first.message });
+} else {
+  localAppend.value = first.append;
+  start(first);
 }

@@ -12,6 +12,18 @@ export interface BootRequest {
   append: string;
   /** ?net=: the `wasmpc relay` WebSocket that carries the user-mode NICs' frames. */
   net: string | undefined;
+  /**
+   * Files chosen in the page's "Local files" form: each replaces the kernel's or the initrd's URL; the disks
+   * the config names by localPath() (file-disk.ts) are these.
+   */
+  files?: LocalFiles;
+}
+
+/** The page's local files (Files are structured-cloneable: the Worker reads them itself). */
+export interface LocalFiles {
+  kernel?: File;
+  initrd?: File;
+  disks?: File[];
 }
 
 /** Page to Worker. */

@@ -134,10 +134,14 @@ let booted = false;
 
 async function boot(request: BootRequest): Promise<void> {
   post({ kind: 'state', state: { state: 'downloading' } });
-  const files: Array<[string, string]> = [['core', request.core], ['kernel', request.kernel]];
-  if (request.initrd !== undefined) files.push(['initrd', request.initrd]);
-  const [core, kernel, initrd] = await Promise.all(files.map(([what, url]) =>
-    download(what, url, (loaded, total) => post({ kind: 'progress', what, loaded, total }))));
+  const local = request.files ?? {};
+  const files: Array<[string, string | File]> = [['core', request.core], ['kernel', local.kernel ?? request.kernel]];
+  const initrdFrom = local.initrd ?? request.initrd;
+  if (initrdFrom !== undefined) files.push(['initrd', initrdFrom]);
+  for (const file of local.disks ?? []) disks.local.add(file);
+  const [core, kernel, initrd] = await Promise.all(files.map(([what, from]) => typeof from === 'string'
+    ? download(what, from, (loaded, total) => post({ kind: 'progress', what, loaded, total }))
+    : readLocal(what, from)));
   const time = new PausableTime();
   const pc = await assemblePc(request.config, {
     kind: 'kernel', kernel: kernel!, ...(initrd ? { initrd } : {}), cmdline: request.append,
@@ -155,6 +159,18 @@ async function boot(request: BootRequest): Promise<void> {
   post({ kind: 'disks', report });
   // The disk line shows the fetched bytes growing as the guest reads.
   if (report.imageBytes > 0) setInterval(() => void reportDisks(), DISK_REPORT_MS);
+}
+
+/** A kernel or an initrd chosen on the page, read whole. */
+async function readLocal(what: string, file: File): Promise<Uint8Array<ArrayBuffer>> {
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(await file.arrayBuffer());
+  } catch (e) {
+    throw new Error(`${what} ${file.name}: cannot read the file (${describe(e)})`);
+  }
+  post({ kind: 'progress', what, loaded: bytes.length, total: bytes.length });
+  return bytes;
 }
 
 /** A user-mode NIC's frames go to the relay at ?net=; the page has no other network backends. */
