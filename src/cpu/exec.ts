@@ -26,6 +26,8 @@ import { tlbLookup, TLB_X, TLB_UR } from "../mmu/tlb";
 import { jitEnabled, jitThreshold, jitFind, jitClaim, codeDirty, clearCodeDirty, M_META, M_FN, M_HITS, META_NO_JIT } from "../wasm/cache";
 import { translateHot, MAX_BLOCK_INSNS } from "../wasm/translate";
 import { KEY_USER } from "../wasm/emit-core";
+import { checkedCall } from "../wasm/check";
+import { checkMode } from "../wasm/journal";
 
 /** Set by instructions and devices to end run() after the current instruction (EXIT_* value + 1; 0: none). */
 let pendingExit: u32 = 0;
@@ -46,6 +48,7 @@ export function flushTlb(keepGlobal: bool): void {
  * during delivery (SDM 6.15, Table 6-5), and to a triple fault (shutdown → reset) after #DF fails.
  */
 function deliverFault(instrStart: u32): void {
+  faultsDelivered++;
   const at = faultEipOverride ? faultEip : instrStart;
   clearFaultEip();
   let v = excVector, e = excError, he = excHasError;
@@ -69,6 +72,14 @@ function deliverFault(instrStart: u32): void {
   requestExit(EXIT_RESET);
   store<u32>(cpu + CPU_EXIT_INFO, v);
 }
+
+/** Faults delivered since start (check mode tells from it whether an instruction faulted). */
+export let faultsDelivered: u32 = 0;
+
+/** One interpreted instruction, for check mode (src/wasm/check.ts). */
+export function checkStep(): void { step(); }
+/** Deliver the fault translated code raised at `at`, as run() does (check mode). */
+export function checkDeliver(at: u32): void { deliverFault(at); }
 
 /** Execute one instruction (or deliver the fault it raised). */
 @inline function step(): void {
@@ -174,6 +185,7 @@ function blockCall(left: u32): i32 {
   const len = (meta >> 8) & 0x1fff;
   const limit = segLimit(1);
   if (at > limit || len - 1 > limit - at) return BLOCK_NONE;
+  if (checkMode) return checkedCall(fn, left, h);
   return <i32>call_indirect<u32>(fn, cpu, left);
 }
 

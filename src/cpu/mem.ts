@@ -7,6 +7,7 @@ import { tlbLookup, TLB_R, TLB_W, TLB_UR, TLB_UW } from "../mmu/tlb";
 import { translate, lastPhys, lastPhysHigh, ACC_READ, ACC_WRITE } from "../mmu/paging";
 import { physRead, physWrite } from "../mmu/phys";
 import { dataWatch, checkDataAccess } from "./debug";
+import { journal } from "../wasm/journal";
 
 /** True while data accesses are made at user privilege (CPL 3, not an implicit supervisor access). */
 export let accUser: bool = false;
@@ -84,20 +85,20 @@ export function readLin32(lin: u32): u32 {
 }
 export function writeLin8(lin: u32, v: u32): void {
   const h = tlbLookup(lin, needW());
-  if (h != 0) { store<u8>(h, <u8>v); return; }
+  if (h != 0) { journal(h, 1); store<u8>(h, <u8>v); return; }
   slowWrite(lin, 1, v);
 }
 export function writeLin16(lin: u32, v: u32): void {
   if ((lin & 0xfff) != 0xfff) {
     const h = tlbLookup(lin, needW());
-    if (h != 0) { store<u16>(h, <u16>v); return; }
+    if (h != 0) { journal(h, 2); store<u16>(h, <u16>v); return; }
   }
   slowWrite(lin, 2, v);
 }
 export function writeLin32(lin: u32, v: u32): void {
   if ((lin & 0xfff) <= 0xffc) {
     const h = tlbLookup(lin, needW());
-    if (h != 0) { store<u32>(h, v); return; }
+    if (h != 0) { journal(h, 4); store<u32>(h, v); return; }
   }
   slowWrite(lin, 4, v);
 }

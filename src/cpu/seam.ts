@@ -16,14 +16,20 @@ import { setAccessUser } from "./mem";
 import { getFlags, setFlags } from "./flags";
 import { cpuSignature, FEATURES_EDX, MSR_SLOT_CPUID_MASK, FEATURES_EXT_EDX, MSR_SLOT_CPUID_EXT_MASK } from "./cpuid";
 
-@external("host", "ioRead") export declare function hostIoRead(port: u32, size: u32): u32;
-@external("host", "ioWrite") export declare function hostIoWrite(port: u32, size: u32, value: u32): void;
-@external("host", "mmioRead") export declare function hostMmioRead(addr: u32, size: u32): u32;
-@external("host", "mmioWrite") export declare function hostMmioWrite(addr: u32, size: u32, value: u32): void;
+@external("host", "ioRead") declare function rawIoRead(port: u32, size: u32): u32;
+@external("host", "ioWrite") declare function rawIoWrite(port: u32, size: u32, value: u32): void;
+@external("host", "mmioRead") declare function rawMmioRead(addr: u32, size: u32): u32;
+@external("host", "mmioWrite") declare function rawMmioWrite(addr: u32, size: u32, value: u32): void;
 /** INTA: the vector of the highest-priority pending interrupt, or -1 if none is pending any more. */
 @external("host", "intrAck") export declare function hostIntrAck(): i32;
+@external("host", "nowNs") declare function rawNowNs(): f64;
+// Calls with effects outside the CPU and RAM are counted: JIT check mode does not repeat them.
+@inline export function hostIoRead(port: u32, size: u32): u32 { hostEffect(); return rawIoRead(port, size); }
+@inline export function hostIoWrite(port: u32, size: u32, value: u32): void { hostEffect(); rawIoWrite(port, size, value); }
+@inline export function hostMmioRead(addr: u32, size: u32): u32 { hostEffect(); return rawMmioRead(addr, size); }
+@inline export function hostMmioWrite(addr: u32, size: u32, value: u32): void { hostEffect(); rawMmioWrite(addr, size, value); }
 /** Monotonic host time in nanoseconds (f64: exact to 2^53 ns, about 104 days). */
-@external("host", "nowNs") export declare function hostNowNs(): f64;
+@inline export function hostNowNs(): f64 { hostEffect(); return rawNowNs(); }
 
 /** Make vCPU `id` the one that run() executes. */
 export function useCpu(id: u32): void {
@@ -127,5 +133,10 @@ export function jitCond(cc: u32): u32 { return condition(cc) ? 1 : 0; }
 export { jitInstall, jitFlushAll, setJitThreshold } from "../wasm/cache";
 export { outLength as jitOutLength } from "../wasm/encoder";
 import { setJitEnabled } from "../wasm/cache";
+import { hostEffect, setJitCheck, jitJournal } from "../wasm/journal";
 /** Turn translated code on or off (--no-jit). Off drops nothing; on starts counting hotness. */
 export function jitEnable(on: bool): void { setJitEnabled(on); }
+/** JIT check mode: 0 off, 1 every call into translated code, 2 the same with one block per call. */
+export function jitCheckEnable(level: u32): void { setJitCheck(level); }
+export { jitJournal };
+export { jitCheckInject } from "../wasm/check";

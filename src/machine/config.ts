@@ -23,6 +23,7 @@
 //   -l com1,stdio                             "serial": {"com1": "stdio"}   (or file:PATH, tcp:127.0.0.1:PORT, null)
 //   --no-jit  --debug-exit  --log-ud          "jit": false  "debugExit": true  "logUd": true
 //   --jit-stats                               "jitStats": true
+//   --jit-check  --jit-check-blocks           "jitCheck": true / "blocks"
 //
 // Reading happens in two steps so that flags can override a file: each source becomes a MachineSpec (only
 // what it says), mergeSpecs() lays one over the other, and completeSpec() adds the defaults (hostbridge at
@@ -119,6 +120,8 @@ export interface MachineConfig {
   /** List the opcodes that raised #UD because the core does not implement them. */
   logUd: boolean;
   jitStats: boolean;
+  /** Check every call into translated code against the interpreter (slow; finds translator bugs). */
+  jitCheck: boolean | 'blocks';
 }
 
 /** What one source (flags, a file) says; completeSpec() fills in the rest. */
@@ -146,7 +149,7 @@ export class FieldError extends Error {
   }
 }
 
-const TOP_FIELDS = ['memory', 'cpus', 'kernel', 'initrd', 'append', 'bios', 'slots', 'serial', 'jit', 'jitStats', 'debugExit', 'logUd'];
+const TOP_FIELDS = ['memory', 'cpus', 'kernel', 'initrd', 'append', 'bios', 'slots', 'serial', 'jit', 'jitStats', 'jitCheck', 'debugExit', 'logUd'];
 
 /** Read and complete a vm.json document; `source` names it in errors (`vm.json: slots[2].slot: must be 0-31`). */
 export function validateConfig(json: unknown, source = 'config'): MachineConfig | ConfigError {
@@ -179,6 +182,7 @@ export function mergeSpecs(base: MachineSpec, over: MachineSpec): MachineSpec {
     debugExit: over.debugExit ?? base.debugExit,
     logUd: over.logUd ?? base.logUd,
     jitStats: over.jitStats ?? base.jitStats,
+    jitCheck: over.jitCheck ?? base.jitCheck,
   };
 }
 
@@ -237,6 +241,7 @@ function complete(spec: MachineSpec): MachineConfig {
     debugExit: spec.debugExit ?? false,
     logUd: spec.logUd ?? false,
     jitStats: spec.jitStats ?? false,
+    jitCheck: spec.jitCheck ?? false,
   };
 }
 
@@ -394,6 +399,9 @@ function specFromJson(json: unknown): MachineSpec {
   }
   for (const key of ['jit', 'jitStats', 'debugExit', 'logUd'] as const) {
     if (json[key] !== undefined) spec[key] = at(key, () => bool(json[key]));
+  }
+  if (json.jitCheck !== undefined) {
+    spec.jitCheck = json.jitCheck === 'blocks' ? 'blocks' : at('jitCheck', () => bool(json.jitCheck));
   }
   if (json.slots !== undefined) {
     if (!Array.isArray(json.slots)) throw new FieldError('slots', 'must be an array');
@@ -602,6 +610,7 @@ export function configToJson(config: MachineConfig): VmJson {
   json.debugExit = config.debugExit;
   json.logUd = config.logUd;
   json.jitStats = config.jitStats;
+  if (config.jitCheck) json.jitCheck = config.jitCheck;
   return json;
 }
 

@@ -148,6 +148,7 @@ export class Core {
     for (;;) {
       const before = this.insnView.getBigUint64(0, true);
       const exit = this.exports.run(left);
+      this.jit.checkReport();
       if (exit !== L.EXIT_COMPILE) return exit as Exit;
       this.jit.compilePending();
       left -= Number(this.insnView.getBigUint64(0, true) - before);

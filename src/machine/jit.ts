@@ -18,6 +18,8 @@ export interface JitExports {
   codeDirty: WebAssembly.Global;
   setFlags(value: number, mask: number): void;
   jitRmwRead(seg: number, off: number, size: number): number;
+  jitJournal(host: number, size: number): void;
+  jitCheckEnable(on: number): void;
   jitInstall(i: number, fn: number): void;
   jitFlushAll(): void;
   jitOutLength(): number;
@@ -32,7 +34,20 @@ export interface JitOptions {
   threshold?: number;
   /** Called with every module the translator emits, before it is compiled (golden tests of generated code). */
   onModule?: (bytes: Uint8Array) => void;
+  /**
+   * Check every call into translated code against the interpreter (--jit-check; slow, for finding translator
+   * bugs): the first difference stops the machine and run() throws a JitCheckError saying what differed.
+   * 'blocks': one block per call (no chaining), which names the block at fault.
+   */
+  check?: boolean | 'blocks';
 }
+
+const CHECK_WHAT = ['EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI', 'EIP', 'EFLAGS', 'memory', 'a segment cache',
+  'CR2', 'halted/interrupt shadow', 'the interpreter faulted, the translated code did not',
+  'the translated code faulted, the interpreter did not', 'the fault vector', 'the x87 state'];
+
+/** Translated code and the interpreter disagreed (check mode). */
+export class JitCheckError extends Error {}
 
 export interface JitStats {
   blocks: number;
@@ -82,7 +97,7 @@ export class Jit {
       e: {
         m: memory, s: x.jitStep, c: x.jitCond, f: x.faulted, d: x.codeDirty,
         r1: x.read8, r2: x.read16, r4: x.read32, w1: x.write8, w2: x.write16, w4: x.write32,
-        sf: x.setFlags, rm: x.jitRmwRead,
+        sf: x.setFlags, rm: x.jitRmwRead, j: x.jitJournal,
       },
     };
     this.tableBase = exports.table.length;
@@ -95,6 +110,36 @@ export class Jit {
     if (opts.maxBlocks !== undefined) this.maxBlocks = opts.maxBlocks;
     if (opts.threshold !== undefined) this.exports.setJitThreshold(opts.threshold);
     if (opts.onModule !== undefined) this.onModule = opts.onModule;
+    if (opts.check !== undefined) {
+      this.checking = opts.check !== false;
+      this.exports.jitCheckEnable(opts.check === 'blocks' ? 2 : opts.check ? 1 : 0);
+    }
+  }
+
+  private checking = false;
+
+  /** Check mode: throws the difference found, if any (the core stopped at it). */
+  checkReport(): void {
+    if (!this.checking) return;
+    const v = new DataView(this.memory.buffer, L.JIT_STATS + L.JIT_CHECK, 0x40);
+    if (v.getUint32(L.JIT_CHECK_BAD, true) === 0) return;
+    const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
+    const what = v.getUint32(L.JIT_CHECK_WHAT, true);
+    const addr = v.getUint32(L.JIT_CHECK_ADDR, true);
+    const host = v.getUint32(L.JIT_CHECK_HOST, true);
+    const code = host ? [...new Uint8Array(this.memory.buffer, host, 64)].map((b) => b.toString(16).padStart(2, '0')).join(' ') : '?';
+    const where = what === 10 ? ` at guest host address ${hex(addr - L.RAM_BASE)} (RAM offset)` : what === 11 || what === 17 ? ` at CPU-block offset ${hex(addr)}` : '';
+    throw new JitCheckError(
+      `JIT check: translated code entered at EIP ${hex(v.getUint32(L.JIT_CHECK_EIP, true))} retired ` +
+        `${v.getUint32(L.JIT_CHECK_RETIRED, true)} instructions; ${CHECK_WHAT[what] ?? `item ${what}`} differs${where}: ` +
+        `translated ${hex(v.getUint32(L.JIT_CHECK_JIT, true))}, interpreter ${hex(v.getUint32(L.JIT_CHECK_INTERP, true))} ` +
+        `(after ${v.getUint32(L.JIT_CHECK_AT, true)} interpreted instructions); code: ${code}`);
+  }
+
+  /** Check mode: calls checked, and calls that could not be repeated. */
+  checkCounts(): { checked: bigint; unchecked: bigint } {
+    const v = new DataView(this.memory.buffer, L.JIT_STATS + L.JIT_CHECK, 0x40);
+    return { checked: v.getBigUint64(L.JIT_CHECK_CHECKED, true), unchecked: v.getBigUint64(L.JIT_CHECK_UNCHECKED, true) };
   }
 
   enable(on: boolean): void { this.exports.jitEnable(on ? 1 : 0); }

@@ -3,6 +3,7 @@
 import { PHYS_MAP, PHYS_RAM, PHYS_ROM, PHYS_MMIO, PHYS_KIND_MASK, CODE_BITMAP, DIRTY_BITMAP } from "../layout/memory";
 import { hostMmioRead, hostMmioWrite } from "../cpu/seam";
 import { invalidateCodePage } from "../cpu/dcache";
+import { journal } from "../wasm/journal";
 
 @inline export function physEntry(phys: u32): u32 { return load<u32>(<usize>PHYS_MAP + ((<usize>(phys >>> 12)) << 2)); }
 
@@ -40,6 +41,7 @@ export function physRead(phys: u32, size: u32): u32 {
     const kind = e & PHYS_KIND_MASK;
     if (kind == PHYS_MMIO) return hostMmioRead(phys, size);
     const h = <usize>(e & 0xffff_f000) + (phys & 0xfff);
+    journal(h, size);
     if (size == 4) return load<u32>(h);
     if (size == 2) return <u32>load<u16>(h);
     return <u32>load<u8>(h);
@@ -56,7 +58,9 @@ export function physWrite8(phys: u32, v: u32): void {
   if (kind == PHYS_ROM) return;
   markDirty(phys);
   if (pageHasCode(phys)) invalidateCodePage(phys);
-  store<u8>(<usize>(e & 0xffff_f000) + (phys & 0xfff), <u8>v);
+  const h = <usize>(e & 0xffff_f000) + (phys & 0xfff);
+  journal(h, 1);
+  store<u8>(h, <u8>v);
 }
 
 export function physWrite(phys: u32, size: u32, v: u32): void {
@@ -68,6 +72,7 @@ export function physWrite(phys: u32, size: u32, v: u32): void {
     markDirty(phys);
     if (pageHasCode(phys)) invalidateCodePage(phys);
     const h = <usize>(e & 0xffff_f000) + (phys & 0xfff);
+    journal(h, size);
     if (size == 4) store<u32>(h, v);
     else if (size == 2) store<u16>(h, <u16>v);
     else store<u8>(h, <u8>v);

@@ -12,6 +12,7 @@
 // A hit is one load and one masked compare: (e & (TAG | need)) == (tag | need); the host address is then
 // (e & 0xFFFFF000) + page offset. Entries are never built for MMIO pages, so every MMIO access misses.
 import { TLB_BASE, TLB_STRIDE, TLB_BITS, TLB_ENTRIES, TLB_FILLED_LIST, CPU_BASE, CPU_STRIDE } from "../layout/memory";
+import { journalState, journalFail } from "../wasm/journal";
 
 export const TLB_R: u32 = 1;
 export const TLB_W: u32 = 2;
@@ -43,9 +44,11 @@ export function selectTlb(cpuBase: usize): void {
 export function tlbFill(lin: u32, hostPage: u32, flags: u32): void {
   const slot = tlbSlot(lin);
   const old = load<u64>(slot);
+  journalState(slot); journalState(slot + 4);
   if ((<u32>old & TLB_LISTED) == 0) {
     const list = tlb + TLB_FILLED_LIST;
     const n = load<u32>(list);
+    journalState(list); journalState(list + 4 + (n << 2));
     store<u32>(list + 4 + (n << 2), <u32>((slot - tlb) >> 3));
     store<u32>(list, n + 1);
   }
@@ -54,6 +57,7 @@ export function tlbFill(lin: u32, hostPage: u32, flags: u32): void {
 
 /** Invalidate every entry (keepGlobal: all but global pages). Costs what was filled, not the table size. */
 export function tlbFlush(keepGlobal: bool): void {
+  journalFail();
   const list = tlb + TLB_FILLED_LIST;
   const n = load<u32>(list);
   let kept: u32 = 0;
@@ -75,7 +79,7 @@ export function tlbFlush(keepGlobal: bool): void {
 export function tlbInvalidatePage(lin: u32): void {
   const slot = tlbSlot(lin);
   const e = load<u64>(slot);
-  if ((e & TLB_TAG_MASK) == tlbTag(lin)) store<u64>(slot, <u64>TLB_LISTED);
+  if ((e & TLB_TAG_MASK) == tlbTag(lin)) { journalState(slot); journalState(slot + 4); store<u64>(slot, <u64>TLB_LISTED); }
 }
 
 /** Remove write permission from every entry that maps host page `hostPage` (it now holds translated code). */

@@ -54,7 +54,7 @@ export async function assemblePc(config: MachineConfig, boot: Boot, host: PcHost
     boot,
     serialOut: SERIAL_PORTS.map((p) => { const c = consoles[p]; return c ? (b: number) => c.write(b) : undefined; }),
     debugExit: config.debugExit,
-    jit: config.jit,
+    jit: config.jit && config.jitCheck ? { check: config.jitCheck } : config.jit,
   });
   const mem = new GuestMemory(pc.machine.core);
   const wake = () => scheduler.wake();

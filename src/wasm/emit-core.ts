@@ -13,6 +13,7 @@ import {
 import { SEGV_READ, SEGV_WRITE, SEGV_EXPAND_DOWN } from "../cpu/state";
 import { TLB_R, TLB_W, TLB_UR, TLB_UW } from "../mmu/tlb";
 import { recAlloc } from "./cache";
+import { checkMode } from "./journal";
 import { R_OP, R_PFX, R_OSZ, R_A32, R_SEG, R_MOD, R_REG, R_RM, R_LEN, R_BASE, R_INDEX, R_SCALE, R_DISP, R_IMM } from "../cpu/dcache";
 import { LF_ADD, LF_SUB, LF_LOGIC, LF_RES, ARITH, CF, OF, AF, ZF, SF, PF } from "../cpu/flags";
 import {
@@ -33,7 +34,8 @@ export const F_READ8: u32 = 2; // read8/16/32(seg, off) -> value
 export const F_WRITE8: u32 = 5; // write8/16/32(seg, off, value)
 export const F_SETFLAGS: u32 = 8; // setFlags(value, mask): EFLAGS bits under mask, materialising the rest
 export const F_RMW_READ: u32 = 9; // jitRmwRead(seg, off, size) -> value, checked for writing first
-export const NUM_IMPORTED_FUNCS: u32 = 10;
+export const F_JOURNAL: u32 = 10; // jitJournal(host, size): check mode's journal of inline stores (src/wasm/check.ts)
+export const NUM_IMPORTED_FUNCS: u32 = 11;
 export const G_FAULTED: u32 = 0;
 export const G_CODE_DIRTY: u32 = 1;
 
@@ -337,6 +339,7 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
   byte(OP_BR_IF); uleb(0);
   localGet(L_E); i32c(0xffff_f000); op(OP_I32_AND); localGet(L_LIN); i32c(0xfff); op(OP_I32_AND); op(OP_I32_ADD);
   if (write) {
+    if (checkMode) { localTee(L_E); i32c(size); call(F_JOURNAL); localGet(L_E); }
     localGet(L_VAL);
     if (size == 4) mem(OP_I32_STORE, 0, 0); else if (size == 2) mem(OP_I32_STORE16, 0, 0); else mem(ST8, 0, 0);
   } else {

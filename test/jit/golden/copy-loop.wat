@@ -1,4 +1,4 @@
-;; module 0: 1384 bytes
+;; module 0: 1390 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -566,10 +566,10 @@
   local.get 1
   i32.const 0
   i32.const 0
-  call 10
+  call 11
 )
 
-;; module 1: 506 bytes
+;; module 1: 512 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -714,5 +714,5 @@
   local.get 1
   i32.const 0
   i32.const 0
-  call 10
+  call 11
 )

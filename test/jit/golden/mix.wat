@@ -1,4 +1,4 @@
-;; module 0: 1275 bytes
+;; module 0: 1281 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -504,10 +504,10 @@
   local.get 1
   i32.const 0
   i32.const 0
-  call 10
+  call 11
 )
 
-;; module 1: 506 bytes
+;; module 1: 512 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -652,5 +652,5 @@
   local.get 1
   i32.const 0
   i32.const 0
-  call 10
+  call 11
 )

@@ -1,4 +1,4 @@
-;; module 0: 1021 bytes
+;; module 0: 1027 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -376,10 +376,10 @@
   local.get 1
   i32.const 0
   i32.const 0
-  call 10
+  call 11
 )
 
-;; module 1: 658 bytes
+;; module 1: 664 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -594,10 +594,10 @@
   local.get 1
   i32.const 0
   i32.const 0
-  call 10
+  call 11
 )
 
-;; module 2: 930 bytes
+;; module 2: 936 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -936,10 +936,10 @@
   local.get 1
   i32.const 0
   i32.const 0
-  call 10
+  call 11
 )
 
-;; module 3: 682 bytes
+;; module 3: 688 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1175,10 +1175,10 @@
   local.get 1
   i32.const 0
   i32.const 0
-  call 10
+  call 11
 )
 
-;; module 4: 816 bytes
+;; module 4: 822 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1465,10 +1465,10 @@
   local.get 1
   i32.const 0
   i32.const 0
-  call 10
+  call 11
 )
 
-;; module 5: 727 bytes
+;; module 5: 733 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1726,10 +1726,10 @@
   local.get 1
   i32.const 0
   i32.const 0
-  call 10
+  call 11
 )
 
-;; module 6: 506 bytes
+;; module 6: 512 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1874,5 +1874,5 @@
   local.get 1
   i32.const 0
   i32.const 0
-  call 10
+  call 11
 )

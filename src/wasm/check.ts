@@ -1,0 +1,168 @@
+// JIT check mode (--jit-check): every call into translated code is checked against the interpreter, the
+// reference semantics. The block runs with a journal of the guest memory it writes; then its writes are
+// undone, the CPU state from before it is restored, and the interpreter executes the same number of
+// instructions. Registers, EIP, EFLAGS, segment caches, CR2, the halted and shadow flags and every byte either
+// side wrote must agree; the first difference stops the machine with a report (JIT_CHECK_*) the host prints.
+//
+// A call that had an effect outside the CPU and RAM (port I/O, MMIO, reading the clock), changed the mode,
+// CPL or a control register, or wrote more than the journal holds cannot be repeated: it is counted as
+// unchecked and its result kept.
+import { cpu, eip } from "../cpu/state";
+import {
+  CPU_GPR, CPU_RIP, CPU_MODE, CPU_CPL, CPU_CR0, CPU_CR3, CPU_CR4, CPU_CR2, CPU_SEG, SEG_SIZE, CPU_HALTED, CPU_SHADOW,
+  CPU_STOP, CPU_EXIT, CPU_FPU, JIT_STATS, JIT_CHECK, JIT_CHECK_BAD, JIT_CHECK_EIP, JIT_CHECK_RETIRED, JIT_CHECK_WHAT, JIT_CHECK_JIT,
+  JIT_CHECK_INTERP, JIT_CHECK_ADDR, JIT_CHECK_CHECKED, JIT_CHECK_UNCHECKED, JIT_CHECK_AT, JIT_CHECK_HOST,
+} from "../layout/memory";
+import { faulted, clearFault, clearFaultEip, excVector } from "../cpu/exceptions";
+import { getFlags } from "../cpu/flags";
+import { checkStep, checkDeliver, faultsDelivered } from "../cpu/exec";
+import { setAccessUser } from "../cpu/mem";
+import {
+  hostEffects, journalStart, journalResume, journalStop, journalCount, journalOverflowed, jAddr, jSize, jOld, jNew,
+  loadSz, storeSz, JOURNAL_STATE, checkBlocks,
+} from "./journal";
+
+// ---- state snapshots: the CPU block up to the run-loop fields (registers, segments, control, MSRs, x87) ----
+const SNAP_BYTES: u32 = <u32>CPU_EXIT;
+const snapBefore = memory.data(<i32>SNAP_BYTES, 16);
+const snapJit = memory.data(<i32>SNAP_BYTES, 16);
+
+@inline function rep(off: u32): usize { return <usize>JIT_STATS + JIT_CHECK + off; }
+@inline function bump64(off: u32): void { store<u64>(rep(off), load<u64>(rep(off)) + 1); }
+
+// What differed (JIT_CHECK_WHAT): 0..7 a register, then these.
+const W_EIP: u32 = 8, W_EFLAGS: u32 = 9, W_MEM: u32 = 10, W_SEG: u32 = 11, W_CR2: u32 = 12, W_HALT: u32 = 13,
+  W_INTERP_FAULTED: u32 = 14, W_JIT_FAULTED: u32 = 15, W_VECTOR: u32 = 16, W_FPU: u32 = 17;
+
+let codeHost: u32 = 0;
+
+/** Test hook: the next checked call's translated result gets EAX bit 0 flipped, as a translator bug would. */
+let inject: bool = false;
+export function jitCheckInject(): void { inject = true; }
+
+function report(at: u32, retired: u32, what: u32, jitV: u32, interpV: u32, addr: u32, step: u32): void {
+  if (load<u32>(rep(JIT_CHECK_BAD)) != 0) return;
+  store<u32>(rep(JIT_CHECK_BAD), 1);
+  store<u32>(rep(JIT_CHECK_EIP), at);
+  store<u32>(rep(JIT_CHECK_RETIRED), retired);
+  store<u32>(rep(JIT_CHECK_WHAT), what);
+  store<u32>(rep(JIT_CHECK_JIT), jitV);
+  store<u32>(rep(JIT_CHECK_INTERP), interpV);
+  store<u32>(rep(JIT_CHECK_ADDR), addr);
+  store<u32>(rep(JIT_CHECK_AT), step);
+  store<u32>(rep(JIT_CHECK_HOST), codeHost);
+  store<u32>(cpu + CPU_STOP, 1);
+}
+
+/**
+ * Run translated function `fn` (budget `left`) and check it against the interpreter. Returns the instructions
+ * retired, as the call would; the state left is the interpreter's (equal to the block's unless reported).
+ */
+export function checkedCall(fn: u32, left: u32, host: usize): i32 {
+  const at = eip();
+  codeHost = <u32>host;
+  const mode0 = load<u32>(cpu + CPU_MODE), cpl0 = load<u32>(cpu + CPU_CPL);
+  const cr0 = load<u32>(cpu + CPU_CR0), cr3 = load<u64>(cpu + CPU_CR3), cr4 = load<u32>(cpu + CPU_CR4);
+  memory.copy(snapBefore, cpu, SNAP_BYTES);
+  const effects0 = hostEffects;
+  journalStart();
+  // 64: room for any one block, and for no second (gotoBlock needs its whole length left over).
+  const r = call_indirect<u32>(fn, cpu, checkBlocks && left > 64 ? 64 : left);
+  if (hostEffects != effects0 || journalOverflowed() || load<u32>(cpu + CPU_MODE) != mode0 || load<u32>(cpu + CPU_CPL) != cpl0
+    || load<u32>(cpu + CPU_CR0) != cr0 || load<u64>(cpu + CPU_CR3) != cr3 || load<u32>(cpu + CPU_CR4) != cr4) {
+    journalStop();
+    bump64(JIT_CHECK_UNCHECKED);
+    return <i32>r;
+  }
+  // A fault is delivered here, as the run loop would: the interpreter's step delivers it too.
+  const jf = faulted;
+  const jVec = excVector;
+  const total = jf ? r + 1 : r;
+  if (jf) checkDeliver(eip());
+  journalStop();
+  if (journalOverflowed()) { bump64(JIT_CHECK_UNCHECKED); return <i32>total; }
+  bump64(JIT_CHECK_CHECKED);
+  const jFlags = getFlags();
+  memory.copy(snapJit, cpu, SNAP_BYTES);
+  if (inject) { inject = false; store<u32>(snapJit + CPU_GPR, load<u32>(snapJit + CPU_GPR) ^ 1); }
+  // Undo the block's writes (newest first), keeping what it left in each place.
+  const jitN = journalCount();
+  for (let i: u32 = 0; i < jitN; i++) unchecked(jNew[i] = loadSz(<usize>unchecked(jAddr[i]), <u32>unchecked(jSize[i]) & 7));
+  for (let i = <i32>jitN - 1; i >= 0; i--) storeSz(<usize>unchecked(jAddr[i]), <u32>unchecked(jSize[i]) & 7, unchecked(jOld[i]));
+  memory.copy(cpu, snapBefore, SNAP_BYTES);
+  setAccessUser(cpl0 == 3);
+  clearFault(); clearFaultEip();
+  // The TLB is as the block found it (its fills were journaled): the interpreter sees the same translations (a
+  // stale one included, as a real TLB may keep it until INVLPG); page-table A/D bits the walks set stay set.
+
+  // The interpreter, the same number of instructions; the faulting one too when the block faulted.
+  journalResume();
+  const d0 = faultsDelivered;
+  for (let i: u32 = 0; i < total; i++) {
+    checkStep();
+    if (faultsDelivered != d0 && !(jf && i == r)) { journalStop(); report(at, r, W_INTERP_FAULTED, 0, excVector, 0, i); return <i32>(i + 1); }
+  }
+  journalStop();
+  if (jf && faultsDelivered == d0) { report(at, r, W_JIT_FAULTED, jVec, 0, 0, r); return <i32>total; }
+  if (jf && excVector != jVec) { report(at, r, W_VECTOR, jVec, excVector, 0, r); return <i32>total; }
+  compare(at, r, jFlags, jitN);
+  return <i32>total;
+}
+
+function compare(at: u32, r: u32, jFlags: u32, jitN: u32): void {
+  for (let n: u32 = 0; n < 8; n++) {
+    const a = load<u32>(snapJit + CPU_GPR + (n << 3)), b = load<u32>(cpu + CPU_GPR + (n << 3));
+    if (a != b) { report(at, r, n, a, b, 0, r); return; }
+  }
+  let a = load<u32>(snapJit + CPU_RIP), b = load<u32>(cpu + CPU_RIP);
+  if (a != b) { report(at, r, W_EIP, a, b, 0, r); return; }
+  b = getFlags();
+  if (jFlags != b) { report(at, r, W_EFLAGS, jFlags, b, 0, r); return; }
+  for (let o = <u32>CPU_SEG; o < <u32>(CPU_SEG + 8 * SEG_SIZE); o += 4) {
+    a = load<u32>(snapJit + o); b = load<u32>(cpu + o);
+    if (a != b) { report(at, r, W_SEG, a, b, o, r); return; }
+  }
+  a = load<u32>(snapJit + CPU_CR2); b = load<u32>(cpu + CPU_CR2);
+  if (a != b) { report(at, r, W_CR2, a, b, 0, r); return; }
+  a = load<u32>(snapJit + CPU_HALTED) | (load<u32>(snapJit + CPU_SHADOW) << 1);
+  b = load<u32>(cpu + CPU_HALTED) | (load<u32>(cpu + CPU_SHADOW) << 1);
+  if (a != b) { report(at, r, W_HALT, a, b, 0, r); return; }
+  for (let o = <u32>CPU_FPU; o < SNAP_BYTES; o += 4) {
+    a = load<u32>(snapJit + o); b = load<u32>(cpu + o);
+    if (a != b) { report(at, r, W_FPU, a, b, o, r); return; }
+  }
+  // Every byte the block wrote holds what it left there ...
+  for (let i: u32 = 0; i < jitN; i++) {
+    const h = <usize>unchecked(jAddr[i]), size = <u32>unchecked(jSize[i]);
+    if ((size & JOURNAL_STATE) != 0) continue;
+    a = unchecked(jNew[i]); b = loadSz(h, size);
+    if (a != b) { report(at, r, W_MEM, a, b, <u32>h, r); return; }
+  }
+  // ... and every byte only the interpreter wrote holds what it held before (the block left it alone).
+  const jn = journalCount();
+  if (jn - jitN > 256 || jitN > 256) return;
+  for (let i = jitN; i < jn; i++) {
+    const h = <usize>unchecked(jAddr[i]), size = <u32>unchecked(jSize[i]);
+    if ((size & JOURNAL_STATE) != 0) continue;
+    for (let k: u32 = 0; k < size; k++) {
+      const x = h + k;
+      if (coveredBy(x, 0, jitN)) continue;
+      // The byte's value before: from the first interpreter write that covered it.
+      let before: u32 = 0;
+      for (let j = jitN; j <= i; j++) {
+        const hj = <usize>unchecked(jAddr[j]);
+        if (x >= hj && x < hj + <usize>(unchecked(jSize[j]) & 7)) { before = (unchecked(jOld[j]) >>> (<u32>(x - hj) << 3)) & 0xff; break; }
+      }
+      const now = <u32>load<u8>(x);
+      if (now != before) { report(at, r, W_MEM, before, now, <u32>x, r); return; }
+    }
+  }
+}
+
+function coveredBy(x: usize, from: u32, to: u32): bool {
+  for (let j = from; j < to; j++) {
+    const hj = <usize>unchecked(jAddr[j]);
+    if (x >= hj && x < hj + <usize>(unchecked(jSize[j]) & 7)) return true;
+  }
+  return false;
+}

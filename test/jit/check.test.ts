@@ -1,0 +1,64 @@
+// JIT check mode (--jit-check): every call into translated code is repeated by the interpreter and compared.
+// On guest programs the translator gets right it must find nothing while checking most calls; a difference
+// (injected through a test hook, as a translator bug would make one) must stop the run with a report naming
+// the block, what differed and both values.
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { CpuHarness } from '../../src/machine/harness';
+import { JitCheckError } from '../../src/machine/jit';
+import { loadCoreModule } from '../../src/node/core-module';
+import { assemble, requireNasm } from '../asm/assemble';
+import { randomProgram } from './random-program';
+
+const module = loadCoreModule();
+const RAM = 4 * 1024 * 1024;
+
+function flat32(check: true | 'blocks', bin: Uint8Array): CpuHarness {
+  const h = new CpuHarness(module, RAM, { threshold: 1, check });
+  h.setFlat32();
+  h.writeMem(0x1000, bin);
+  h.setReg('eip', 0x1000);
+  return h;
+}
+
+describe('JIT check mode', () => {
+  for (const check of [true, 'blocks'] as const) {
+    it.skipIf(!requireNasm())(`finds nothing on random streams the translator handles (check: ${check})`, () => {
+      for (const seed of [3, 7, 11]) {
+        const h = flat32(check, assemble(randomProgram(seed)));
+        h.step(2_000_000);
+        expect(h.getState().halted, `seed ${seed} ran to its HLT`).toBe(true);
+        const { checked, unchecked } = h.core.jit.checkCounts();
+        expect(checked, `seed ${seed}: calls checked`).toBeGreaterThan(100n);
+        expect(unchecked, `seed ${seed}: nothing unrepeatable in a program without I/O`).toBe(0n);
+      }
+    });
+  }
+
+  it.skipIf(!requireNasm())('finds nothing in the system-architecture programs (faults, task switches, VM86)', () => {
+    for (const name of ['protected-mode', 'tasks-gates', 'vm86', 'debug']) {
+      const bin = assemble(readFileSync(new URL(`../asm/${name}.asm`, import.meta.url), 'utf8'));
+      const h = new CpuHarness(module, RAM, { threshold: 1, check: 'blocks' });
+      h.setRealMode();
+      h.writeMem(0x7c00, bin);
+      h.setReg('eip', 0x7c00);
+      h.step(200_000);
+      expect(h.getState().halted, `${name} ran to its HLT`).toBe(true);
+    }
+  });
+
+  it.skipIf(!requireNasm())('stops at a difference and says where and what', () => {
+    const h = flat32('blocks', assemble(randomProgram(5)));
+    h.step(2_000); // translated and checked
+    const before = h.core.jit.checkCounts().checked;
+    expect(before).toBeGreaterThan(0n);
+    (h.core.exports as unknown as { jitCheckInject(): void }).jitCheckInject();
+    let error: unknown;
+    try { h.step(20_000); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(JitCheckError);
+    expect((error as Error).message).toMatch(/translated code entered at EIP 0x1[0-9a-f]{3} retired \d+ instructions; EAX differs: translated 0x[0-9a-f]+, interpreter 0x[0-9a-f]+/);
+    // The two values differ in exactly the injected bit.
+    const [, t, i] = /translated 0x([0-9a-f]+), interpreter 0x([0-9a-f]+)/.exec((error as Error).message)!;
+    expect((parseInt(t!, 16) ^ parseInt(i!, 16)) >>> 0).toBe(1);
+  });
+});
