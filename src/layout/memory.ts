@@ -60,6 +60,9 @@ export const JIT_CHECK_AT = 0x1c; // u32 interpreter steps done when it was foun
 export const JIT_CHECK_CHECKED = 0x20; // u64 calls checked
 export const JIT_CHECK_UNCHECKED = 0x28; // u64 calls that could not be repeated (I/O, MMIO, time, mode changes)
 export const JIT_CHECK_HOST = 0x30; // u32 host address of the code at JIT_CHECK_EIP
+export const JIT_CHECK_JIT_EIP = 0x34; // u32 EIP the translated code left
+export const JIT_CHECK_TRAIL = 0x40; // u32 x 16: EIPs of the interpreter's last instructions, oldest first
+export const JIT_CHECK_TRAIL_LEN = 16;
 export const AS_DATA_BASE = 0x0100_0000;
 export const RAM_BASE = 0x0200_0000;
 

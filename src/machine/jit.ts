@@ -20,6 +20,7 @@ export interface JitExports {
   jitRmwRead(seg: number, off: number, size: number): number;
   jitJournal(host: number, size: number): void;
   jitCheckEnable(on: number): void;
+  jitCheckInject(): void;
   jitInstall(i: number, fn: number): void;
   jitFlushAll(): void;
   jitOutLength(): number;
@@ -121,24 +122,30 @@ export class Jit {
   /** Check mode: throws the difference found, if any (the core stopped at it). */
   checkReport(): void {
     if (!this.checking) return;
-    const v = new DataView(this.memory.buffer, L.JIT_STATS + L.JIT_CHECK, 0x40);
+    const v = new DataView(this.memory.buffer, L.JIT_STATS + L.JIT_CHECK, 0x80);
     if (v.getUint32(L.JIT_CHECK_BAD, true) === 0) return;
     const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
     const what = v.getUint32(L.JIT_CHECK_WHAT, true);
     const addr = v.getUint32(L.JIT_CHECK_ADDR, true);
     const host = v.getUint32(L.JIT_CHECK_HOST, true);
     const code = host ? [...new Uint8Array(this.memory.buffer, host, 64)].map((b) => b.toString(16).padStart(2, '0')).join(' ') : '?';
+    const trail = Array.from({ length: L.JIT_CHECK_TRAIL_LEN }, (_, k) => v.getUint32(L.JIT_CHECK_TRAIL + k * 4, true))
+      .filter((x) => x !== 0).map(hex).join(' ');
     const where = what === 10 ? ` at guest host address ${hex(addr - L.RAM_BASE)} (RAM offset)` : what === 11 || what === 17 ? ` at CPU-block offset ${hex(addr)}` : '';
     throw new JitCheckError(
       `JIT check: translated code entered at EIP ${hex(v.getUint32(L.JIT_CHECK_EIP, true))} retired ` +
         `${v.getUint32(L.JIT_CHECK_RETIRED, true)} instructions; ${CHECK_WHAT[what] ?? `item ${what}`} differs${where}: ` +
         `translated ${hex(v.getUint32(L.JIT_CHECK_JIT, true))}, interpreter ${hex(v.getUint32(L.JIT_CHECK_INTERP, true))} ` +
-        `(after ${v.getUint32(L.JIT_CHECK_AT, true)} interpreted instructions); code: ${code}`);
+        `(after ${v.getUint32(L.JIT_CHECK_AT, true)} interpreted instructions); code: ${code}; ` +
+        `translated code left EIP ${hex(v.getUint32(L.JIT_CHECK_JIT_EIP, true))}, the interpreter went through ${trail}`);
   }
+
+  /** Check mode's test hook: the next checked call's result gets EAX bit 0 flipped, as a translator bug would. */
+  injectCheckDifference(): void { this.exports.jitCheckInject(); }
 
   /** Check mode: calls checked, and calls that could not be repeated. */
   checkCounts(): { checked: bigint; unchecked: bigint } {
-    const v = new DataView(this.memory.buffer, L.JIT_STATS + L.JIT_CHECK, 0x40);
+    const v = new DataView(this.memory.buffer, L.JIT_STATS + L.JIT_CHECK, 0x80);
     return { checked: v.getBigUint64(L.JIT_CHECK_CHECKED, true), unchecked: v.getBigUint64(L.JIT_CHECK_UNCHECKED, true) };
   }
 

@@ -4,6 +4,7 @@
 import * as L from '../layout/memory';
 import type { AccessSize } from '../devices/device';
 import { Core, Exit } from './core';
+import type { JitOptions } from './jit';
 import { IoBus, MmioBus } from './bus';
 import { MachineClock, type TimeSource } from './clock';
 
@@ -29,8 +30,8 @@ export interface MachineOptions {
   romBytes?: number;
   time: TimeSource;
   scheduler: HostScheduler;
-  /** Translate hot guest code to wasm (default true). */
-  jit?: boolean;
+  /** Translate hot guest code to wasm (default true); options tune the translator (check mode). */
+  jit?: boolean | JitOptions;
 }
 
 export type MachineExit =

@@ -6,6 +6,7 @@ import * as L from '../layout/memory';
 import type { IrqLine } from '../devices/device';
 import { Machine, type HostScheduler, type MachineExit } from '../machine/machine';
 import type { TimeSource } from '../machine/clock';
+import type { JitOptions } from '../machine/jit';
 import { DualPic8259 } from '../devices/pic8259';
 import { Pit8254, SystemControlPortB } from '../devices/pit8254';
 import { RtcCmos } from '../devices/rtc-cmos';
@@ -56,8 +57,8 @@ export interface PcOptions {
   serialOut: Array<((byte: number) => void) | undefined>;
   /** QEMU's isa-debug-exit at port 0xF4: a guest write ends the run with this status. */
   debugExit?: boolean;
-  /** Translate hot guest code to wasm (default true; false: --no-jit). */
-  jit?: boolean;
+  /** Translate hot guest code to wasm (default true; false: --no-jit; options: --jit-check). */
+  jit?: boolean | JitOptions;
 }
 
 export class Pc {

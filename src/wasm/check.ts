@@ -11,7 +11,7 @@ import { cpu, eip } from "../cpu/state";
 import {
   CPU_GPR, CPU_RIP, CPU_MODE, CPU_CPL, CPU_CR0, CPU_CR3, CPU_CR4, CPU_CR2, CPU_SEG, SEG_SIZE, CPU_HALTED, CPU_SHADOW,
   CPU_STOP, CPU_EXIT, CPU_FPU, JIT_STATS, JIT_CHECK, JIT_CHECK_BAD, JIT_CHECK_EIP, JIT_CHECK_RETIRED, JIT_CHECK_WHAT, JIT_CHECK_JIT,
-  JIT_CHECK_INTERP, JIT_CHECK_ADDR, JIT_CHECK_CHECKED, JIT_CHECK_UNCHECKED, JIT_CHECK_AT, JIT_CHECK_HOST,
+  JIT_CHECK_INTERP, JIT_CHECK_ADDR, JIT_CHECK_CHECKED, JIT_CHECK_UNCHECKED, JIT_CHECK_AT, JIT_CHECK_HOST, JIT_CHECK_JIT_EIP, JIT_CHECK_TRAIL, JIT_CHECK_TRAIL_LEN,
 } from "../layout/memory";
 import { faulted, clearFault, clearFaultEip, excVector } from "../cpu/exceptions";
 import { getFlags } from "../cpu/flags";
@@ -35,6 +35,8 @@ const W_EIP: u32 = 8, W_EFLAGS: u32 = 9, W_MEM: u32 = 10, W_SEG: u32 = 11, W_CR2
   W_INTERP_FAULTED: u32 = 14, W_JIT_FAULTED: u32 = 15, W_VECTOR: u32 = 16, W_FPU: u32 = 17;
 
 let codeHost: u32 = 0;
+const trail = new StaticArray<u32>(<i32>JIT_CHECK_TRAIL_LEN);
+let trailN: u32 = 0;
 
 /** Test hook: the next checked call's translated result gets EAX bit 0 flipped, as a translator bug would. */
 let inject: bool = false;
@@ -51,6 +53,12 @@ function report(at: u32, retired: u32, what: u32, jitV: u32, interpV: u32, addr:
   store<u32>(rep(JIT_CHECK_ADDR), addr);
   store<u32>(rep(JIT_CHECK_AT), step);
   store<u32>(rep(JIT_CHECK_HOST), codeHost);
+  store<u32>(rep(JIT_CHECK_JIT_EIP), load<u32>(snapJit + CPU_RIP));
+  // The interpreter's path: the last JIT_CHECK_TRAIL_LEN instruction addresses, oldest first.
+  for (let k: u32 = 0; k < <u32>JIT_CHECK_TRAIL_LEN; k++) {
+    const n = trailN + k;
+    store<u32>(rep(JIT_CHECK_TRAIL + (k << 2)), n < <u32>JIT_CHECK_TRAIL_LEN ? 0 : unchecked(trail[(n - JIT_CHECK_TRAIL_LEN) & (JIT_CHECK_TRAIL_LEN - 1)]));
+  }
   store<u32>(cpu + CPU_STOP, 1);
 }
 
@@ -98,7 +106,10 @@ export function checkedCall(fn: u32, left: u32, host: usize): i32 {
   // The interpreter, the same number of instructions; the faulting one too when the block faulted.
   journalResume();
   const d0 = faultsDelivered;
+  trailN = 0;
   for (let i: u32 = 0; i < total; i++) {
+    unchecked(trail[trailN & (JIT_CHECK_TRAIL_LEN - 1)] = eip());
+    trailN++;
     checkStep();
     if (faultsDelivered != d0 && !(jf && i == r)) { journalStop(); report(at, r, W_INTERP_FAULTED, 0, excVector, 0, i); return <i32>(i + 1); }
   }

@@ -52,7 +52,7 @@ describe('JIT check mode', () => {
     h.step(2_000); // translated and checked
     const before = h.core.jit.checkCounts().checked;
     expect(before).toBeGreaterThan(0n);
-    (h.core.exports as unknown as { jitCheckInject(): void }).jitCheckInject();
+    h.core.jit.injectCheckDifference();
     let error: unknown;
     try { h.step(20_000); } catch (e) { error = e; }
     expect(error).toBeInstanceOf(JitCheckError);
