@@ -128,15 +128,15 @@ export class Jit {
     const what = v.getUint32(L.JIT_CHECK_WHAT, true);
     const addr = v.getUint32(L.JIT_CHECK_ADDR, true);
     const host = v.getUint32(L.JIT_CHECK_HOST, true);
-    const code = host ? [...new Uint8Array(this.memory.buffer, host, 64)].map((b) => b.toString(16).padStart(2, '0')).join(' ') : '?';
+    const code = host ? [...new Uint8Array(this.memory.buffer, host - 48, 176)].map((b, i) => (i === 48 ? '[' : '') + b.toString(16).padStart(2, '0')).join(' ') : '?';
     const trail = Array.from({ length: L.JIT_CHECK_TRAIL_LEN }, (_, k) => v.getUint32(L.JIT_CHECK_TRAIL + k * 4, true))
       .filter((x) => x !== 0).map(hex).join(' ');
-    const where = what === 10 ? ` at guest host address ${hex(addr - L.RAM_BASE)} (RAM offset)` : what === 11 || what === 17 ? ` at CPU-block offset ${hex(addr)}` : '';
+    const where = what === 15 ? ` (CR2 ${hex(addr)})` : what === 10 ? ` at guest host address ${hex(addr - L.RAM_BASE)} (RAM offset)` : what === 11 || what === 17 ? ` at CPU-block offset ${hex(addr)}` : '';
     throw new JitCheckError(
       `JIT check: translated code entered at EIP ${hex(v.getUint32(L.JIT_CHECK_EIP, true))} retired ` +
         `${v.getUint32(L.JIT_CHECK_RETIRED, true)} instructions; ${CHECK_WHAT[what] ?? `item ${what}`} differs${where}: ` +
         `translated ${hex(v.getUint32(L.JIT_CHECK_JIT, true))}, interpreter ${hex(v.getUint32(L.JIT_CHECK_INTERP, true))} ` +
-        `(after ${v.getUint32(L.JIT_CHECK_AT, true)} interpreted instructions); code: ${code}; ` +
+        `(after ${v.getUint32(L.JIT_CHECK_AT, true)} interpreted instructions); code from EIP-48 ([ at EIP): ${code}; ` +
         `translated code left EIP ${hex(v.getUint32(L.JIT_CHECK_JIT_EIP, true))}, the interpreter went through ${trail}`);
   }
 

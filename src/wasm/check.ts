@@ -42,16 +42,23 @@ let trailN: u32 = 0;
 let inject: bool = false;
 export function jitCheckInject(): void { inject = true; }
 
-function report(at: u32, retired: u32, what: u32, jitV: u32, interpV: u32, addr: u32, step: u32): void {
+// The difference found by the last probe (what, the translated and interpreted values, an address).
+let dWhat: u32 = 0, dJit: u32 = 0, dInterp: u32 = 0, dAddr: u32 = 0, dStep: u32 = 0;
+function differ(what: u32, jitV: u32, interpV: u32, addr: u32, step: u32): u32 {
+  dWhat = what; dJit = jitV; dInterp = interpV; dAddr = addr; dStep = step;
+  return PROBE_DIFFERS;
+}
+
+function report(at: u32, retired: u32): void {
   if (load<u32>(rep(JIT_CHECK_BAD)) != 0) return;
   store<u32>(rep(JIT_CHECK_BAD), 1);
   store<u32>(rep(JIT_CHECK_EIP), at);
   store<u32>(rep(JIT_CHECK_RETIRED), retired);
-  store<u32>(rep(JIT_CHECK_WHAT), what);
-  store<u32>(rep(JIT_CHECK_JIT), jitV);
-  store<u32>(rep(JIT_CHECK_INTERP), interpV);
-  store<u32>(rep(JIT_CHECK_ADDR), addr);
-  store<u32>(rep(JIT_CHECK_AT), step);
+  store<u32>(rep(JIT_CHECK_WHAT), dWhat);
+  store<u32>(rep(JIT_CHECK_JIT), dJit);
+  store<u32>(rep(JIT_CHECK_INTERP), dInterp);
+  store<u32>(rep(JIT_CHECK_ADDR), dAddr);
+  store<u32>(rep(JIT_CHECK_AT), dStep);
   store<u32>(rep(JIT_CHECK_HOST), codeHost);
   store<u32>(rep(JIT_CHECK_JIT_EIP), load<u32>(snapJit + CPU_RIP));
   // The interpreter's path: the last JIT_CHECK_TRAIL_LEN instruction addresses, oldest first.
@@ -62,48 +69,52 @@ function report(at: u32, retired: u32, what: u32, jitV: u32, interpV: u32, addr:
   store<u32>(cpu + CPU_STOP, 1);
 }
 
+const PROBE_SAME: u32 = 0, PROBE_DIFFERS: u32 = 1, PROBE_UNREPEATABLE: u32 = 2;
+/** Instructions the last probe retired (a delivered fault counts as one, as in the run loop). */
+let probeTotal: u32 = 0;
+/** Translated instructions of the last probe, without its faulting one. */
+let probeRetired: u32 = 0;
+let cpl0: u32 = 0;
+
 /**
- * Run translated function `fn` (budget `left`) and check it against the interpreter. Returns the instructions
- * retired, as the call would; the state left is the interpreter's (equal to the block's unless reported).
+ * Run translated function `fn` with budget `left` from the state in snapBefore, then the interpreter from the
+ * same state, and compare. The state left is the interpreter's, its writes journaled (undoInterpreter() goes
+ * back); PROBE_UNREPEATABLE leaves the translated code's result and nothing to undo.
  */
-export function checkedCall(fn: u32, left: u32, host: usize): i32 {
-  const at = eip();
-  codeHost = <u32>host;
-  const mode0 = load<u32>(cpu + CPU_MODE), cpl0 = load<u32>(cpu + CPU_CPL);
+function probe(fn: u32, left: u32): u32 {
+  const mode0 = load<u32>(cpu + CPU_MODE);
   const cr0 = load<u32>(cpu + CPU_CR0), cr3 = load<u64>(cpu + CPU_CR3), cr4 = load<u32>(cpu + CPU_CR4);
-  memory.copy(snapBefore, cpu, SNAP_BYTES);
   const effects0 = hostEffects;
   journalStart();
-  // 64: room for any one block, and for no second (gotoBlock needs its whole length left over).
-  const r = call_indirect<u32>(fn, cpu, checkBlocks && left > 64 ? 64 : left);
+  const r = call_indirect<u32>(fn, cpu, left);
+  probeRetired = r;
+  probeTotal = r;
   if (hostEffects != effects0 || journalOverflowed() || load<u32>(cpu + CPU_MODE) != mode0 || load<u32>(cpu + CPU_CPL) != cpl0
     || load<u32>(cpu + CPU_CR0) != cr0 || load<u64>(cpu + CPU_CR3) != cr3 || load<u32>(cpu + CPU_CR4) != cr4) {
     journalStop();
-    bump64(JIT_CHECK_UNCHECKED);
-    return <i32>r;
+    return PROBE_UNREPEATABLE;
   }
   // A fault is delivered here, as the run loop would: the interpreter's step delivers it too.
   const jf = faulted;
   const jVec = excVector;
   const total = jf ? r + 1 : r;
+  probeTotal = total;
   if (jf) checkDeliver(eip());
   journalStop();
-  if (journalOverflowed()) { bump64(JIT_CHECK_UNCHECKED); return <i32>total; }
-  bump64(JIT_CHECK_CHECKED);
+  if (journalOverflowed()) return PROBE_UNREPEATABLE;
   const jFlags = getFlags();
   memory.copy(snapJit, cpu, SNAP_BYTES);
   if (inject) { inject = false; store<u32>(snapJit + CPU_GPR, load<u32>(snapJit + CPU_GPR) ^ 1); }
   // Undo the block's writes (newest first), keeping what it left in each place.
   const jitN = journalCount();
   for (let i: u32 = 0; i < jitN; i++) unchecked(jNew[i] = loadSz(<usize>unchecked(jAddr[i]), <u32>unchecked(jSize[i]) & 7));
-  for (let i = <i32>jitN - 1; i >= 0; i--) storeSz(<usize>unchecked(jAddr[i]), <u32>unchecked(jSize[i]) & 7, unchecked(jOld[i]));
-  memory.copy(cpu, snapBefore, SNAP_BYTES);
-  setAccessUser(cpl0 == 3);
-  clearFault(); clearFaultEip();
+  undoFrom(0);
+  restoreCpu();
   // The TLB is as the block found it (its fills were journaled): the interpreter sees the same translations (a
   // stale one included, as a real TLB may keep it until INVLPG); page-table A/D bits the walks set stay set.
 
   // The interpreter, the same number of instructions; the faulting one too when the block faulted.
+  interpFrom = jitN;
   journalResume();
   const d0 = faultsDelivered;
   trailN = 0;
@@ -111,47 +122,102 @@ export function checkedCall(fn: u32, left: u32, host: usize): i32 {
     unchecked(trail[trailN & (JIT_CHECK_TRAIL_LEN - 1)] = eip());
     trailN++;
     checkStep();
-    if (faultsDelivered != d0 && !(jf && i == r)) { journalStop(); report(at, r, W_INTERP_FAULTED, 0, excVector, 0, i); return <i32>(i + 1); }
+    if (faultsDelivered != d0 && !(jf && i == r)) { journalStop(); return differ(W_INTERP_FAULTED, 0, excVector, 0, i); }
   }
   journalStop();
-  if (jf && faultsDelivered == d0) { report(at, r, W_JIT_FAULTED, jVec, 0, 0, r); return <i32>total; }
-  if (jf && excVector != jVec) { report(at, r, W_VECTOR, jVec, excVector, 0, r); return <i32>total; }
-  compare(at, r, jFlags, jitN);
-  return <i32>total;
+  if (jf && faultsDelivered == d0) return differ(W_JIT_FAULTED, jVec, 0, load<u32>(snapJit + CPU_CR2), r); // CR2: a #PF's address
+  if (jf && excVector != jVec) return differ(W_VECTOR, jVec, excVector, 0, r);
+  return compare(r, jFlags, jitN);
 }
 
-function compare(at: u32, r: u32, jFlags: u32, jitN: u32): void {
+/** Journal entries from here on are the interpreter's. */
+let interpFrom: u32 = 0;
+
+function undoFrom(from: u32): void {
+  for (let i = <i32>journalCount() - 1; i >= <i32>from; i--) {
+    storeSz(<usize>unchecked(jAddr[i]), <u32>unchecked(jSize[i]) & 7, unchecked(jOld[i]));
+  }
+}
+function restoreCpu(): void {
+  memory.copy(cpu, snapBefore, SNAP_BYTES);
+  setAccessUser(cpl0 == 3);
+  clearFault(); clearFaultEip();
+}
+/** Back to the state before the last probe (its translated writes were undone already). */
+function undoInterpreter(): void {
+  undoFrom(interpFrom);
+  restoreCpu();
+}
+
+/**
+ * Run translated function `fn` (budget `left`) and check it against the interpreter. Returns the instructions
+ * retired, as the call would; the state left is the interpreter's (equal to the block's unless reported).
+ * A difference after chained blocks is narrowed down: the smallest budget that still differs ends at the first
+ * block whose result is wrong.
+ */
+export function checkedCall(fn: u32, left: u32, host: usize): i32 {
+  const at = eip();
+  codeHost = <u32>host;
+  cpl0 = load<u32>(cpu + CPU_CPL);
+  memory.copy(snapBefore, cpu, SNAP_BYTES);
+  // 64: room for any one block, and for no second (gotoBlock needs its whole length left over).
+  const budget = checkBlocks && left > 64 ? 64 : left;
+  const st = probe(fn, budget);
+  if (st == PROBE_UNREPEATABLE) { bump64(JIT_CHECK_UNCHECKED); return <i32>probeTotal; }
+  bump64(JIT_CHECK_CHECKED);
+  if (st == PROBE_SAME) return <i32>probeTotal;
+  if (probeRetired > 64) {
+    // Bisect the budget: chaining stops before a block that might not fit, so a budget of b runs the blocks
+    // that end within b - 64 and one more.
+    let good: u32 = 0, bad = budget;
+    while (bad - good > 1) {
+      const mid = good + ((bad - good) >> 1);
+      undoInterpreter();
+      const s = probe(fn, mid);
+      if (s == PROBE_UNREPEATABLE) return <i32>probeTotal; // (cannot happen: a prefix of a repeatable run)
+      if (s == PROBE_DIFFERS) bad = mid; else good = mid;
+    }
+    // The first finding stands if the difference does not come back (it depended on more than the budget).
+    const w = dWhat, j = dJit, i = dInterp, a = dAddr, st0 = dStep, r0 = probeRetired;
+    undoInterpreter();
+    if (probe(fn, bad) != PROBE_DIFFERS) { differ(w, j, i, a, st0); probeRetired = r0; }
+  }
+  report(at, probeRetired);
+  return <i32>probeTotal;
+}
+
+function compare(r: u32, jFlags: u32, jitN: u32): u32 {
   for (let n: u32 = 0; n < 8; n++) {
     const a = load<u32>(snapJit + CPU_GPR + (n << 3)), b = load<u32>(cpu + CPU_GPR + (n << 3));
-    if (a != b) { report(at, r, n, a, b, 0, r); return; }
+    if (a != b) return differ(n, a, b, 0, r);
   }
   let a = load<u32>(snapJit + CPU_RIP), b = load<u32>(cpu + CPU_RIP);
-  if (a != b) { report(at, r, W_EIP, a, b, 0, r); return; }
+  if (a != b) return differ(W_EIP, a, b, 0, r);
   b = getFlags();
-  if (jFlags != b) { report(at, r, W_EFLAGS, jFlags, b, 0, r); return; }
+  if (jFlags != b) return differ(W_EFLAGS, jFlags, b, 0, r);
   for (let o = <u32>CPU_SEG; o < <u32>(CPU_SEG + 8 * SEG_SIZE); o += 4) {
     a = load<u32>(snapJit + o); b = load<u32>(cpu + o);
-    if (a != b) { report(at, r, W_SEG, a, b, o, r); return; }
+    if (a != b) return differ(W_SEG, a, b, o, r);
   }
   a = load<u32>(snapJit + CPU_CR2); b = load<u32>(cpu + CPU_CR2);
-  if (a != b) { report(at, r, W_CR2, a, b, 0, r); return; }
+  if (a != b) return differ(W_CR2, a, b, 0, r);
   a = load<u32>(snapJit + CPU_HALTED) | (load<u32>(snapJit + CPU_SHADOW) << 1);
   b = load<u32>(cpu + CPU_HALTED) | (load<u32>(cpu + CPU_SHADOW) << 1);
-  if (a != b) { report(at, r, W_HALT, a, b, 0, r); return; }
+  if (a != b) return differ(W_HALT, a, b, 0, r);
   for (let o = <u32>CPU_FPU; o < SNAP_BYTES; o += 4) {
     a = load<u32>(snapJit + o); b = load<u32>(cpu + o);
-    if (a != b) { report(at, r, W_FPU, a, b, o, r); return; }
+    if (a != b) return differ(W_FPU, a, b, o, r);
   }
   // Every byte the block wrote holds what it left there ...
   for (let i: u32 = 0; i < jitN; i++) {
     const h = <usize>unchecked(jAddr[i]), size = <u32>unchecked(jSize[i]);
     if ((size & JOURNAL_STATE) != 0) continue;
     a = unchecked(jNew[i]); b = loadSz(h, size);
-    if (a != b) { report(at, r, W_MEM, a, b, <u32>h, r); return; }
+    if (a != b) return differ(W_MEM, a, b, <u32>h, r);
   }
   // ... and every byte only the interpreter wrote holds what it held before (the block left it alone).
   const jn = journalCount();
-  if (jn - jitN > 256 || jitN > 256) return;
+  if (jn - jitN > 256 || jitN > 256) return PROBE_SAME;
   for (let i = jitN; i < jn; i++) {
     const h = <usize>unchecked(jAddr[i]), size = <u32>unchecked(jSize[i]);
     if ((size & JOURNAL_STATE) != 0) continue;
@@ -165,9 +231,10 @@ function compare(at: u32, r: u32, jFlags: u32, jitN: u32): void {
         if (x >= hj && x < hj + <usize>(unchecked(jSize[j]) & 7)) { before = (unchecked(jOld[j]) >>> (<u32>(x - hj) << 3)) & 0xff; break; }
       }
       const now = <u32>load<u8>(x);
-      if (now != before) { report(at, r, W_MEM, before, now, <u32>x, r); return; }
+      if (now != before) return differ(W_MEM, before, now, <u32>x, r);
     }
   }
+  return PROBE_SAME;
 }
 
 function coveredBy(x: usize, from: u32, to: u32): bool {
