@@ -8,7 +8,6 @@ import { raise, EXC_PF, EXC_GP } from "../cpu/exceptions";
 import { physEntry, physRead, physWrite, pageHasCode, pageDirty, markDirty } from "./phys";
 import { tlbFill, TLB_R, TLB_W, TLB_UR, TLB_UW, TLB_G, TLB_X } from "./tlb";
 import { pageWatched } from "../cpu/debug";
-import { journalHold } from "../wasm/journal";
 
 // Access kinds.
 export const ACC_READ: u32 = 0;
@@ -75,12 +74,7 @@ function pageFault(lin: u32, err: u32): void {
 
 /** Set A (and D) in an entry: both live in its low dword, whatever the entry size. */
 @inline function updateEntry(addr: u64, old: u64, bits: u64): void {
-  if ((old & bits) != bits && addr < 0x1_0000_0000) {
-    // Not journaled: JIT check mode keeps these bits, which the TLB the block filled spares the interpreter.
-    journalHold(true);
-    physWrite(<u32>addr, 4, <u32>(old | bits));
-    journalHold(false);
-  }
+  if ((old & bits) != bits && addr < 0x1_0000_0000) physWrite(<u32>addr, 4, <u32>(old | bits));
 }
 
 /**

@@ -111,7 +111,8 @@ function probe(fn: u32, left: u32): u32 {
   undoFrom(0);
   restoreCpu();
   // The TLB is as the block found it (its fills were journaled): the interpreter sees the same translations (a
-  // stale one included, as a real TLB may keep it until INVLPG); page-table A/D bits the walks set stay set.
+  // stale one included, as a real TLB may keep it until INVLPG) and walks the page tables where the block did,
+  // setting the A/D bits the block's walks set (and were undone with its other writes).
 
   // The interpreter, the same number of instructions; the faulting one too when the block faulted.
   interpFrom = jitN;

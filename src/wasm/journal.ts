@@ -21,9 +21,6 @@ export const jNew = new StaticArray<u32>(<i32>J_MAX);
 let journalOn: bool = false;
 let jn: u32 = 0;
 let jOverflow: bool = false;
-let held: bool = false;
-/** Writes made while held are not journaled (page-table A/D bits). */
-@inline export function journalHold(on: bool): void { held = on; }
 export function journalStart(): void { jn = 0; jOverflow = false; journalOn = true; }
 /** Journal further writes after the ones recorded so far. */
 export function journalResume(): void { journalOn = true; }
@@ -41,7 +38,6 @@ export function journalOverflowed(): bool { return jOverflow; }
 /** Guest memory at host address `h` is about to be written (`size` bytes): journal its old value. */
 @inline export function journal(h: usize, size: u32): void { if (journalOn) journalSlow(h, size); }
 function journalSlow(h: usize, size: u32): void {
-  if (held) return;
   if (jn >= J_MAX) { jOverflow = true; return; }
   unchecked(jAddr[jn] = <u32>h);
   unchecked(jSize[jn] = <u8>size);
