@@ -35,6 +35,10 @@ export const MSR_SLOT_CPUID_EXT_MASK: u32 = 36;
 
 /** Slot (u64) in the MSR area where the host keeps the leaf-1 EDX mask it allows; it survives resets. */
 export const MSR_SLOT_CPUID_MASK: u32 = 0;
+/** IA32_BIOS_SIGN_ID (0x8B), which CPUID leaf 1 fills with the microcode revision, as on every P6 (SDM 9.11.7.1). */
+export const MSR_SLOT_BIOS_SIGN_ID: u32 = 35;
+/** The microcode revision reported there: 1, as QEMU reports for Intel models. */
+const UCODE_REV: u64 = 1;
 
 // The core follows Intel's SDM, so it presents itself as an Intel P6: a vendor Linux does not know gets the
 // generic setup and the warning "Your system may be unstable". Stepping 9 is past the Pentium Pro errata Linux
@@ -58,6 +62,7 @@ export function cpuidLeaf(leaf: u32): void {
       const allowed = <u32>load<u64>(cpu + CPU_MSR + MSR_SLOT_CPUID_MASK * 8);
       cpuidA = SIGNATURE;
       cpuidD = FEATURES_EDX & allowed;
+      store<u64>(cpu + CPU_MSR + MSR_SLOT_BIOS_SIGN_ID * 8, UCODE_REV << 32);
       break;
     }
     case 0x8000_0000:

@@ -34,3 +34,23 @@ describe('CPUID', () => {
     expect(ext >>> 0).toBe(1 << 20); // NX
   });
 });
+
+describe('IA32_BIOS_SIGN_ID (MSR 0x8B)', () => {
+  const h = new CpuHarness(loadCoreModule());
+
+  it('holds what WRMSR wrote until CPUID leaf 1 loads the microcode revision into its high half', () => {
+    h.setFlat32();
+    // wrmsr; rdmsr; mov esi,eax; mov edi,edx; mov eax,1; cpuid; mov ecx,0x8b; rdmsr
+    h.writeMem(0x1000, [0x0f, 0x30, 0x0f, 0x32, 0x89, 0xc6, 0x89, 0xd7,
+      0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0xa2, 0xb9, 0x8b, 0x00, 0x00, 0x00, 0x0f, 0x32]);
+    h.setReg('ecx', 0x8b);
+    h.setReg('eax', 0x1234);
+    h.setReg('edx', 0x5678);
+    h.setReg('eip', 0x1000);
+    h.step(8);
+    expect([h.getReg('esi'), h.getReg('edi')]).toEqual([0x1234, 0x5678]);
+    // Linux (intel_get_microcode_revision) writes 0, runs CPUID(1) and reads the revision from EDX.
+    expect([h.getReg('eax'), h.getReg('edx')]).toEqual([0, 1]);
+    expect(h.getReg('eip')).toBe(0x1000 + 22);
+  });
+});

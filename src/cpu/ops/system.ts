@@ -16,6 +16,7 @@ import { readSz, writeSz, segAddr, setAccessUser, writeLin8, readLin16 } from ".
 import { protMode, vm86, loadSeg, readDescriptor, descLo, descHi, descAddr, descAttr, descBase, descLimit, setDescriptorState } from "../segments";
 import { loadCsProt, checkOuterStack, nullInaccessibleSegs } from "../far";
 import { flushTlb } from "../exec";
+import { MSR_SLOT_BIOS_SIGN_ID } from "../cpuid";
 import { tlbInvalidatePage } from "../../mmu/tlb";
 import { loadPdptes, EFER_NXE } from "../../mmu/paging";
 import { invalidateFetch } from "../decode";
@@ -253,6 +254,8 @@ const MSR_SYSENTER_EIP: u32 = 0x176;
 const MSR_PAT: u32 = 0x277;
 const MSR_MISC_ENABLE: u32 = 0x1a0;
 const MSR_MTRRCAP: u32 = 0xfe;
+/** IA32_BIOS_SIGN_ID: CPUID leaf 1 loads the microcode revision into its high half (see cpuid.ts). */
+const MSR_BIOS_SIGN_ID: u32 = 0x8b;
 const MSR_MTRR_DEF_TYPE: u32 = 0x2ff;
 const MSR_EFER: u32 = 0xc000_0080;
 
@@ -266,6 +269,7 @@ function msrSlot(n: u32): i32 {
     case MSR_PAT: return 5;
     case MSR_MISC_ENABLE: return 6;
     case MSR_MTRR_DEF_TYPE: return 7;
+    case MSR_BIOS_SIGN_ID: return <i32>MSR_SLOT_BIOS_SIGN_ID;
     default: break;
   }
   if (n >= 0x200 && n <= 0x20f) return 8 + <i32>(n - 0x200); // variable-range MTRR base/mask pairs
