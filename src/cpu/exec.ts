@@ -194,6 +194,8 @@ export function run(budget: u32): u32 {
   pendingExit = 0;
   clearCodeDirty();
   let n: u32 = 0;
+  // CPU_INSN_COUNT is kept current as instructions retire (not only at the end): with icount it is the clock.
+  const count0 = load<u64>(cpu + CPU_INSN_COUNT);
   let reason: u32 = EXIT_BUDGET;
   // Translated blocks are looked up where control arrives: at entry, after a jump, an interrupt or a block.
   let lookup = true;
@@ -210,11 +212,12 @@ export function run(budget: u32): u32 {
       const r = blockCall(budget - n);
       if (r >= 0) {
         n += <u32>r;
+        store<u64>(cpu + CPU_INSN_COUNT, count0 + <u64>n);
         jitN += <u32>r;
         entries++;
         clearCodeDirty();
         // The interpreter counts an instruction that faulted as a step; so does a block.
-        if (faulted) { deliverFault(eip()); n++; }
+        if (faulted) { deliverFault(eip()); n++; store<u64>(cpu + CPU_INSN_COUNT, count0 + <u64>n); }
         if (pendingExit != 0) { reason = pendingExit - 1; break; }
         if (load<u32>(cpu + CPU_STOP) != 0) { reason = EXIT_STOP; break; }
         continue;
@@ -226,12 +229,13 @@ export function run(budget: u32): u32 {
     const before = eip();
     step();
     n++;
+    store<u64>(cpu + CPU_INSN_COUNT, count0 + <u64>n);
     lookup = retry || eip() - before != <u32>load<u8>(rec + R_LEN);
     retry = false;
     if (pendingExit != 0) { reason = pendingExit - 1; break; }
     if (load<u32>(cpu + CPU_STOP) != 0) { reason = EXIT_STOP; break; }
   }
-  store<u64>(cpu + CPU_INSN_COUNT, load<u64>(cpu + CPU_INSN_COUNT) + <u64>n);
+  store<u64>(cpu + CPU_INSN_COUNT, count0 + <u64>n);
   store<u64>(<usize>JIT_STATS + JIT_STAT_INSNS, load<u64>(<usize>JIT_STATS + JIT_STAT_INSNS) + <u64>jitN);
   store<u64>(<usize>JIT_STATS + JIT_STAT_ENTRIES, load<u64>(<usize>JIT_STATS + JIT_STAT_ENTRIES) + <u64>entries);
   store<u32>(cpu + CPU_EXIT_REASON, reason);

@@ -24,6 +24,7 @@
 //   --no-jit  --debug-exit  --log-ud          "jit": false  "debugExit": true  "logUd": true
 //   --jit-stats                               "jitStats": true
 //   --jit-check  --jit-check-blocks           "jitCheck": true / "blocks"
+//   --icount                                  "icount": true
 //
 // Reading happens in two steps so that flags can override a file: each source becomes a MachineSpec (only
 // what it says), mergeSpecs() lays one over the other, and completeSpec() adds the defaults (hostbridge at
@@ -122,6 +123,8 @@ export interface MachineConfig {
   jitStats: boolean;
   /** Check every call into translated code against the interpreter (slow; finds translator bugs). */
   jitCheck: boolean | 'blocks';
+  /** Virtual time counts instructions (1 ns each) instead of following the host clock: runs repeat exactly. */
+  icount: boolean;
 }
 
 /** What one source (flags, a file) says; completeSpec() fills in the rest. */
@@ -149,7 +152,7 @@ export class FieldError extends Error {
   }
 }
 
-const TOP_FIELDS = ['memory', 'cpus', 'kernel', 'initrd', 'append', 'bios', 'slots', 'serial', 'jit', 'jitStats', 'jitCheck', 'debugExit', 'logUd'];
+const TOP_FIELDS = ['memory', 'cpus', 'kernel', 'initrd', 'append', 'bios', 'slots', 'serial', 'jit', 'jitStats', 'jitCheck', 'debugExit', 'logUd', 'icount'];
 
 /** Read and complete a vm.json document; `source` names it in errors (`vm.json: slots[2].slot: must be 0-31`). */
 export function validateConfig(json: unknown, source = 'config'): MachineConfig | ConfigError {
@@ -183,6 +186,7 @@ export function mergeSpecs(base: MachineSpec, over: MachineSpec): MachineSpec {
     logUd: over.logUd ?? base.logUd,
     jitStats: over.jitStats ?? base.jitStats,
     jitCheck: over.jitCheck ?? base.jitCheck,
+    icount: over.icount ?? base.icount,
   };
 }
 
@@ -242,6 +246,7 @@ function complete(spec: MachineSpec): MachineConfig {
     logUd: spec.logUd ?? false,
     jitStats: spec.jitStats ?? false,
     jitCheck: spec.jitCheck ?? false,
+    icount: spec.icount ?? false,
   };
 }
 
@@ -397,7 +402,7 @@ function specFromJson(json: unknown): MachineSpec {
     if (typeof json.append !== 'string') throw new FieldError('append', 'must be a string');
     spec.append = json.append;
   }
-  for (const key of ['jit', 'jitStats', 'debugExit', 'logUd'] as const) {
+  for (const key of ['jit', 'jitStats', 'debugExit', 'logUd', 'icount'] as const) {
     if (json[key] !== undefined) spec[key] = at(key, () => bool(json[key]));
   }
   if (json.jitCheck !== undefined) {
@@ -611,6 +616,7 @@ export function configToJson(config: MachineConfig): VmJson {
   json.logUd = config.logUd;
   json.jitStats = config.jitStats;
   if (config.jitCheck) json.jitCheck = config.jitCheck;
+  if (config.icount) json.icount = true;
   return json;
 }
 

@@ -14,6 +14,11 @@ export interface CoreHost {
   intrAck(): number;
   /** Monotonic nanoseconds (the TSC). */
   nowNs(): number;
+  /**
+   * Run `work`, host work the guest must not see as time passing (compiling translated code): the time source
+   * should leave it out, or the timer ticks due meanwhile reach the guest as one.
+   */
+  offClock?(work: () => void): void;
 }
 
 interface CoreExports extends JitExports {
@@ -66,7 +71,7 @@ export class Core {
   readonly jit: Jit;
   private readonly insnView: DataView;
 
-  private constructor(memory: WebAssembly.Memory, exports: CoreExports, ramBytes: number, romBytes: number) {
+  private constructor(memory: WebAssembly.Memory, exports: CoreExports, ramBytes: number, romBytes: number, private readonly host: CoreHost) {
     this.memory = memory;
     this.exports = exports;
     this.ramBytes = ramBytes;
@@ -104,7 +109,7 @@ export class Core {
       },
     };
     const instance = new WebAssembly.Instance(opts.module, imports);
-    const core = new Core(memory, instance.exports as unknown as CoreExports, opts.ramBytes, romBytes);
+    const core = new Core(memory, instance.exports as unknown as CoreExports, opts.ramBytes, romBytes, h);
     core.mapDefault();
     core.exports.useCpu(0);
     core.exports.reset();
@@ -143,6 +148,8 @@ export class Core {
     this.exports.invalidateTranslations();
   }
 
+  private readonly compile = (): void => this.jit.compilePending();
+
   run(budget: number): Exit {
     let left = budget >>> 0;
     for (;;) {
@@ -150,7 +157,8 @@ export class Core {
       const exit = this.exports.run(left);
       this.jit.checkReport();
       if (exit !== L.EXIT_COMPILE) return exit as Exit;
-      this.jit.compilePending();
+      if (this.host.offClock) this.host.offClock(this.compile);
+      else this.jit.compilePending();
       left -= Number(this.insnView.getBigUint64(0, true) - before);
       if (left <= 0) return Exit.Budget;
     }

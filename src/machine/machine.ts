@@ -28,7 +28,12 @@ export interface MachineOptions {
   module: WebAssembly.Module;
   memoryBytes: number;
   romBytes?: number;
-  time: TimeSource;
+  /**
+   * Where virtual time comes from: a time source (the host's clock), or 'icount': instructions retired, one
+   * nanosecond each, and a halted CPU skips ahead to the next timer. With 'icount' a run repeats exactly (as
+   * QEMU's -icount): same input, same interrupts at the same instructions, with or without the JIT.
+   */
+  time: TimeSource | 'icount';
   scheduler: HostScheduler;
   /** Translate hot guest code to wasm (default true); options tune the translator (check mode). */
   jit?: boolean | JitOptions;
@@ -46,6 +51,8 @@ const SLICE_INSNS = 100_000;
 const MIN_SLICE_INSNS = 1_000;
 /** Give the host event loop a turn at least this often (ms). */
 const YIELD_EVERY_MS = 10;
+/** Virtual nanoseconds per instruction retired with `time: 'icount'`. */
+export const ICOUNT_NS = 1;
 
 export class Machine {
   readonly core: Core;
@@ -64,9 +71,20 @@ export class Machine {
   resets = 0;
   /** Measured guest instructions per host nanosecond, to end slices at the next timer deadline. */
   private insnsPerNs = 0.02;
+  /** With icount: virtual time counts instructions, plus the time skipped while halted. */
+  private readonly icount: boolean;
+  private skippedNs = 0;
 
   constructor(opts: MachineOptions) {
-    this.clock = new MachineClock(opts.time);
+    this.icount = opts.time === 'icount';
+    if (opts.time === 'icount') {
+      const wall0 = Date.now();
+      // The core (and its instruction counter) is made below; nothing reads the clock before it is.
+      const nowNs = () => (this.cpu ? this.insnCount() * ICOUNT_NS : 0) + this.skippedNs;
+      this.clock = new MachineClock({ nowNs, wallMs: () => wall0 + nowNs() / 1e6 });
+    } else {
+      this.clock = new MachineClock(opts.time);
+    }
     this.scheduler = opts.scheduler;
     const io = this.io, mmio = this.mmio;
     this.core = Core.create({
@@ -81,6 +99,7 @@ export class Machine {
         mmioWrite: (addr, size, value) => mmio.write(addr, size as AccessSize, value),
         intrAck: () => this.interruptController?.acknowledge() ?? -1,
         nowNs: () => this.clock.nowNs(),
+        offClock: (work) => this.clock.offClock(work),
       },
     });
     this.cpu = this.core.cpuView();
@@ -120,7 +139,7 @@ export class Machine {
 
   /** Run until the guest powers off, the machine shuts down, or requestExit() is called. */
   async run(): Promise<MachineExit> {
-    let lastYield = this.clock.nowNs();
+    let lastYield = performance.now();
     for (;;) {
       this.clock.runDue();
       if (this.resetRequested) {
@@ -134,7 +153,8 @@ export class Machine {
       const before = this.clock.nowNs();
       const next = this.clock.nextDeadline();
       let budget = SLICE_INSNS;
-      if (next !== Infinity) budget = Math.max(MIN_SLICE_INSNS, Math.min(SLICE_INSNS, Math.ceil((next - before) * this.insnsPerNs)));
+      const insnsPerNs = this.icount ? 1 / ICOUNT_NS : this.insnsPerNs;
+      if (next !== Infinity) budget = Math.max(MIN_SLICE_INSNS, Math.min(SLICE_INSNS, Math.ceil((next - before) * insnsPerNs)));
       const count0 = this.insnCount();
       const exit = this.core.run(budget);
       const ran = this.insnCount() - count0;
@@ -152,18 +172,22 @@ export class Machine {
           this.clock.runDue();
           if (this.exitRequest || this.resetRequested || this.cpu.getUint32(L.CPU_INTR, true)) break;
           const next = this.clock.nextDeadline();
+          if (this.icount && next !== Infinity) {
+            // Nothing happens until the next timer: skip to it.
+            this.skippedNs += Math.max(0, next - this.clock.nowNs());
+            break;
+          }
           const waitMs = next === Infinity ? 1000 : Math.max(0, (next - this.clock.nowNs()) / 1e6);
           await this.scheduler.sleep(waitMs);
-          lastYield = this.clock.nowNs();
+          lastYield = performance.now();
           break;
         }
         default:
           break;
       }
-      const now = this.clock.nowNs();
-      if (now - lastYield > YIELD_EVERY_MS * 1e6) {
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
         await this.scheduler.yield();
-        lastYield = this.clock.nowNs();
+        lastYield = performance.now();
       }
     }
   }

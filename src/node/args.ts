@@ -53,7 +53,7 @@ Boot a PC. With neither --kernel nor --bios it boots the Debian i686 guest in im
                           "slots": [{"slot": 3, "emulation": "virtio-blk", "path": "disk.img"}],
                           "serial": {"com1": "stdio"}, "jit": true}
                        Its fields are the flags': memory cpus kernel initrd append bios slots
-                       serial jit jitStats jitCheck debugExit logUd. Flags given as well override the file's fields;
+                       serial jit jitStats jitCheck debugExit logUd icount. Flags given as well override the file's fields;
                        a -s or -l replaces the file's device at that slot:func or port.
                        Paths are relative to the current directory, as on the command line.
   --no-jit             interpret every instruction (the interpreter is the reference)
@@ -64,6 +64,8 @@ Boot a PC. With neither --kernel nor --bios it boots the Debian i686 guest in im
   --jit-check          run every call into translated code through the interpreter as well and stop at
                        the first difference (slow; for finding translator bugs)
   --jit-check-blocks   the same, one translated block per call (no chaining), naming the block at fault
+  --icount             virtual time counts guest instructions (1 ns each; a halted CPU skips to its next
+                       timer) instead of following the host clock, so a run repeats exactly (QEMU's -icount)
   -h, --help           this text
 
 On a terminal, Ctrl-A X quits and Ctrl-A Ctrl-A sends a Ctrl-A to the guest.
@@ -71,7 +73,7 @@ On a terminal, Ctrl-A X quits and Ctrl-A Ctrl-A sends a Ctrl-A to the guest.
 
 const VALUE_FLAGS = ['-m', '-c', '--kernel', '--initrd', '--append', '--bios', '-s', '-l', '--config'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
-const SWITCHES = ['--no-jit', '--jit-stats', '--jit-check', '--jit-check-blocks', '--debug-exit', '--log-ud', '-h', '--help'] as const;
+const SWITCHES = ['--no-jit', '--jit-stats', '--jit-check', '--jit-check-blocks', '--icount', '--debug-exit', '--log-ud', '-h', '--help'] as const;
 type Switch = (typeof SWITCHES)[number];
 
 /** An error in one flag, with the message already complete. */
@@ -128,6 +130,9 @@ function parse(argv: readonly string[]): RunCommand {
           break;
         case '--jit-check-blocks':
           flags.jitCheck = 'blocks';
+          break;
+        case '--icount':
+          flags.icount = true;
           break;
       }
       continue;

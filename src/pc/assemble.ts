@@ -49,7 +49,7 @@ export async function assemblePc(config: MachineConfig, boot: Boot, host: PcHost
   const pc = new Pc({
     module: host.module,
     memoryBytes: config.memoryBytes,
-    time: host.time,
+    time: config.icount ? 'icount' : host.time,
     scheduler,
     boot,
     serialOut: SERIAL_PORTS.map((p) => { const c = consoles[p]; return c ? (b: number) => c.write(b) : undefined; }),

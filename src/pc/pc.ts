@@ -50,7 +50,8 @@ export type Boot =
 export interface PcOptions {
   module: WebAssembly.Module;
   memoryBytes: number;
-  time: TimeSource;
+  /** The host's clock, or 'icount' (see MachineOptions). */
+  time: TimeSource | 'icount';
   scheduler: HostScheduler;
   boot: Boot;
   /** Guest output of COM1..COM4 (undefined: the port exists but its output goes nowhere). */

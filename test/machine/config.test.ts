@@ -28,7 +28,7 @@ describe('validateConfig', () => {
   it('fills an empty document with the defaults: 256M, one CPU, the default guest, COM1 on stdio', () => {
     expect(ok({})).toEqual({
       memoryBytes: 256 * MiB, cpus: 1, kernel: undefined, initrd: undefined, append: undefined, bios: undefined,
-      slots: DEFAULT_SLOTS, serial: { com1: { kind: 'stdio' } }, jit: true, jitStats: false, jitCheck: false, debugExit: false, logUd: false,
+      slots: DEFAULT_SLOTS, serial: { com1: { kind: 'stdio' } }, jit: true, jitStats: false, jitCheck: false, debugExit: false, logUd: false, icount: false,
     });
   });
 
@@ -45,7 +45,7 @@ describe('validateConfig', () => {
         { slot: 8, emulation: 'ahci-cd', path: 'd.iso' },
       ],
       serial: { com1: 'file:guest.log', com2: 'tcp:127.0.0.1:4444', com3: 'null', com4: 'stdio' },
-      jit: false, jitStats: true, jitCheck: 'blocks', debugExit: true, logUd: true,
+      jit: false, jitStats: true, jitCheck: 'blocks', debugExit: true, logUd: true, icount: true,
     });
     expect(c).toEqual({
       memoryBytes: 1024 * MiB, cpus: 2, kernel: 'bzImage', initrd: 'initrd.img', append: 'console=ttyS0', bios: 'bios.bin',
@@ -69,7 +69,7 @@ describe('validateConfig', () => {
         com1: { kind: 'file', path: 'guest.log' }, com2: { kind: 'tcp', host: '127.0.0.1', port: 4444 },
         com3: { kind: 'null' }, com4: { kind: 'stdio' },
       },
-      jit: false, jitStats: true, jitCheck: 'blocks', debugExit: true, logUd: true,
+      jit: false, jitStats: true, jitCheck: 'blocks', debugExit: true, logUd: true, icount: true,
     });
   });
 
@@ -91,7 +91,7 @@ describe('validateConfig', () => {
 
   it.each([
     [[], 'vm.json: must hold a JSON object'],
-    [{ memmory: '1G' }, 'vm.json: memmory: is not a field (fields: memory, cpus, kernel, initrd, append, bios, slots, serial, jit, jitStats, jitCheck, debugExit, logUd)'],
+    [{ memmory: '1G' }, 'vm.json: memmory: is not a field (fields: memory, cpus, kernel, initrd, append, bios, slots, serial, jit, jitStats, jitCheck, debugExit, logUd, icount)'],
     [{ memory: '8M' }, 'vm.json: memory: must be at least 16M'],
     [{ memory: '4G' }, 'vm.json: memory: must be at most 3584M (3.5G): RAM ends below the PCI hole'],
     [{ memory: '3585M' }, 'vm.json: memory: must be at most 3584M (3.5G): RAM ends below the PCI hole'],

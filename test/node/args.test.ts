@@ -41,7 +41,7 @@ describe('wasmpc run flags', () => {
     expect(run()).toEqual({
       memoryBytes: 256 * MiB, cpus: 1, kernel: undefined, initrd: undefined, append: undefined, bios: undefined,
       slots: [{ slot: 0, func: 0, emulation: 'hostbridge' }, { slot: 1, func: 0, emulation: 'lpc' }],
-      serial: { com1: { kind: 'stdio' } }, jit: true, jitStats: false, jitCheck: false, debugExit: false, logUd: false,
+      serial: { com1: { kind: 'stdio' } }, jit: true, jitStats: false, jitCheck: false, debugExit: false, logUd: false, icount: false,
     });
   });
 
@@ -52,7 +52,7 @@ describe('wasmpc run flags', () => {
       '-s', '5,virtio-net,socket,listen=127.0.0.1:5555', '-s', '6,virtio-net,tap,tap0,mac=52:54:00:12:34:57',
       '-s', `7,ahci,hd:${f('a.img')},cd:${f('cd.iso')}`, '-s', `8,ahci-hd,${f('b.img')}`, '-s', `8:1,ahci-cd,${f('cd.iso')}`,
       '-l', 'com1,null', '-l', 'COM2,stdio', '-l', 'com3,tcp:127.0.0.1:4444', '-l', `com4,file:${f('log')}`,
-      '--no-jit', '--jit-stats', '--jit-check-blocks', '--debug-exit', '--log-ud',
+      '--no-jit', '--jit-stats', '--jit-check-blocks', '--icount', '--debug-exit', '--log-ud',
     );
     expect(c).toEqual({
       memoryBytes: 512 * MiB, cpus: 2, kernel: f('vmlinuz'), initrd: f('initrd.img'), append: '-v console=ttyS0', bios: f('bios.bin'),
@@ -77,7 +77,7 @@ describe('wasmpc run flags', () => {
         com1: { kind: 'null' }, com2: { kind: 'stdio' }, com3: { kind: 'tcp', host: '127.0.0.1', port: 4444 },
         com4: { kind: 'file', path: f('log') },
       },
-      jit: false, jitStats: true, jitCheck: 'blocks', debugExit: true, logUd: true,
+      jit: false, jitStats: true, jitCheck: 'blocks', debugExit: true, logUd: true, icount: true,
     });
   });
 
@@ -261,7 +261,7 @@ describe('flags and vm.json', () => {
       '-s', `6,ahci,hd:${f('a.img')},cd:${f('cd.iso')}`,
       '-s', `7,ahci-hd,${f('b.img')}`, '-s', `7:3,ahci-cd,${f('cd.iso')}`,
       '-l', 'com1,file:/tmp/com1.log', '-l', 'com2,tcp:127.0.0.1:4444', '-l', 'com3,stdio', '-l', 'com4,null',
-      '--no-jit', '--jit-stats', '--jit-check-blocks', '--debug-exit', '--log-ud',
+      '--no-jit', '--jit-stats', '--jit-check-blocks', '--icount', '--debug-exit', '--log-ud',
     ];
     const json = {
       memory: '1536M', cpus: 3, kernel: f('vmlinuz'), initrd: f('initrd.img'), append: 'console=ttyS0 quiet', bios: f('bios.bin'),
@@ -275,7 +275,7 @@ describe('flags and vm.json', () => {
         { slot: 7, emulation: 'ahci-hd', path: f('b.img') }, { slot: 7, func: 3, emulation: 'ahci-cd', path: f('cd.iso') },
       ],
       serial: { com1: 'file:/tmp/com1.log', com2: 'tcp:127.0.0.1:4444', com3: 'stdio', com4: 'null' },
-      jit: false, jitStats: true, jitCheck: 'blocks', debugExit: true, logUd: true,
+      jit: false, jitStats: true, jitCheck: 'blocks', debugExit: true, logUd: true, icount: true,
     };
     const fromFlags = run(...flags);
     const fromJson = validateConfig(json, 'vm.json');
