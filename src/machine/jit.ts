@@ -70,6 +70,8 @@ export interface JitStats {
   /** Instructions translated, and how many of them as native wasm (the rest call the interpreter). */
   emitted: bigint;
   native: bigint;
+  /** Check mode only: calls compared with the interpreter, and calls that could not be repeated. */
+  check?: { checked: bigint; unchecked: bigint };
 }
 
 export class Jit {
@@ -211,6 +213,7 @@ export class Jit {
       entries: s.getBigUint64(L.JIT_STAT_ENTRIES, true),
       emitted: s.getBigUint64(L.JIT_STAT_EMITTED, true),
       native: s.getBigUint64(L.JIT_STAT_NATIVE, true),
+      ...(this.checking ? { check: this.checkCounts() } : {}),
     };
   }
 }
@@ -229,5 +232,7 @@ export function formatJitStats(s: JitStats, totalInsns: bigint): string {
     `jit: ${s.invalidated} code-page writes invalidated translations, ${s.evicted} blocks evicted by others, ` +
       `${s.flushes} full flushes` +
       (s.failed ? `, ${s.failed} modules failed to compile` : ''),
+    ...(s.check ? [`jit check: ${s.check.checked} calls compared with the interpreter, ${s.check.unchecked} not ` +
+      '(they did I/O, read the clock, changed mode or wrote too much to undo)'] : []),
   ].join('\n');
 }

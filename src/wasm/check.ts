@@ -19,7 +19,7 @@ import { checkStep, checkDeliver, faultsDelivered } from "../cpu/exec";
 import { setAccessUser } from "../cpu/mem";
 import {
   hostEffects, journalStart, journalResume, journalStop, journalCount, journalOverflowed, jAddr, jSize, jOld, jNew,
-  loadSz, storeSz, JOURNAL_STATE, checkBlocks,
+  loadSz, storeSz, JOURNAL_STATE, checkBlocks, J_MAX,
 } from "./journal";
 
 // ---- state snapshots: the CPU block up to the run-loop fields (registers, segments, control, MSRs, x87) ----
@@ -131,6 +131,8 @@ function probe(fn: u32, left: u32): u32 {
   return compare(r, jFlags, jitN);
 }
 
+/** What the interpreter left at each of its journaled writes. */
+const interpFinal = new StaticArray<u32>(<i32>J_MAX);
 /** Journal entries from here on are the interpreter's. */
 let interpFrom: u32 = 0;
 
@@ -216,32 +218,26 @@ function compare(r: u32, jFlags: u32, jitN: u32): u32 {
     a = unchecked(jNew[i]); b = loadSz(h, size);
     if (a != b) return differ(W_MEM, a, b, <u32>h, r);
   }
-  // ... and every byte only the interpreter wrote holds what it held before (the block left it alone).
+  // ... and every place the interpreter wrote holds what the block left there: keep the interpreter's values,
+  // rebuild the block's memory (undo the interpreter's writes, redo the block's) and compare, then go back.
   const jn = journalCount();
-  if (jn - jitN > 256 || jitN > 256) return PROBE_SAME;
-  for (let i = jitN; i < jn; i++) {
+  for (let i = jitN; i < jn; i++) unchecked(interpFinal[i] = loadSz(<usize>unchecked(jAddr[i]), <u32>unchecked(jSize[i]) & 7));
+  undoFrom(jitN);
+  for (let i: u32 = 0; i < jitN; i++) {
+    const size = <u32>unchecked(jSize[i]);
+    if ((size & JOURNAL_STATE) == 0) storeSz(<usize>unchecked(jAddr[i]), size & 7, unchecked(jNew[i]));
+  }
+  let found = PROBE_SAME;
+  for (let i = jitN; i < jn && found == PROBE_SAME; i++) {
     const h = <usize>unchecked(jAddr[i]), size = <u32>unchecked(jSize[i]);
     if ((size & JOURNAL_STATE) != 0) continue;
-    for (let k: u32 = 0; k < size; k++) {
-      const x = h + k;
-      if (coveredBy(x, 0, jitN)) continue;
-      // The byte's value before: from the first interpreter write that covered it.
-      let before: u32 = 0;
-      for (let j = jitN; j <= i; j++) {
-        const hj = <usize>unchecked(jAddr[j]);
-        if (x >= hj && x < hj + <usize>(unchecked(jSize[j]) & 7)) { before = (unchecked(jOld[j]) >>> (<u32>(x - hj) << 3)) & 0xff; break; }
-      }
-      const now = <u32>load<u8>(x);
-      if (now != before) return differ(W_MEM, before, now, <u32>x, r);
-    }
+    a = loadSz(h, size); b = unchecked(interpFinal[i]);
+    if (a != b) found = differ(W_MEM, a, b, <u32>h, r);
   }
-  return PROBE_SAME;
-}
-
-function coveredBy(x: usize, from: u32, to: u32): bool {
-  for (let j = from; j < to; j++) {
-    const hj = <usize>unchecked(jAddr[j]);
-    if (x >= hj && x < hj + <usize>(unchecked(jSize[j]) & 7)) return true;
+  for (let i = <i32>jitN - 1; i >= 0; i--) {
+    const size = <u32>unchecked(jSize[i]);
+    if ((size & JOURNAL_STATE) == 0) storeSz(<usize>unchecked(jAddr[i]), size & 7, unchecked(jOld[i]));
   }
-  return false;
+  for (let i = jitN; i < jn; i++) storeSz(<usize>unchecked(jAddr[i]), <u32>unchecked(jSize[i]) & 7, unchecked(interpFinal[i]));
+  return found;
 }

@@ -13,7 +13,7 @@ export let hostEffects: u32 = 0;
 @inline export function hostEffect(): void { hostEffects++; }
 
 // ---- the write journal ----
-const J_MAX: u32 = 8192;
+export const J_MAX: u32 = 8192;
 export const jAddr = new StaticArray<u32>(<i32>J_MAX);
 export const jSize = new StaticArray<u8>(<i32>J_MAX);
 export const jOld = new StaticArray<u32>(<i32>J_MAX);
