@@ -23,13 +23,40 @@ import { cpuSignature, FEATURES_EDX, MSR_SLOT_CPUID_MASK, FEATURES_EXT_EDX, MSR_
 /** INTA: the vector of the highest-priority pending interrupt, or -1 if none is pending any more. */
 @external("host", "intrAck") export declare function hostIntrAck(): i32;
 @external("host", "nowNs") declare function rawNowNs(): f64;
-// Calls with effects outside the CPU and RAM are counted: JIT check mode does not repeat them.
-@inline export function hostIoRead(port: u32, size: u32): u32 { hostEffect(); return rawIoRead(port, size); }
-@inline export function hostIoWrite(port: u32, size: u32, value: u32): void { hostEffect(); rawIoWrite(port, size, value); }
-@inline export function hostMmioRead(addr: u32, size: u32): u32 { hostEffect(); return rawMmioRead(addr, size); }
-@inline export function hostMmioWrite(addr: u32, size: u32, value: u32): void { hostEffect(); rawMmioWrite(addr, size, value); }
+// Calls with effects outside the CPU and RAM go through JIT check mode's log (src/wasm/journal.ts): recorded
+// while translated code runs, answered from the log while the interpreter repeats it.
+export function hostIoRead(port: u32, size: u32): u32 {
+  if (heMode == HE_OFF) return rawIoRead(port, size);
+  if (heMode == HE_REPLAY) return <u32>heNext(HE_IOR, port, size, 0);
+  const v = rawIoRead(port, size);
+  heLog(HE_IOR, port, size, <f64>v);
+  return v;
+}
+export function hostIoWrite(port: u32, size: u32, value: u32): void {
+  if (heMode == HE_REPLAY) { heNext(HE_IOW, port, size, <f64>value); return; }
+  rawIoWrite(port, size, value);
+  if (heMode == HE_RECORD) heLog(HE_IOW, port, size, <f64>value);
+}
+export function hostMmioRead(addr: u32, size: u32): u32 {
+  if (heMode == HE_OFF) return rawMmioRead(addr, size);
+  if (heMode == HE_REPLAY) return <u32>heNext(HE_MMIOR, addr, size, 0);
+  const v = rawMmioRead(addr, size);
+  heLog(HE_MMIOR, addr, size, <f64>v);
+  return v;
+}
+export function hostMmioWrite(addr: u32, size: u32, value: u32): void {
+  if (heMode == HE_REPLAY) { heNext(HE_MMIOW, addr, size, <f64>value); return; }
+  rawMmioWrite(addr, size, value);
+  if (heMode == HE_RECORD) heLog(HE_MMIOW, addr, size, <f64>value);
+}
 /** Monotonic host time in nanoseconds (f64: exact to 2^53 ns, about 104 days). */
-@inline export function hostNowNs(): f64 { hostEffect(); return rawNowNs(); }
+export function hostNowNs(): f64 {
+  if (heMode == HE_OFF) return rawNowNs();
+  if (heMode == HE_REPLAY) return heNext(HE_NOW, 0, 0, 0);
+  const v = rawNowNs();
+  heLog(HE_NOW, 0, 0, v);
+  return v;
+}
 
 /** Make vCPU `id` the one that run() executes. */
 export function useCpu(id: u32): void {
@@ -133,7 +160,7 @@ export function jitCond(cc: u32): u32 { return condition(cc) ? 1 : 0; }
 export { jitInstall, jitFlushAll, setJitThreshold } from "../wasm/cache";
 export { outLength as jitOutLength } from "../wasm/encoder";
 import { setJitEnabled } from "../wasm/cache";
-import { hostEffect, setJitCheck, jitJournal } from "../wasm/journal";
+import { setJitCheck, jitJournal, heMode, heLog, heNext, HE_OFF, HE_RECORD, HE_REPLAY, HE_IOR, HE_IOW, HE_MMIOR, HE_MMIOW, HE_NOW } from "../wasm/journal";
 /** Turn translated code on or off (--no-jit). Off drops nothing; on starts counting hotness. */
 export function jitEnable(on: bool): void { setJitEnabled(on); }
 /** JIT check mode: 0 off, 1 every call into translated code, 2 the same with one block per call. */

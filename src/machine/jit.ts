@@ -45,7 +45,8 @@ export interface JitOptions {
 
 const CHECK_WHAT = ['EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI', 'EIP', 'EFLAGS', 'memory', 'a segment cache',
   'CR2', 'halted/interrupt shadow', 'the interpreter faulted, the translated code did not',
-  'the translated code faulted, the interpreter did not', 'the fault vector', 'the x87 state'];
+  'the translated code faulted, the interpreter did not', 'the fault vector', 'the x87 state',
+  'the calls to the host (I/O, MMIO, clock; translated: how many)'];
 
 /** Translated code and the interpreter disagreed (check mode). */
 export class JitCheckError extends Error {}
@@ -233,6 +234,6 @@ export function formatJitStats(s: JitStats, totalInsns: bigint): string {
       `${s.flushes} full flushes` +
       (s.failed ? `, ${s.failed} modules failed to compile` : ''),
     ...(s.check ? [`jit check: ${s.check.checked} calls compared with the interpreter, ${s.check.unchecked} not ` +
-      '(they did I/O, read the clock, changed mode or wrote too much to undo)'] : []),
+      '(they changed mode or a control register, or did too much to undo)'] : []),
   ].join('\n');
 }

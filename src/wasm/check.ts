@@ -4,9 +4,10 @@
 // instructions. Registers, EIP, EFLAGS, segment caches, CR2, the halted and shadow flags and every byte either
 // side wrote must agree; the first difference stops the machine with a report (JIT_CHECK_*) the host prints.
 //
-// A call that had an effect outside the CPU and RAM (port I/O, MMIO, reading the clock), changed the mode,
-// CPL or a control register, or wrote more than the journal holds cannot be repeated: it is counted as
-// unchecked and its result kept.
+// Its calls to the host (port I/O, MMIO, the clock) are recorded and the interpreter is answered from the
+// record, so devices see them once; the interpreter must make the same ones. A call that changed the mode,
+// CPL or a control register, or wrote or called out more than the logs hold, cannot be repeated: it is counted
+// as unchecked and its result kept.
 import { cpu, eip } from "../cpu/state";
 import {
   CPU_GPR, CPU_RIP, CPU_MODE, CPU_CPL, CPU_CR0, CPU_CR3, CPU_CR4, CPU_CR2, CPU_SEG, SEG_SIZE, CPU_HALTED, CPU_SHADOW,
@@ -18,7 +19,7 @@ import { getFlags } from "../cpu/flags";
 import { checkStep, checkDeliver, faultsDelivered } from "../cpu/exec";
 import { setAccessUser } from "../cpu/mem";
 import {
-  hostEffects, journalStart, journalResume, journalStop, journalCount, journalOverflowed, jAddr, jSize, jOld, jNew,
+  heRecord, heReplay, heStop, heCount, heOverflowed, heDiffered, journalStart, journalResume, journalStop, journalCount, journalOverflowed, jAddr, jSize, jOld, jNew,
   loadSz, storeSz, JOURNAL_STATE, checkBlocks, J_MAX,
 } from "./journal";
 
@@ -32,7 +33,7 @@ const snapJit = memory.data(<i32>SNAP_BYTES, 16);
 
 // What differed (JIT_CHECK_WHAT): 0..7 a register, then these.
 const W_EIP: u32 = 8, W_EFLAGS: u32 = 9, W_MEM: u32 = 10, W_SEG: u32 = 11, W_CR2: u32 = 12, W_HALT: u32 = 13,
-  W_INTERP_FAULTED: u32 = 14, W_JIT_FAULTED: u32 = 15, W_VECTOR: u32 = 16, W_FPU: u32 = 17;
+  W_INTERP_FAULTED: u32 = 14, W_JIT_FAULTED: u32 = 15, W_VECTOR: u32 = 16, W_FPU: u32 = 17, W_HOST: u32 = 18;
 
 let codeHost: u32 = 0;
 const trail = new StaticArray<u32>(<i32>JIT_CHECK_TRAIL_LEN);
@@ -84,12 +85,13 @@ let cpl0: u32 = 0;
 function probe(fn: u32, left: u32): u32 {
   const mode0 = load<u32>(cpu + CPU_MODE);
   const cr0 = load<u32>(cpu + CPU_CR0), cr3 = load<u64>(cpu + CPU_CR3), cr4 = load<u32>(cpu + CPU_CR4);
-  const effects0 = hostEffects;
   journalStart();
+  heRecord();
   const r = call_indirect<u32>(fn, cpu, left);
+  heStop();
   probeRetired = r;
   probeTotal = r;
-  if (hostEffects != effects0 || journalOverflowed() || load<u32>(cpu + CPU_MODE) != mode0 || load<u32>(cpu + CPU_CPL) != cpl0
+  if (heOverflowed() || journalOverflowed() || load<u32>(cpu + CPU_MODE) != mode0 || load<u32>(cpu + CPU_CPL) != cpl0
     || load<u32>(cpu + CPU_CR0) != cr0 || load<u64>(cpu + CPU_CR3) != cr3 || load<u32>(cpu + CPU_CR4) != cr4) {
     journalStop();
     return PROBE_UNREPEATABLE;
@@ -117,15 +119,18 @@ function probe(fn: u32, left: u32): u32 {
   // The interpreter, the same number of instructions; the faulting one too when the block faulted.
   interpFrom = jitN;
   journalResume();
+  heReplay();
   const d0 = faultsDelivered;
   trailN = 0;
   for (let i: u32 = 0; i < total; i++) {
     unchecked(trail[trailN & (JIT_CHECK_TRAIL_LEN - 1)] = eip());
     trailN++;
     checkStep();
-    if (faultsDelivered != d0 && !(jf && i == r)) { journalStop(); return differ(W_INTERP_FAULTED, 0, excVector, 0, i); }
+    if (faultsDelivered != d0 && !(jf && i == r)) { journalStop(); heStop(); return differ(W_INTERP_FAULTED, 0, excVector, 0, i); }
   }
   journalStop();
+  heStop();
+  if (heDiffered()) return differ(W_HOST, heCount(), 0, 0, r);
   if (jf && faultsDelivered == d0) return differ(W_JIT_FAULTED, jVec, 0, load<u32>(snapJit + CPU_CR2), r); // CR2: a #PF's address
   if (jf && excVector != jVec) return differ(W_VECTOR, jVec, excVector, 0, r);
   return compare(r, jFlags, jitN);
@@ -169,7 +174,8 @@ export function checkedCall(fn: u32, left: u32, host: usize): i32 {
   if (st == PROBE_UNREPEATABLE) { bump64(JIT_CHECK_UNCHECKED); return <i32>probeTotal; }
   bump64(JIT_CHECK_CHECKED);
   if (st == PROBE_SAME) return <i32>probeTotal;
-  if (probeRetired > 64) {
+  // Narrowing down repeats the translated code, which cannot repeat its I/O: a call that made some is reported whole.
+  if (probeRetired > 64 && heCount() == 0) {
     // Bisect the budget: chaining stops before a block that might not fit, so a budget of b runs the blocks
     // that end within b - 64 and one more.
     let good: u32 = 0, bad = budget;

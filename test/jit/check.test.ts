@@ -61,4 +61,23 @@ describe('JIT check mode', () => {
     const [, t, i] = /translated 0x([0-9a-f]+), interpreter 0x([0-9a-f]+)/.exec((error as Error).message)!;
     expect((parseInt(t!, 16) ^ parseInt(i!, 16)) >>> 0).toBe(1);
   });
+
+  it('checks calls that do port I/O: the device sees each access once, the interpreter gets the values read', () => {
+    // mov ecx,300; mov dx,0x300; xor ebx,ebx; xor eax,eax; l: in al,dx; add ebx,eax; out dx,al; dec ecx; jnz l; hlt
+    const bin = [0xb9, 0x2c, 0x01, 0x00, 0x00, 0x66, 0xba, 0x00, 0x03, 0x31, 0xdb, 0x31, 0xc0,
+      0xec, 0x01, 0xc3, 0xee, 0x49, 0x75, 0xf9, 0xf4];
+    const h = flat32(true, Uint8Array.from(bin));
+    let reads = 0;
+    h.io = { read: () => reads++ & 0xff };
+    h.step(100_000);
+    expect(h.getState().halted).toBe(true);
+    expect(reads).toBe(300);
+    expect(h.ioLog.map(([, , v]) => v)).toEqual(Array.from({ length: 300 }, (_, k) => k & 0xff));
+    let sum = 0;
+    for (let k = 0; k < 300; k++) sum += k & 0xff;
+    expect(h.getReg('ebx')).toBe(sum);
+    const { checked, unchecked } = h.core.jit.checkCounts();
+    expect(checked).toBeGreaterThan(0n);
+    expect(unchecked).toBe(0n);
+  });
 });
