@@ -226,6 +226,8 @@ function compare(r: u32, jFlags: u32, jitN: u32): u32 {
   }
   // ... and every place the interpreter wrote holds what the block left there: keep the interpreter's values,
   // rebuild the block's memory (undo the interpreter's writes, redo the block's) and compare, then go back.
+  // (Not when the interpreter's writes overflowed the journal: those not journaled could not be put back.)
+  if (journalOverflowed()) return PROBE_SAME;
   const jn = journalCount();
   for (let i = jitN; i < jn; i++) unchecked(interpFinal[i] = loadSz(<usize>unchecked(jAddr[i]), <u32>unchecked(jSize[i]) & 7));
   undoFrom(jitN);

@@ -80,4 +80,20 @@ describe('JIT check mode', () => {
     expect(checked).toBeGreaterThan(0n);
     expect(unchecked).toBe(0n);
   });
+
+  it('leaves memory as the program wrote it when the interpreter\'s writes overflow the journal', () => {
+    // mov ebx,3; mov edi,0x10000; mov eax,0x11111111; p: mov ecx,6000; l: mov [edi],eax; add edi,4; dec ecx; jnz l;
+    // sub edi,24000; inc eax; dec ebx; jnz p; hlt. A translated call journals 6000 stores (the loop in one block),
+    // the interpreter's repeat only the first 2192 of its own.
+    const bin = [0xbb, 0x03, 0x00, 0x00, 0x00, 0xbf, 0x00, 0x00, 0x01, 0x00, 0xb8, 0x11, 0x11, 0x11, 0x11,
+      0xb9, 0x70, 0x17, 0x00, 0x00, 0x89, 0x07, 0x83, 0xc7, 0x04, 0x49, 0x75, 0xf8,
+      0x81, 0xef, 0xc0, 0x5d, 0x00, 0x00, 0x40, 0x4b, 0x75, 0xe9, 0xf4];
+    const h = flat32(true, Uint8Array.from(bin));
+    h.step(200_000);
+    expect(h.getState().halted).toBe(true);
+    const words = new Uint32Array(h.readMem(0x10000, 6000 * 4).slice().buffer);
+    // Three passes stored 0x11111111, then 0x11111112, then 0x11111113 in every word.
+    expect(words.filter((w) => w !== 0x11111113).length).toBe(0);
+    expect(h.core.jit.checkCounts().checked).toBeGreaterThan(0n);
+  });
 });
