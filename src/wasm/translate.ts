@@ -37,10 +37,8 @@ import { JIT_STAT_NATIVE } from "../layout/memory";
 
 export const MAX_BLOCK_INSNS: u32 = 64;
 
-// Per-instruction scratch of the current translation.
+// Per-instruction scratch of the block being emitted: its records and their offsets from its first byte.
 const insRec = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
-/** The block's decoded records while it is translated; those the code needs are copied to the arena. */
-const scratchRecs: usize = memory.data(<i32>(MAX_BLOCK_INSNS * R_SIZE), 8);
 const insOff = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
 
 /** Blocks per module at most: the hot one and those of the same page it leads to, compiled together. */
@@ -48,11 +46,18 @@ export const MAX_MODULE_BLOCKS: u32 = MAX_GROUP;
 const candSlot = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
 const candEip = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
 const candN = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
+const candBytes = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
+// Every candidate's decoded records and instruction offsets, decoded once: the successors found and the code
+// emitted come from the same decoding (decoding a block a second time could end it elsewhere, and code emitted
+// for other instructions than the group was built from ran in Linux boots).
+const candRecs: usize = memory.data(<i32>(MAX_MODULE_BLOCKS * MAX_BLOCK_INSNS * R_SIZE), 8);
+const candOff = new StaticArray<u32>(<i32>(MAX_MODULE_BLOCKS * MAX_BLOCK_INSNS));
+@inline function candRec(c: u32, k: u32): usize { return candRecs + ((<usize>(c * MAX_BLOCK_INSNS + k)) << 5); }
 
 /**
  * The block at EIP `at` (host address `host`, map slot `slot`) became hot: translate it, together with blocks
- * it leads to in the same physical page that have run and are not translated yet, into one function of one
- * module in JIT_OUT, where they branch to each other without the run loop (one module per block costs the
+ * it leads to in the same physical page that have run (translated already or not: a loop split over groups
+ * would go through the run loop on every pass), into one function of one module in JIT_OUT, where they branch to each other without the run loop (one module per block costs the
  * host engine far more memory and compile time).
  * Returns true when a module is ready for the host (the pending list names the slot of each function); false
  * when nothing could be translated (the slot is marked so it is not tried again) or the record arena was full
@@ -64,13 +69,13 @@ export function translateHot(at: u32, host: usize, slot: usize, key: u32): bool 
   unchecked(candSlot[0] = <u32>slot);
   unchecked(candEip[0] = at);
   // Breadth first over the static successors inside the page (branch targets, fall-through, return points).
-  for (let q: u32 = 0; q < count && count < MAX_MODULE_BLOCKS; q++) {
+  for (let q: u32 = 0; q < count; q++) {
     const eip = unchecked(candEip[q]);
-    const n = decodeBlock(eip);
-    if (n == 0) continue;
-    const last = scratchRecs + (<usize>(n - 1) << 5);
+    const n = decodeBlock(eip, q);
+    if (n == 0 || count >= MAX_MODULE_BLOCKS) continue;
+    const last = candRec(q, n - 1);
     const o = <u32>load<u16>(last + R_OP);
-    const end = eip + blockBytes;
+    const end = eip + unchecked(candBytes[q]);
     const osz = <u32>load<u8>(last + R_OSZ);
     const isJcc = (o >= 0x70 && o <= 0x7f) || (o >= 0x180 && o <= 0x18f);
     if (isJcc || o == 0xe8 || (opInfo(o) & INFO_END) == 0) count = addSuccessor(count, end, at, host, key);
@@ -91,7 +96,7 @@ export function translateHot(at: u32, host: usize, slot: usize, key: u32): bool 
   return pendingCount() != 0;
 }
 
-/** Add the block at EIP `eip` as a candidate if it is in the page, has run, and is not translated. */
+/** Add the block at EIP `eip` as a candidate if it is in the page and has run. */
 function addSuccessor(count: u32, eip: u32, at: u32, host: usize, key: u32): u32 {
   if (count >= MAX_MODULE_BLOCKS) return count;
   const po = <u32>(host & 0xfff) + (eip - at);
@@ -99,19 +104,18 @@ function addSuccessor(count: u32, eip: u32, at: u32, host: usize, key: u32): u32
   for (let i: u32 = 0; i < count; i++) if (unchecked(candEip[i]) == eip) return count;
   const e = jitFind(host + <usize>(eip - at), key);
   if (e != 0 && (load<u32>(e + M_META) & META_NO_JIT) != 0) return count;
-  // Only code the run loop has entered (decoding code that never ran, e.g. bytes after a call that does not
-  // return, and chaining into it broke Linux boots in a way not yet understood), and not compiled already.
-  if (e == 0 || load<u32>(e + M_FN) != 0) return count;
+  // Only code the run loop has entered: bytes after a call that does not return may not be code at all.
+  if (e == 0) return count;
   unchecked(candSlot[count] = <u32>e);
   unchecked(candEip[count] = eip);
   return count + 1;
 }
 
 /**
- * Decode the block at EIP `at` into the scratch records; returns its instruction count (0: its first
- * instruction cannot be translated) and sets blockBytes.
+ * Decode the block at EIP `at` as candidate `c` (candRecs, candOff, candBytes, candN); returns its instruction
+ * count (0: its first instruction cannot be translated).
  */
-function decodeBlock(at: u32): u32 {
+function decodeBlock(at: u32, c: u32): u32 {
   // Decoding code that never ran (a successor) can fault on an instruction crossing into an unmapped page: the
   // fault is dropped, and so must be its side effect on CR2, which a guest's #PF handler may not have read yet.
   const cr2 = load<u64>(cpu + CPU_CR2);
@@ -125,17 +129,16 @@ function decodeBlock(at: u32): u32 {
     if (!decode(cur)) break;
     // Only what decodes from RAM/ROM within the page is cached in a record we can copy; #UD stays interpreted.
     if (isScratchRecord() || dRaisesUD()) break;
-    const r = scratchRecs + (<usize>n << 5);
-    memory.copy(r, rec, <usize>R_SIZE);
-    unchecked(insRec[n] = <u32>r);
-    unchecked(insOff[n] = cur - at);
+    memory.copy(candRec(c, n), rec, <usize>R_SIZE);
+    unchecked(candOff[c * MAX_BLOCK_INSNS + n] = cur - at);
     n++;
     const end = (opInfo(dOp()) & INFO_END) != 0;
     cur = nextEip;
     if (end) break;
   }
   if (faulted) { clearFault(); store<u64>(cpu + CPU_CR2, cr2); }
-  blockBytes = cur - at;
+  unchecked(candBytes[c] = cur - at);
+  unchecked(candN[c] = n);
   return n;
 }
 
@@ -227,9 +230,7 @@ function emitGroup(count: u32): void {
   clearPending();
   setGroup(count);
   for (let i: u32 = 0; i < count; i++) {
-    const n = decodeBlock(unchecked(candEip[i]));
-    unchecked(candN[i] = n);
-    setGroupBlock(i, unchecked(candEip[i]) - unchecked(candEip[0]), n != 0);
+    setGroupBlock(i, unchecked(candEip[i]) - unchecked(candEip[0]), unchecked(candN[i]) != 0);
   }
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_RIP); localGet(L_DELTA); op(OP_I32_SUB); localSet(L_BASE);
   emitPrologue();
@@ -250,7 +251,11 @@ function emitGroup(count: u32): void {
       addPending(0);
       continue;
     }
-    decodeBlock(unchecked(candEip[i]));
+    for (let k: u32 = 0; k < n; k++) {
+      unchecked(insRec[k] = <u32>candRec(i, k));
+      unchecked(insOff[k] = unchecked(candOff[i * MAX_BLOCK_INSNS + k]));
+    }
+    blockBytes = unchecked(candBytes[i]);
     const native = emitBody(n, i);
     if (slot != 0) store<u32>(slot + M_META, (load<u32>(slot + M_META) & META_KEY_MASK) | ((blockBytes & 0x1fff) << 8));
     store<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED, load<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED) + <u64>n);

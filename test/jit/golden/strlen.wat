@@ -597,7 +597,7 @@
   call 11
 )
 
-;; module 2: 936 bytes
+;; module 2: 1372 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -636,137 +636,198 @@
   local.set 24
   loop
     block
-      local.get 2
-      br_table 0 0
-    end
-    i32.const 0
-    local.set 7
-    local.get 24
-    local.get 17
-    i32.add
-    local.set 10
-    block
       block
-        local.get 0
-        i32.load offset=364 align=4
-        i32.const 9
-        i32.and
-        i32.const 1
-        i32.ne
-        br_if 0
-        local.get 10
-        local.get 0
-        i32.load offset=360 align=4
-        i32.gt_u
-        br_if 0
-        local.get 0
-        i32.load offset=368 align=4
-        local.get 10
-        i32.add
-        local.set 12
-        local.get 13
-        local.get 12
-        i32.const 12
-        i32.shr_u
-        i32.const 16383
-        i32.and
-        i32.const 3
-        i32.shl
-        i32.add
-        local.tee 14
-        i32.load offset=4 align=4
-        local.get 12
-        i32.const 26
-        i32.shr_u
-        i32.ne
-        br_if 0
-        local.get 14
-        i32.load offset=0 align=4
-        local.tee 14
-        i32.const 1
-        i32.and
-        i32.const 1
-        i32.ne
-        br_if 0
-        local.get 14
-        i32.const -4096
-        i32.and
-        local.get 12
-        i32.const 4095
-        i32.and
-        i32.add
-        i32.load8_u offset=0 align=1
-        local.set 6
-        br 1
+        local.get 2
+        br_table 0 1 1
       end
-      i32.const 3
-      local.get 10
-      call 2
-      local.set 6
-      global.get 0
-      if
-        local.get 0
-        local.get 17
-        i32.store offset=0 align=4
-        local.get 0
-        local.get 18
-        i32.store offset=8 align=4
-        local.get 0
-        local.get 19
-        i32.store offset=16 align=4
-        local.get 0
-        local.get 20
-        i32.store offset=24 align=4
-        local.get 0
-        local.get 21
-        i32.store offset=32 align=4
-        local.get 0
-        local.get 22
-        i32.store offset=40 align=4
-        local.get 0
-        local.get 23
-        i32.store offset=48 align=4
-        local.get 0
-        local.get 24
-        i32.store offset=56 align=4
-        i32.const 0
-        local.get 15
-        i32.add
-        return
-      end
-    end
-    local.get 6
-    local.get 7
-    i32.sub
-    i32.const 255
-    i32.and
-    local.set 8
-    local.get 6
-    i32.const 255
-    i32.and
-    local.set 25
-    local.get 7
-    i32.const 255
-    i32.and
-    local.set 26
-    local.get 8
-    local.set 27
-    local.get 27
-    i32.eqz
-    if
-      local.get 4
-      i32.const 9
+      i32.const 0
+      local.set 7
+      local.get 24
+      local.get 17
       i32.add
-      local.set 9
-      local.get 9
-      local.get 0
-      i32.load offset=296 align=4
-      i32.gt_u
+      local.set 10
+      block
+        block
+          local.get 0
+          i32.load offset=364 align=4
+          i32.const 9
+          i32.and
+          i32.const 1
+          i32.ne
+          br_if 0
+          local.get 10
+          local.get 0
+          i32.load offset=360 align=4
+          i32.gt_u
+          br_if 0
+          local.get 0
+          i32.load offset=368 align=4
+          local.get 10
+          i32.add
+          local.set 12
+          local.get 13
+          local.get 12
+          i32.const 12
+          i32.shr_u
+          i32.const 16383
+          i32.and
+          i32.const 3
+          i32.shl
+          i32.add
+          local.tee 14
+          i32.load offset=4 align=4
+          local.get 12
+          i32.const 26
+          i32.shr_u
+          i32.ne
+          br_if 0
+          local.get 14
+          i32.load offset=0 align=4
+          local.tee 14
+          i32.const 1
+          i32.and
+          i32.const 1
+          i32.ne
+          br_if 0
+          local.get 14
+          i32.const -4096
+          i32.and
+          local.get 12
+          i32.const 4095
+          i32.and
+          i32.add
+          i32.load8_u offset=0 align=1
+          local.set 6
+          br 1
+        end
+        i32.const 3
+        local.get 10
+        call 2
+        local.set 6
+        global.get 0
+        if
+          local.get 0
+          local.get 17
+          i32.store offset=0 align=4
+          local.get 0
+          local.get 18
+          i32.store offset=8 align=4
+          local.get 0
+          local.get 19
+          i32.store offset=16 align=4
+          local.get 0
+          local.get 20
+          i32.store offset=24 align=4
+          local.get 0
+          local.get 21
+          i32.store offset=32 align=4
+          local.get 0
+          local.get 22
+          i32.store offset=40 align=4
+          local.get 0
+          local.get 23
+          i32.store offset=48 align=4
+          local.get 0
+          local.get 24
+          i32.store offset=56 align=4
+          i32.const 0
+          local.get 15
+          i32.add
+          return
+        end
+      end
+      local.get 6
+      local.get 7
+      i32.sub
+      i32.const 255
+      i32.and
+      local.set 8
+      local.get 6
+      i32.const 255
+      i32.and
+      local.set 25
+      local.get 7
+      i32.const 255
+      i32.and
+      local.set 26
+      local.get 8
+      local.set 27
+      local.get 27
+      i32.eqz
       if
-        local.get 0
         local.get 4
-        i32.const 4
+        i32.const 9
         i32.add
+        local.set 9
+        local.get 9
+        local.get 0
+        i32.load offset=296 align=4
+        i32.gt_u
+        if
+          local.get 0
+          local.get 4
+          i32.const 4
+          i32.add
+          i32.store offset=128 align=4
+          local.get 0
+          i32.const 2
+          i32.store offset=144 align=4
+          local.get 0
+          i32.const 0
+          i32.store offset=148 align=4
+          local.get 0
+          local.get 25
+          i32.store offset=160 align=4
+          local.get 0
+          local.get 26
+          i32.store offset=168 align=4
+          local.get 0
+          local.get 27
+          i32.store offset=152 align=4
+          local.get 0
+          i32.const 2261
+          i32.store offset=140 align=4
+          local.get 0
+          local.get 17
+          i32.store offset=0 align=4
+          local.get 0
+          local.get 18
+          i32.store offset=8 align=4
+          local.get 0
+          local.get 19
+          i32.store offset=16 align=4
+          local.get 0
+          local.get 20
+          i32.store offset=24 align=4
+          local.get 0
+          local.get 21
+          i32.store offset=32 align=4
+          local.get 0
+          local.get 22
+          i32.store offset=40 align=4
+          local.get 0
+          local.get 23
+          i32.store offset=48 align=4
+          local.get 0
+          local.get 24
+          i32.store offset=56 align=4
+          i32.const 15712320
+          local.get 4
+          i32.const 4
+          i32.add
+          call 0
+          local.set 5
+          local.get 5
+          i32.const 1
+          i32.shr_u
+          i32.const 1
+          i32.add
+          local.get 15
+          i32.add
+          return
+        end
+        local.get 0
+        local.get 9
         i32.store offset=128 align=4
         local.get 0
         i32.const 2
@@ -810,24 +871,22 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 15712320
-        local.get 4
-        i32.const 4
-        i32.add
-        call 0
-        local.set 5
-        local.get 5
-        i32.const 1
-        i32.shr_u
-        i32.const 1
-        i32.add
+        i32.const 2
         local.get 15
         i32.add
         return
       end
+      local.get 15
+      i32.const 2
+      i32.add
+      local.set 15
       local.get 0
-      local.get 9
+      local.get 4
+      i32.const 6
+      i32.add
       i32.store offset=128 align=4
+      i32.const 1
+      local.set 2
       local.get 0
       i32.const 2
       i32.store offset=144 align=4
@@ -845,6 +904,104 @@
       i32.store offset=152 align=4
       local.get 0
       i32.const 2261
+      i32.store offset=140 align=4
+      local.get 15
+      i32.const 64
+      i32.add
+      local.get 1
+      i32.le_u
+      local.get 0
+      i32.load offset=1800 align=4
+      i32.eqz
+      i32.and
+      br_if 1
+      local.get 0
+      local.get 17
+      i32.store offset=0 align=4
+      local.get 0
+      local.get 18
+      i32.store offset=8 align=4
+      local.get 0
+      local.get 19
+      i32.store offset=16 align=4
+      local.get 0
+      local.get 20
+      i32.store offset=24 align=4
+      local.get 0
+      local.get 21
+      i32.store offset=32 align=4
+      local.get 0
+      local.get 22
+      i32.store offset=40 align=4
+      local.get 0
+      local.get 23
+      i32.store offset=48 align=4
+      local.get 0
+      local.get 24
+      i32.store offset=56 align=4
+      local.get 15
+      return
+    end
+    local.get 17
+    local.set 6
+    local.get 6
+    i32.const 1
+    i32.add
+    local.set 8
+    local.get 8
+    local.set 17
+    i32.const 2
+    call 1
+    local.set 16
+    local.get 6
+    local.set 25
+    local.get 8
+    local.set 27
+    local.get 16
+    local.set 28
+    local.get 4
+    local.set 9
+    local.get 9
+    local.get 0
+    i32.load offset=296 align=4
+    i32.gt_u
+    if
+      local.get 0
+      local.get 4
+      i32.const 7
+      i32.add
+      i32.store offset=128 align=4
+      local.get 0
+      local.get 0
+      i32.load offset=136 align=4
+      i32.const -2066
+      i32.and
+      local.get 28
+      i32.or
+      local.get 27
+      i32.const -2147483648
+      i32.eq
+      i32.const 11
+      i32.shl
+      i32.or
+      local.get 25
+      local.get 27
+      i32.xor
+      i32.const 16
+      i32.and
+      i32.or
+      i32.store offset=136 align=4
+      local.get 0
+      i32.const 5
+      i32.store offset=144 align=4
+      local.get 0
+      i32.const 2
+      i32.store offset=148 align=4
+      local.get 0
+      local.get 27
+      i32.store offset=152 align=4
+      local.get 0
+      i32.const 196
       i32.store offset=140 align=4
       local.get 0
       local.get 17
@@ -870,36 +1027,72 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 2
+      i32.const 15712352
+      local.get 4
+      i32.const 7
+      i32.add
+      call 0
+      local.set 5
+      local.get 5
+      i32.const 1
+      i32.shr_u
+      i32.const 1
+      i32.add
       local.get 15
       i32.add
       return
     end
-    local.get 4
-    i32.const 6
-    i32.add
-    local.set 9
-    local.get 0
-    local.get 9
-    i32.store offset=128 align=4
-    local.get 0
+    local.get 15
     i32.const 2
+    i32.add
+    local.set 15
+    local.get 0
+    local.get 4
+    i32.store offset=128 align=4
+    i32.const 0
+    local.set 2
+    local.get 0
+    local.get 0
+    i32.load offset=136 align=4
+    i32.const -2066
+    i32.and
+    local.get 28
+    i32.or
+    local.get 27
+    i32.const -2147483648
+    i32.eq
+    i32.const 11
+    i32.shl
+    i32.or
+    local.get 25
+    local.get 27
+    i32.xor
+    i32.const 16
+    i32.and
+    i32.or
+    i32.store offset=136 align=4
+    local.get 0
+    i32.const 5
     i32.store offset=144 align=4
     local.get 0
-    i32.const 0
+    i32.const 2
     i32.store offset=148 align=4
-    local.get 0
-    local.get 25
-    i32.store offset=160 align=4
-    local.get 0
-    local.get 26
-    i32.store offset=168 align=4
     local.get 0
     local.get 27
     i32.store offset=152 align=4
     local.get 0
-    i32.const 2261
+    i32.const 196
     i32.store offset=140 align=4
+    local.get 15
+    i32.const 64
+    i32.add
+    local.get 1
+    i32.le_u
+    local.get 0
+    i32.load offset=1800 align=4
+    i32.eqz
+    i32.and
+    br_if 0
     local.get 0
     local.get 17
     i32.store offset=0 align=4
@@ -924,9 +1117,7 @@
     local.get 0
     local.get 24
     i32.store offset=56 align=4
-    i32.const 2
     local.get 15
-    i32.add
     return
   end
   unreachable
@@ -936,6 +1127,13 @@
   local.get 1
   i32.const 0
   i32.const 0
+  call 11
+)
+(func 2 (locals none)
+  local.get 0
+  local.get 1
+  i32.const 1
+  i32.const 6
   call 11
 )
 
@@ -1117,7 +1315,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 15712352
+      i32.const 15712384
       local.get 4
       call 0
       local.set 5
@@ -1311,7 +1509,7 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 15712384
+        i32.const 15712416
         local.get 4
         i32.const 1
         i32.add
@@ -1468,7 +1666,7 @@
   call 11
 )
 
-;; module 5: 733 bytes
+;; module 5: 3688 bytes
 (func 0 (locals 25 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1507,26 +1705,1187 @@
   local.set 24
   loop
     block
-      local.get 2
-      br_table 0 0
-    end
-    i32.const 32768
-    local.set 9
-    local.get 9
-    local.set 24
-    local.get 4
-    i32.const 14
-    i32.add
-    local.set 9
-    local.get 9
-    local.get 0
-    i32.load offset=296 align=4
-    i32.gt_u
-    if
+      block
+        block
+          block
+            block
+              block
+                local.get 2
+                br_table 0 1 2 3 4 5 5
+              end
+              i32.const 32768
+              local.set 9
+              local.get 9
+              local.set 24
+              local.get 4
+              i32.const 14
+              i32.add
+              local.set 9
+              local.get 9
+              local.get 0
+              i32.load offset=296 align=4
+              i32.gt_u
+              if
+                local.get 0
+                local.get 4
+                i32.const 5
+                i32.add
+                i32.store offset=128 align=4
+                local.get 0
+                local.get 17
+                i32.store offset=0 align=4
+                local.get 0
+                local.get 18
+                i32.store offset=8 align=4
+                local.get 0
+                local.get 19
+                i32.store offset=16 align=4
+                local.get 0
+                local.get 20
+                i32.store offset=24 align=4
+                local.get 0
+                local.get 21
+                i32.store offset=32 align=4
+                local.get 0
+                local.get 22
+                i32.store offset=40 align=4
+                local.get 0
+                local.get 23
+                i32.store offset=48 align=4
+                local.get 0
+                local.get 24
+                i32.store offset=56 align=4
+                i32.const 15712448
+                local.get 4
+                i32.const 5
+                i32.add
+                call 0
+                local.set 5
+                local.get 5
+                i32.const 1
+                i32.shr_u
+                i32.const 1
+                i32.add
+                local.get 15
+                i32.add
+                return
+              end
+              local.get 21
+              i32.const 4
+              i32.sub
+              local.set 6
+              local.get 6
+              local.set 10
+              local.get 4
+              i32.const 10
+              i32.add
+              local.set 11
+              block
+                block
+                  local.get 0
+                  i32.load offset=332 align=4
+                  i32.const 10
+                  i32.and
+                  i32.const 2
+                  i32.ne
+                  br_if 0
+                  local.get 10
+                  local.get 0
+                  i32.load offset=328 align=4
+                  i32.gt_u
+                  br_if 0
+                  i32.const 3
+                  local.get 0
+                  i32.load offset=328 align=4
+                  local.get 10
+                  i32.sub
+                  i32.gt_u
+                  br_if 0
+                  local.get 0
+                  i32.load offset=336 align=4
+                  local.get 10
+                  i32.add
+                  local.set 12
+                  local.get 12
+                  i32.const 4095
+                  i32.and
+                  i32.const 4092
+                  i32.gt_u
+                  br_if 0
+                  local.get 13
+                  local.get 12
+                  i32.const 12
+                  i32.shr_u
+                  i32.const 16383
+                  i32.and
+                  i32.const 3
+                  i32.shl
+                  i32.add
+                  local.tee 14
+                  i32.load offset=4 align=4
+                  local.get 12
+                  i32.const 26
+                  i32.shr_u
+                  i32.ne
+                  br_if 0
+                  local.get 14
+                  i32.load offset=0 align=4
+                  local.tee 14
+                  i32.const 2
+                  i32.and
+                  i32.const 2
+                  i32.ne
+                  br_if 0
+                  local.get 14
+                  i32.const -4096
+                  i32.and
+                  local.get 12
+                  i32.const 4095
+                  i32.and
+                  i32.add
+                  local.get 11
+                  i32.store offset=0 align=1
+                  br 1
+                end
+                i32.const 2
+                local.get 10
+                local.get 11
+                call 7
+                global.get 0
+                if
+                  local.get 0
+                  local.get 4
+                  i32.const 5
+                  i32.add
+                  i32.store offset=128 align=4
+                  local.get 0
+                  local.get 17
+                  i32.store offset=0 align=4
+                  local.get 0
+                  local.get 18
+                  i32.store offset=8 align=4
+                  local.get 0
+                  local.get 19
+                  i32.store offset=16 align=4
+                  local.get 0
+                  local.get 20
+                  i32.store offset=24 align=4
+                  local.get 0
+                  local.get 21
+                  i32.store offset=32 align=4
+                  local.get 0
+                  local.get 22
+                  i32.store offset=40 align=4
+                  local.get 0
+                  local.get 23
+                  i32.store offset=48 align=4
+                  local.get 0
+                  local.get 24
+                  i32.store offset=56 align=4
+                  i32.const 1
+                  local.get 15
+                  i32.add
+                  return
+                end
+              end
+              local.get 6
+              local.set 21
+              local.get 15
+              i32.const 2
+              i32.add
+              local.set 15
+              local.get 0
+              local.get 4
+              i32.const 14
+              i32.add
+              i32.store offset=128 align=4
+              i32.const 2
+              local.set 2
+              local.get 15
+              i32.const 64
+              i32.add
+              local.get 1
+              i32.le_u
+              local.get 0
+              i32.load offset=1800 align=4
+              i32.eqz
+              i32.and
+              br_if 5
+              local.get 0
+              local.get 17
+              i32.store offset=0 align=4
+              local.get 0
+              local.get 18
+              i32.store offset=8 align=4
+              local.get 0
+              local.get 19
+              i32.store offset=16 align=4
+              local.get 0
+              local.get 20
+              i32.store offset=24 align=4
+              local.get 0
+              local.get 21
+              i32.store offset=32 align=4
+              local.get 0
+              local.get 22
+              i32.store offset=40 align=4
+              local.get 0
+              local.get 23
+              i32.store offset=48 align=4
+              local.get 0
+              local.get 24
+              i32.store offset=56 align=4
+              local.get 15
+              return
+            end
+            local.get 20
+            local.set 6
+            local.get 6
+            i32.const 1
+            i32.sub
+            local.set 8
+            local.get 8
+            local.set 20
+            i32.const 2
+            call 1
+            local.set 16
+            local.get 6
+            local.set 25
+            local.get 8
+            local.set 27
+            local.get 16
+            local.set 28
+            local.get 27
+            i32.eqz
+            i32.eqz
+            if
+              local.get 4
+              local.set 9
+              local.get 9
+              local.get 0
+              i32.load offset=296 align=4
+              i32.gt_u
+              if
+                local.get 0
+                local.get 4
+                i32.const 11
+                i32.add
+                i32.store offset=128 align=4
+                local.get 0
+                local.get 0
+                i32.load offset=136 align=4
+                i32.const -2066
+                i32.and
+                local.get 28
+                i32.or
+                local.get 25
+                i32.const -2147483648
+                i32.eq
+                i32.const 11
+                i32.shl
+                i32.or
+                local.get 25
+                local.get 27
+                i32.xor
+                i32.const 16
+                i32.and
+                i32.or
+                i32.store offset=136 align=4
+                local.get 0
+                i32.const 5
+                i32.store offset=144 align=4
+                local.get 0
+                i32.const 2
+                i32.store offset=148 align=4
+                local.get 0
+                local.get 27
+                i32.store offset=152 align=4
+                local.get 0
+                i32.const 196
+                i32.store offset=140 align=4
+                local.get 0
+                local.get 17
+                i32.store offset=0 align=4
+                local.get 0
+                local.get 18
+                i32.store offset=8 align=4
+                local.get 0
+                local.get 19
+                i32.store offset=16 align=4
+                local.get 0
+                local.get 20
+                i32.store offset=24 align=4
+                local.get 0
+                local.get 21
+                i32.store offset=32 align=4
+                local.get 0
+                local.get 22
+                i32.store offset=40 align=4
+                local.get 0
+                local.get 23
+                i32.store offset=48 align=4
+                local.get 0
+                local.get 24
+                i32.store offset=56 align=4
+                i32.const 15712480
+                local.get 4
+                i32.const 11
+                i32.add
+                call 0
+                local.set 5
+                local.get 5
+                i32.const 1
+                i32.shr_u
+                i32.const 1
+                i32.add
+                local.get 15
+                i32.add
+                return
+              end
+              local.get 15
+              i32.const 2
+              i32.add
+              local.set 15
+              local.get 0
+              local.get 4
+              i32.store offset=128 align=4
+              i32.const 0
+              local.set 2
+              local.get 0
+              local.get 0
+              i32.load offset=136 align=4
+              i32.const -2066
+              i32.and
+              local.get 28
+              i32.or
+              local.get 25
+              i32.const -2147483648
+              i32.eq
+              i32.const 11
+              i32.shl
+              i32.or
+              local.get 25
+              local.get 27
+              i32.xor
+              i32.const 16
+              i32.and
+              i32.or
+              i32.store offset=136 align=4
+              local.get 0
+              i32.const 5
+              i32.store offset=144 align=4
+              local.get 0
+              i32.const 2
+              i32.store offset=148 align=4
+              local.get 0
+              local.get 27
+              i32.store offset=152 align=4
+              local.get 0
+              i32.const 196
+              i32.store offset=140 align=4
+              local.get 15
+              i32.const 64
+              i32.add
+              local.get 1
+              i32.le_u
+              local.get 0
+              i32.load offset=1800 align=4
+              i32.eqz
+              i32.and
+              br_if 5
+              local.get 0
+              local.get 17
+              i32.store offset=0 align=4
+              local.get 0
+              local.get 18
+              i32.store offset=8 align=4
+              local.get 0
+              local.get 19
+              i32.store offset=16 align=4
+              local.get 0
+              local.get 20
+              i32.store offset=24 align=4
+              local.get 0
+              local.get 21
+              i32.store offset=32 align=4
+              local.get 0
+              local.get 22
+              i32.store offset=40 align=4
+              local.get 0
+              local.get 23
+              i32.store offset=48 align=4
+              local.get 0
+              local.get 24
+              i32.store offset=56 align=4
+              local.get 15
+              return
+            end
+            local.get 4
+            i32.const 13
+            i32.add
+            local.set 9
+            local.get 0
+            local.get 9
+            i32.store offset=128 align=4
+            local.get 0
+            local.get 0
+            i32.load offset=136 align=4
+            i32.const -2066
+            i32.and
+            local.get 28
+            i32.or
+            local.get 25
+            i32.const -2147483648
+            i32.eq
+            i32.const 11
+            i32.shl
+            i32.or
+            local.get 25
+            local.get 27
+            i32.xor
+            i32.const 16
+            i32.and
+            i32.or
+            i32.store offset=136 align=4
+            local.get 0
+            i32.const 5
+            i32.store offset=144 align=4
+            local.get 0
+            i32.const 2
+            i32.store offset=148 align=4
+            local.get 0
+            local.get 27
+            i32.store offset=152 align=4
+            local.get 0
+            i32.const 196
+            i32.store offset=140 align=4
+            local.get 0
+            local.get 17
+            i32.store offset=0 align=4
+            local.get 0
+            local.get 18
+            i32.store offset=8 align=4
+            local.get 0
+            local.get 19
+            i32.store offset=16 align=4
+            local.get 0
+            local.get 20
+            i32.store offset=24 align=4
+            local.get 0
+            local.get 21
+            i32.store offset=32 align=4
+            local.get 0
+            local.get 22
+            i32.store offset=40 align=4
+            local.get 0
+            local.get 23
+            i32.store offset=48 align=4
+            local.get 0
+            local.get 24
+            i32.store offset=56 align=4
+            i32.const 2
+            local.get 15
+            i32.add
+            return
+          end
+          local.get 17
+          local.set 7
+          local.get 17
+          local.set 6
+          local.get 6
+          local.get 7
+          i32.xor
+          local.set 8
+          local.get 8
+          local.set 17
+          local.get 6
+          local.set 25
+          local.get 7
+          local.set 26
+          local.get 8
+          local.set 27
+          i32.const 0
+          local.set 7
+          local.get 24
+          local.get 17
+          i32.add
+          local.set 10
+          block
+            block
+              local.get 0
+              i32.load offset=364 align=4
+              i32.const 9
+              i32.and
+              i32.const 1
+              i32.ne
+              br_if 0
+              local.get 10
+              local.get 0
+              i32.load offset=360 align=4
+              i32.gt_u
+              br_if 0
+              local.get 0
+              i32.load offset=368 align=4
+              local.get 10
+              i32.add
+              local.set 12
+              local.get 13
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 16383
+              i32.and
+              i32.const 3
+              i32.shl
+              i32.add
+              local.tee 14
+              i32.load offset=4 align=4
+              local.get 12
+              i32.const 26
+              i32.shr_u
+              i32.ne
+              br_if 0
+              local.get 14
+              i32.load offset=0 align=4
+              local.tee 14
+              i32.const 1
+              i32.and
+              i32.const 1
+              i32.ne
+              br_if 0
+              local.get 14
+              i32.const -4096
+              i32.and
+              local.get 12
+              i32.const 4095
+              i32.and
+              i32.add
+              i32.load8_u offset=0 align=1
+              local.set 6
+              br 1
+            end
+            i32.const 3
+            local.get 10
+            call 2
+            local.set 6
+            global.get 0
+            if
+              local.get 0
+              local.get 4
+              i32.const 16
+              i32.add
+              i32.store offset=128 align=4
+              local.get 0
+              i32.const 4
+              i32.store offset=144 align=4
+              local.get 0
+              i32.const 2
+              i32.store offset=148 align=4
+              local.get 0
+              local.get 25
+              i32.store offset=160 align=4
+              local.get 0
+              local.get 26
+              i32.store offset=168 align=4
+              local.get 0
+              local.get 27
+              i32.store offset=152 align=4
+              local.get 0
+              i32.const 2261
+              i32.store offset=140 align=4
+              local.get 0
+              local.get 17
+              i32.store offset=0 align=4
+              local.get 0
+              local.get 18
+              i32.store offset=8 align=4
+              local.get 0
+              local.get 19
+              i32.store offset=16 align=4
+              local.get 0
+              local.get 20
+              i32.store offset=24 align=4
+              local.get 0
+              local.get 21
+              i32.store offset=32 align=4
+              local.get 0
+              local.get 22
+              i32.store offset=40 align=4
+              local.get 0
+              local.get 23
+              i32.store offset=48 align=4
+              local.get 0
+              local.get 24
+              i32.store offset=56 align=4
+              i32.const 1
+              local.get 15
+              i32.add
+              return
+            end
+          end
+          local.get 6
+          local.get 7
+          i32.sub
+          i32.const 255
+          i32.and
+          local.set 8
+          local.get 6
+          i32.const 255
+          i32.and
+          local.set 25
+          local.get 7
+          i32.const 255
+          i32.and
+          local.set 26
+          local.get 8
+          local.set 27
+          local.get 27
+          i32.eqz
+          if
+            local.get 4
+            i32.const 25
+            i32.add
+            local.set 9
+            local.get 9
+            local.get 0
+            i32.load offset=296 align=4
+            i32.gt_u
+            if
+              local.get 0
+              local.get 4
+              i32.const 20
+              i32.add
+              i32.store offset=128 align=4
+              local.get 0
+              i32.const 2
+              i32.store offset=144 align=4
+              local.get 0
+              i32.const 0
+              i32.store offset=148 align=4
+              local.get 0
+              local.get 25
+              i32.store offset=160 align=4
+              local.get 0
+              local.get 26
+              i32.store offset=168 align=4
+              local.get 0
+              local.get 27
+              i32.store offset=152 align=4
+              local.get 0
+              i32.const 2261
+              i32.store offset=140 align=4
+              local.get 0
+              local.get 17
+              i32.store offset=0 align=4
+              local.get 0
+              local.get 18
+              i32.store offset=8 align=4
+              local.get 0
+              local.get 19
+              i32.store offset=16 align=4
+              local.get 0
+              local.get 20
+              i32.store offset=24 align=4
+              local.get 0
+              local.get 21
+              i32.store offset=32 align=4
+              local.get 0
+              local.get 22
+              i32.store offset=40 align=4
+              local.get 0
+              local.get 23
+              i32.store offset=48 align=4
+              local.get 0
+              local.get 24
+              i32.store offset=56 align=4
+              i32.const 15712512
+              local.get 4
+              i32.const 20
+              i32.add
+              call 0
+              local.set 5
+              local.get 5
+              i32.const 1
+              i32.shr_u
+              i32.const 2
+              i32.add
+              local.get 15
+              i32.add
+              return
+            end
+            local.get 15
+            i32.const 3
+            i32.add
+            local.set 15
+            local.get 0
+            local.get 4
+            i32.const 25
+            i32.add
+            i32.store offset=128 align=4
+            i32.const 4
+            local.set 2
+            local.get 0
+            i32.const 2
+            i32.store offset=144 align=4
+            local.get 0
+            i32.const 0
+            i32.store offset=148 align=4
+            local.get 0
+            local.get 25
+            i32.store offset=160 align=4
+            local.get 0
+            local.get 26
+            i32.store offset=168 align=4
+            local.get 0
+            local.get 27
+            i32.store offset=152 align=4
+            local.get 0
+            i32.const 2261
+            i32.store offset=140 align=4
+            local.get 15
+            i32.const 64
+            i32.add
+            local.get 1
+            i32.le_u
+            local.get 0
+            i32.load offset=1800 align=4
+            i32.eqz
+            i32.and
+            br_if 4
+            local.get 0
+            local.get 17
+            i32.store offset=0 align=4
+            local.get 0
+            local.get 18
+            i32.store offset=8 align=4
+            local.get 0
+            local.get 19
+            i32.store offset=16 align=4
+            local.get 0
+            local.get 20
+            i32.store offset=24 align=4
+            local.get 0
+            local.get 21
+            i32.store offset=32 align=4
+            local.get 0
+            local.get 22
+            i32.store offset=40 align=4
+            local.get 0
+            local.get 23
+            i32.store offset=48 align=4
+            local.get 0
+            local.get 24
+            i32.store offset=56 align=4
+            local.get 15
+            return
+          end
+          local.get 15
+          i32.const 3
+          i32.add
+          local.set 15
+          local.get 0
+          local.get 4
+          i32.const 22
+          i32.add
+          i32.store offset=128 align=4
+          i32.const 3
+          local.set 2
+          local.get 0
+          i32.const 2
+          i32.store offset=144 align=4
+          local.get 0
+          i32.const 0
+          i32.store offset=148 align=4
+          local.get 0
+          local.get 25
+          i32.store offset=160 align=4
+          local.get 0
+          local.get 26
+          i32.store offset=168 align=4
+          local.get 0
+          local.get 27
+          i32.store offset=152 align=4
+          local.get 0
+          i32.const 2261
+          i32.store offset=140 align=4
+          local.get 15
+          i32.const 64
+          i32.add
+          local.get 1
+          i32.le_u
+          local.get 0
+          i32.load offset=1800 align=4
+          i32.eqz
+          i32.and
+          br_if 3
+          local.get 0
+          local.get 17
+          i32.store offset=0 align=4
+          local.get 0
+          local.get 18
+          i32.store offset=8 align=4
+          local.get 0
+          local.get 19
+          i32.store offset=16 align=4
+          local.get 0
+          local.get 20
+          i32.store offset=24 align=4
+          local.get 0
+          local.get 21
+          i32.store offset=32 align=4
+          local.get 0
+          local.get 22
+          i32.store offset=40 align=4
+          local.get 0
+          local.get 23
+          i32.store offset=48 align=4
+          local.get 0
+          local.get 24
+          i32.store offset=56 align=4
+          local.get 15
+          return
+        end
+        local.get 17
+        local.set 6
+        local.get 6
+        i32.const 1
+        i32.add
+        local.set 8
+        local.get 8
+        local.set 17
+        i32.const 2
+        call 1
+        local.set 16
+        local.get 6
+        local.set 25
+        local.get 8
+        local.set 27
+        local.get 16
+        local.set 28
+        local.get 4
+        i32.const 16
+        i32.add
+        local.set 9
+        local.get 9
+        local.get 0
+        i32.load offset=296 align=4
+        i32.gt_u
+        if
+          local.get 0
+          local.get 4
+          i32.const 23
+          i32.add
+          i32.store offset=128 align=4
+          local.get 0
+          local.get 0
+          i32.load offset=136 align=4
+          i32.const -2066
+          i32.and
+          local.get 28
+          i32.or
+          local.get 27
+          i32.const -2147483648
+          i32.eq
+          i32.const 11
+          i32.shl
+          i32.or
+          local.get 25
+          local.get 27
+          i32.xor
+          i32.const 16
+          i32.and
+          i32.or
+          i32.store offset=136 align=4
+          local.get 0
+          i32.const 5
+          i32.store offset=144 align=4
+          local.get 0
+          i32.const 2
+          i32.store offset=148 align=4
+          local.get 0
+          local.get 27
+          i32.store offset=152 align=4
+          local.get 0
+          i32.const 196
+          i32.store offset=140 align=4
+          local.get 0
+          local.get 17
+          i32.store offset=0 align=4
+          local.get 0
+          local.get 18
+          i32.store offset=8 align=4
+          local.get 0
+          local.get 19
+          i32.store offset=16 align=4
+          local.get 0
+          local.get 20
+          i32.store offset=24 align=4
+          local.get 0
+          local.get 21
+          i32.store offset=32 align=4
+          local.get 0
+          local.get 22
+          i32.store offset=40 align=4
+          local.get 0
+          local.get 23
+          i32.store offset=48 align=4
+          local.get 0
+          local.get 24
+          i32.store offset=56 align=4
+          i32.const 15712544
+          local.get 4
+          i32.const 23
+          i32.add
+          call 0
+          local.set 5
+          local.get 5
+          i32.const 1
+          i32.shr_u
+          i32.const 1
+          i32.add
+          local.get 15
+          i32.add
+          return
+        end
+        local.get 15
+        i32.const 2
+        i32.add
+        local.set 15
+        local.get 0
+        local.get 4
+        i32.const 16
+        i32.add
+        i32.store offset=128 align=4
+        i32.const 5
+        local.set 2
+        local.get 0
+        local.get 0
+        i32.load offset=136 align=4
+        i32.const -2066
+        i32.and
+        local.get 28
+        i32.or
+        local.get 27
+        i32.const -2147483648
+        i32.eq
+        i32.const 11
+        i32.shl
+        i32.or
+        local.get 25
+        local.get 27
+        i32.xor
+        i32.const 16
+        i32.and
+        i32.or
+        i32.store offset=136 align=4
+        local.get 0
+        i32.const 5
+        i32.store offset=144 align=4
+        local.get 0
+        i32.const 2
+        i32.store offset=148 align=4
+        local.get 0
+        local.get 27
+        i32.store offset=152 align=4
+        local.get 0
+        i32.const 196
+        i32.store offset=140 align=4
+        local.get 15
+        i32.const 64
+        i32.add
+        local.get 1
+        i32.le_u
+        local.get 0
+        i32.load offset=1800 align=4
+        i32.eqz
+        i32.and
+        br_if 2
+        local.get 0
+        local.get 17
+        i32.store offset=0 align=4
+        local.get 0
+        local.get 18
+        i32.store offset=8 align=4
+        local.get 0
+        local.get 19
+        i32.store offset=16 align=4
+        local.get 0
+        local.get 20
+        i32.store offset=24 align=4
+        local.get 0
+        local.get 21
+        i32.store offset=32 align=4
+        local.get 0
+        local.get 22
+        i32.store offset=40 align=4
+        local.get 0
+        local.get 23
+        i32.store offset=48 align=4
+        local.get 0
+        local.get 24
+        i32.store offset=56 align=4
+        local.get 15
+        return
+      end
+      local.get 21
+      local.set 6
+      local.get 6
+      local.set 10
+      block
+        block
+          local.get 0
+          i32.load offset=332 align=4
+          i32.const 9
+          i32.and
+          i32.const 1
+          i32.ne
+          br_if 0
+          local.get 10
+          local.get 0
+          i32.load offset=328 align=4
+          i32.gt_u
+          br_if 0
+          i32.const 3
+          local.get 0
+          i32.load offset=328 align=4
+          local.get 10
+          i32.sub
+          i32.gt_u
+          br_if 0
+          local.get 0
+          i32.load offset=336 align=4
+          local.get 10
+          i32.add
+          local.set 12
+          local.get 12
+          i32.const 4095
+          i32.and
+          i32.const 4092
+          i32.gt_u
+          br_if 0
+          local.get 13
+          local.get 12
+          i32.const 12
+          i32.shr_u
+          i32.const 16383
+          i32.and
+          i32.const 3
+          i32.shl
+          i32.add
+          local.tee 14
+          i32.load offset=4 align=4
+          local.get 12
+          i32.const 26
+          i32.shr_u
+          i32.ne
+          br_if 0
+          local.get 14
+          i32.load offset=0 align=4
+          local.tee 14
+          i32.const 1
+          i32.and
+          i32.const 1
+          i32.ne
+          br_if 0
+          local.get 14
+          i32.const -4096
+          i32.and
+          local.get 12
+          i32.const 4095
+          i32.and
+          i32.add
+          i32.load offset=0 align=1
+          local.set 9
+          br 1
+        end
+        i32.const 2
+        local.get 10
+        call 4
+        local.set 9
+        global.get 0
+        if
+          local.get 0
+          local.get 17
+          i32.store offset=0 align=4
+          local.get 0
+          local.get 18
+          i32.store offset=8 align=4
+          local.get 0
+          local.get 19
+          i32.store offset=16 align=4
+          local.get 0
+          local.get 20
+          i32.store offset=24 align=4
+          local.get 0
+          local.get 21
+          i32.store offset=32 align=4
+          local.get 0
+          local.get 22
+          i32.store offset=40 align=4
+          local.get 0
+          local.get 23
+          i32.store offset=48 align=4
+          local.get 0
+          local.get 24
+          i32.store offset=56 align=4
+          i32.const 0
+          local.get 15
+          i32.add
+          return
+        end
+      end
+      local.get 9
       local.get 0
-      local.get 4
-      i32.const 5
+      i32.load offset=296 align=4
+      i32.gt_u
+      if
+        local.get 0
+        local.get 17
+        i32.store offset=0 align=4
+        local.get 0
+        local.get 18
+        i32.store offset=8 align=4
+        local.get 0
+        local.get 19
+        i32.store offset=16 align=4
+        local.get 0
+        local.get 20
+        i32.store offset=24 align=4
+        local.get 0
+        local.get 21
+        i32.store offset=32 align=4
+        local.get 0
+        local.get 22
+        i32.store offset=40 align=4
+        local.get 0
+        local.get 23
+        i32.store offset=48 align=4
+        local.get 0
+        local.get 24
+        i32.store offset=56 align=4
+        i32.const 15712576
+        local.get 4
+        i32.const 25
+        i32.add
+        call 0
+        local.set 5
+        local.get 5
+        i32.const 1
+        i32.shr_u
+        i32.const 0
+        i32.add
+        local.get 15
+        i32.add
+        return
+      end
+      local.get 6
+      i32.const 4
       i32.add
+      local.set 6
+      local.get 6
+      local.set 21
+      local.get 0
+      local.get 9
       i32.store offset=128 align=4
       local.get 0
       local.get 17
@@ -1552,63 +2911,36 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 15712416
-      local.get 4
-      i32.const 5
-      i32.add
-      call 0
-      local.set 5
-      local.get 5
       i32.const 1
-      i32.shr_u
-      i32.const 1
-      i32.add
       local.get 15
       i32.add
       return
     end
-    local.get 21
-    i32.const 4
-    i32.sub
-    local.set 6
-    local.get 6
-    local.set 10
-    local.get 4
-    i32.const 10
+    i32.const 0
+    local.set 7
+    local.get 24
+    local.get 17
     i32.add
-    local.set 11
+    local.set 10
     block
       block
         local.get 0
-        i32.load offset=332 align=4
-        i32.const 10
+        i32.load offset=364 align=4
+        i32.const 9
         i32.and
-        i32.const 2
+        i32.const 1
         i32.ne
         br_if 0
         local.get 10
         local.get 0
-        i32.load offset=328 align=4
-        i32.gt_u
-        br_if 0
-        i32.const 3
-        local.get 0
-        i32.load offset=328 align=4
-        local.get 10
-        i32.sub
+        i32.load offset=360 align=4
         i32.gt_u
         br_if 0
         local.get 0
-        i32.load offset=336 align=4
+        i32.load offset=368 align=4
         local.get 10
         i32.add
         local.set 12
-        local.get 12
-        i32.const 4095
-        i32.and
-        i32.const 4092
-        i32.gt_u
-        br_if 0
         local.get 13
         local.get 12
         i32.const 12
@@ -1628,9 +2960,9 @@
         local.get 14
         i32.load offset=0 align=4
         local.tee 14
-        i32.const 2
+        i32.const 1
         i32.and
-        i32.const 2
+        i32.const 1
         i32.ne
         br_if 0
         local.get 14
@@ -1640,21 +2972,16 @@
         i32.const 4095
         i32.and
         i32.add
-        local.get 11
-        i32.store offset=0 align=1
+        i32.load8_u offset=0 align=1
+        local.set 6
         br 1
       end
-      i32.const 2
+      i32.const 3
       local.get 10
-      local.get 11
-      call 7
+      call 2
+      local.set 6
       global.get 0
       if
-        local.get 0
-        local.get 4
-        i32.const 5
-        i32.add
-        i32.store offset=128 align=4
         local.get 0
         local.get 17
         i32.store offset=0 align=4
@@ -1679,17 +3006,207 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 1
+        i32.const 0
         local.get 15
         i32.add
         return
       end
     end
     local.get 6
-    local.set 21
+    local.get 7
+    i32.sub
+    i32.const 255
+    i32.and
+    local.set 8
+    local.get 6
+    i32.const 255
+    i32.and
+    local.set 25
+    local.get 7
+    i32.const 255
+    i32.and
+    local.set 26
+    local.get 8
+    local.set 27
+    local.get 27
+    i32.eqz
+    if
+      local.get 4
+      i32.const 25
+      i32.add
+      local.set 9
+      local.get 9
+      local.get 0
+      i32.load offset=296 align=4
+      i32.gt_u
+      if
+        local.get 0
+        local.get 4
+        i32.const 20
+        i32.add
+        i32.store offset=128 align=4
+        local.get 0
+        i32.const 2
+        i32.store offset=144 align=4
+        local.get 0
+        i32.const 0
+        i32.store offset=148 align=4
+        local.get 0
+        local.get 25
+        i32.store offset=160 align=4
+        local.get 0
+        local.get 26
+        i32.store offset=168 align=4
+        local.get 0
+        local.get 27
+        i32.store offset=152 align=4
+        local.get 0
+        i32.const 2261
+        i32.store offset=140 align=4
+        local.get 0
+        local.get 17
+        i32.store offset=0 align=4
+        local.get 0
+        local.get 18
+        i32.store offset=8 align=4
+        local.get 0
+        local.get 19
+        i32.store offset=16 align=4
+        local.get 0
+        local.get 20
+        i32.store offset=24 align=4
+        local.get 0
+        local.get 21
+        i32.store offset=32 align=4
+        local.get 0
+        local.get 22
+        i32.store offset=40 align=4
+        local.get 0
+        local.get 23
+        i32.store offset=48 align=4
+        local.get 0
+        local.get 24
+        i32.store offset=56 align=4
+        i32.const 15712608
+        local.get 4
+        i32.const 20
+        i32.add
+        call 0
+        local.set 5
+        local.get 5
+        i32.const 1
+        i32.shr_u
+        i32.const 1
+        i32.add
+        local.get 15
+        i32.add
+        return
+      end
+      local.get 15
+      i32.const 2
+      i32.add
+      local.set 15
+      local.get 0
+      local.get 4
+      i32.const 25
+      i32.add
+      i32.store offset=128 align=4
+      i32.const 4
+      local.set 2
+      local.get 0
+      i32.const 2
+      i32.store offset=144 align=4
+      local.get 0
+      i32.const 0
+      i32.store offset=148 align=4
+      local.get 0
+      local.get 25
+      i32.store offset=160 align=4
+      local.get 0
+      local.get 26
+      i32.store offset=168 align=4
+      local.get 0
+      local.get 27
+      i32.store offset=152 align=4
+      local.get 0
+      i32.const 2261
+      i32.store offset=140 align=4
+      local.get 15
+      i32.const 64
+      i32.add
+      local.get 1
+      i32.le_u
+      local.get 0
+      i32.load offset=1800 align=4
+      i32.eqz
+      i32.and
+      br_if 1
+      local.get 0
+      local.get 17
+      i32.store offset=0 align=4
+      local.get 0
+      local.get 18
+      i32.store offset=8 align=4
+      local.get 0
+      local.get 19
+      i32.store offset=16 align=4
+      local.get 0
+      local.get 20
+      i32.store offset=24 align=4
+      local.get 0
+      local.get 21
+      i32.store offset=32 align=4
+      local.get 0
+      local.get 22
+      i32.store offset=40 align=4
+      local.get 0
+      local.get 23
+      i32.store offset=48 align=4
+      local.get 0
+      local.get 24
+      i32.store offset=56 align=4
+      local.get 15
+      return
+    end
+    local.get 15
+    i32.const 2
+    i32.add
+    local.set 15
     local.get 0
-    local.get 9
+    local.get 4
+    i32.const 22
+    i32.add
     i32.store offset=128 align=4
+    i32.const 3
+    local.set 2
+    local.get 0
+    i32.const 2
+    i32.store offset=144 align=4
+    local.get 0
+    i32.const 0
+    i32.store offset=148 align=4
+    local.get 0
+    local.get 25
+    i32.store offset=160 align=4
+    local.get 0
+    local.get 26
+    i32.store offset=168 align=4
+    local.get 0
+    local.get 27
+    i32.store offset=152 align=4
+    local.get 0
+    i32.const 2261
+    i32.store offset=140 align=4
+    local.get 15
+    i32.const 64
+    i32.add
+    local.get 1
+    i32.le_u
+    local.get 0
+    i32.load offset=1800 align=4
+    i32.eqz
+    i32.and
+    br_if 0
     local.get 0
     local.get 17
     i32.store offset=0 align=4
@@ -1714,9 +3231,7 @@
     local.get 0
     local.get 24
     i32.store offset=56 align=4
-    i32.const 2
     local.get 15
-    i32.add
     return
   end
   unreachable
@@ -1726,6 +3241,41 @@
   local.get 1
   i32.const 0
   i32.const 0
+  call 11
+)
+(func 2 (locals none)
+  local.get 0
+  local.get 1
+  i32.const 1
+  i32.const 10
+  call 11
+)
+(func 3 (locals none)
+  local.get 0
+  local.get 1
+  i32.const 2
+  i32.const 14
+  call 11
+)
+(func 4 (locals none)
+  local.get 0
+  local.get 1
+  i32.const 3
+  i32.const 22
+  call 11
+)
+(func 5 (locals none)
+  local.get 0
+  local.get 1
+  i32.const 4
+  i32.const 25
+  call 11
+)
+(func 6 (locals none)
+  local.get 0
+  local.get 1
+  i32.const 5
+  i32.const 16
   call 11
 )
 
@@ -1795,7 +3345,7 @@
     local.get 0
     local.get 24
     i32.store offset=56 align=4
-    i32.const 15712448
+    i32.const 15712640
     local.get 4
     call 0
     local.tee 5
