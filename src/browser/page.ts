@@ -95,9 +95,13 @@ function formatBytes(n: number): string {
   return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
+const PROGRESS_ORDER = ['core', 'kernel', 'initrd'];
+
 /** Each download's bytes and percent; once all are done, just their sizes. */
 function showProgress(): void {
-  const all = [...downloads];
+  // In a fixed order, whichever download reported first (they run in parallel).
+  const rank = (what: string): number => { const i = PROGRESS_ORDER.indexOf(what); return i < 0 ? PROGRESS_ORDER.length : i; };
+  const all = [...downloads].sort(([a], [b]) => rank(a) - rank(b));
   const files = request === undefined || request instanceof ConfigError ? 0 : request.initrd === undefined && request.files?.initrd === undefined ? 2 : 3;
   const done = all.length === files && all.every(([, d]) => d.total !== undefined && d.loaded === d.total);
   progressLine.textContent = all.map(([what, { loaded, total }]) =>
