@@ -26,28 +26,27 @@ import { cpuSignature, FEATURES_EDX, MSR_SLOT_CPUID_MASK, FEATURES_EXT_EDX, MSR_
 // Calls with effects outside the CPU and RAM go through JIT check mode's log (src/wasm/journal.ts): recorded
 // while translated code runs, answered from the log while the interpreter repeats it.
 export function hostIoRead(port: u32, size: u32): u32 {
-  if (heMode == HE_OFF) return rawIoRead(port, size);
-  if (heMode == HE_REPLAY) return <u32>heNext(HE_IOR, port, size, 0);
-  const v = rawIoRead(port, size);
-  heLog(HE_IOR, port, size, <f64>v);
-  return v;
+  return heMode == HE_OFF ? rawIoRead(port, size) : loggedRead(HE_IOR, port, size);
 }
 export function hostIoWrite(port: u32, size: u32, value: u32): void {
-  if (heMode == HE_REPLAY) { heNext(HE_IOW, port, size, <f64>value); return; }
-  rawIoWrite(port, size, value);
-  if (heMode == HE_RECORD) heLog(HE_IOW, port, size, <f64>value);
+  if (heMode == HE_OFF) rawIoWrite(port, size, value); else loggedWrite(HE_IOW, port, size, value);
 }
 export function hostMmioRead(addr: u32, size: u32): u32 {
-  if (heMode == HE_OFF) return rawMmioRead(addr, size);
-  if (heMode == HE_REPLAY) return <u32>heNext(HE_MMIOR, addr, size, 0);
-  const v = rawMmioRead(addr, size);
-  heLog(HE_MMIOR, addr, size, <f64>v);
-  return v;
+  return heMode == HE_OFF ? rawMmioRead(addr, size) : loggedRead(HE_MMIOR, addr, size);
 }
 export function hostMmioWrite(addr: u32, size: u32, value: u32): void {
-  if (heMode == HE_REPLAY) { heNext(HE_MMIOW, addr, size, <f64>value); return; }
-  rawMmioWrite(addr, size, value);
-  if (heMode == HE_RECORD) heLog(HE_MMIOW, addr, size, <f64>value);
+  if (heMode == HE_OFF) rawMmioWrite(addr, size, value); else loggedWrite(HE_MMIOW, addr, size, value);
+}
+function loggedRead(kind: u8, addr: u32, size: u32): u32 {
+  if (heMode == HE_REPLAY) return <u32>heNext(kind, addr, size, 0);
+  const v = kind == HE_IOR ? rawIoRead(addr, size) : rawMmioRead(addr, size);
+  heLog(kind, addr, size, <f64>v);
+  return v;
+}
+function loggedWrite(kind: u8, addr: u32, size: u32, value: u32): void {
+  if (heMode == HE_REPLAY) { heNext(kind, addr, size, <f64>value); return; }
+  if (kind == HE_IOW) rawIoWrite(addr, size, value); else rawMmioWrite(addr, size, value);
+  heLog(kind, addr, size, <f64>value);
 }
 /** Monotonic host time in nanoseconds (f64: exact to 2^53 ns, about 104 days). */
 export function hostNowNs(): f64 {
@@ -160,7 +159,7 @@ export function jitCond(cc: u32): u32 { return condition(cc) ? 1 : 0; }
 export { jitInstall, jitFlushAll, setJitThreshold } from "../wasm/cache";
 export { outLength as jitOutLength } from "../wasm/encoder";
 import { setJitEnabled } from "../wasm/cache";
-import { setJitCheck, jitJournal, heMode, heLog, heNext, HE_OFF, HE_RECORD, HE_REPLAY, HE_IOR, HE_IOW, HE_MMIOR, HE_MMIOW, HE_NOW } from "../wasm/journal";
+import { setJitCheck, jitJournal, heMode, heLog, heNext, HE_OFF, HE_REPLAY, HE_IOR, HE_IOW, HE_MMIOR, HE_MMIOW, HE_NOW } from "../wasm/journal";
 /** Turn translated code on or off (--no-jit). Off drops nothing; on starts counting hotness. */
 export function jitEnable(on: bool): void { setJitEnabled(on); }
 /** JIT check mode: 0 off, 1 every call into translated code, 2 the same with one block per call. */

@@ -1,6 +1,7 @@
 // The write journal of JIT check mode (src/wasm/check.ts): the old value of every guest-memory store while a
 // checked call runs, so that its writes can be undone; and a log of its calls to the host, so that the
-// interpreter's run gets the same answers without the devices seeing the accesses twice. No imports: the core's memory paths use it, and it must not pull the core in before them.
+// interpreter's run gets the same answers without the devices seeing the accesses twice. No imports: the
+// core's memory paths use it, and it must not pull the core in before them.
 
 /** Translated code is checked (set before anything is translated: check mode journals inline stores). */
 export let checkMode: bool = false;

@@ -37,10 +37,6 @@ import { JIT_STAT_NATIVE } from "../layout/memory";
 
 export const MAX_BLOCK_INSNS: u32 = 64;
 
-// Per-instruction scratch of the block being emitted: its records and their offsets from its first byte.
-const insRec = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
-const insOff = new StaticArray<u32>(<i32>MAX_BLOCK_INSNS);
-
 /** Blocks per module at most: the hot one and those of the same page it leads to, compiled together. */
 export const MAX_MODULE_BLOCKS: u32 = MAX_GROUP;
 const candSlot = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
@@ -57,8 +53,9 @@ const candOff = new StaticArray<u32>(<i32>(MAX_MODULE_BLOCKS * MAX_BLOCK_INSNS))
 /**
  * The block at EIP `at` (host address `host`, map slot `slot`) became hot: translate it, together with blocks
  * it leads to in the same physical page that have run (translated already or not: a loop split over groups
- * would go through the run loop on every pass), into one function of one module in JIT_OUT, where they branch to each other without the run loop (one module per block costs the
- * host engine far more memory and compile time).
+ * would go through the run loop on every pass), into one function of one module in JIT_OUT, where they branch
+ * to each other without the run loop (one module per block costs the host engine far more memory and compile
+ * time).
  * Returns true when a module is ready for the host (the pending list names the slot of each function); false
  * when nothing could be translated (the slot is marked so it is not tried again) or the record arena was full
  * (everything was flushed).
@@ -144,8 +141,6 @@ function decodeBlock(at: u32, c: u32): u32 {
 
 /** The key (MODE_* bits and KEY_USER) the block is translated for. */
 let blockKey: u32 = 0;
-/** Byte length of the block being emitted. */
-let blockBytes: u32 = 0;
 
 function emitModule(count: u32): void {
   outReset();
@@ -251,13 +246,9 @@ function emitGroup(count: u32): void {
       addPending(0);
       continue;
     }
-    for (let k: u32 = 0; k < n; k++) {
-      unchecked(insRec[k] = <u32>candRec(i, k));
-      unchecked(insOff[k] = unchecked(candOff[i * MAX_BLOCK_INSNS + k]));
-    }
-    blockBytes = unchecked(candBytes[i]);
     const native = emitBody(n, i);
-    if (slot != 0) store<u32>(slot + M_META, (load<u32>(slot + M_META) & META_KEY_MASK) | ((blockBytes & 0x1fff) << 8));
+    const bytes = unchecked(candBytes[i]);
+    if (slot != 0) store<u32>(slot + M_META, (load<u32>(slot + M_META) & META_KEY_MASK) | ((bytes & 0x1fff) << 8));
     store<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED, load<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED) + <u64>n);
     store<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE, load<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE) + <u64>native);
     addPending(<u32>slot);
@@ -271,30 +262,32 @@ function exportName(i: u32): void {
   if (i < 10) { uleb(1); byte(0x30 + i); } else { uleb(2); byte(0x30 + i / 10); byte(0x30 + i % 10); }
 }
 
-/** Emit block i of the group (its records are in the scratch); returns how many instructions are native. */
+/** Emit block b of the group (candidate b's records); returns how many instructions are native. */
 function emitBody(n: u32, b: u32): u32 {
   beginBlock(blockKey, b);
   const delta = groupBlockDelta(b);
   let native: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    beginInsn(<usize>unchecked(insRec[i]), i, delta + unchecked(insOff[i]), i + 1 < n ? <usize>unchecked(insRec[i + 1]) : 0);
+    const at = delta + unchecked(candOff[b * MAX_BLOCK_INSNS + i]);
+    beginInsn(candRec(b, i), i, at, i + 1 < n ? candRec(b, i + 1) : 0);
     const done = emitNative();
     if (done == 2) return native + 1; // it ended the block (every path returned or branched)
     if (done == 1) { native++; continue; }
     if (!ripValid) {
       // jitStep expects CPU_RIP at the instruction (native code before it did not store it).
       localGet(L_CPU);
-      emitEip(delta + unchecked(insOff[i]));
+      emitEip(at);
       mem(OP_I32_STORE, 2, CPU_RIP);
     }
-    emitFallback(i, delta + unchecked(insOff[i]));
+    emitFallback(i, at);
     afterFallback();
   }
   // Fell off the end: on to the next instruction, in this group or through the run loop.
-  const f = findTarget(delta + blockBytes);
+  const end = delta + unchecked(candBytes[b]);
+  const f = findTarget(end);
   if (f >= 0) { gotoBlock(<u32>f, n); return native; }
   localGet(L_CPU);
-  emitEip(delta + blockBytes);
+  emitEip(end);
   mem(OP_I32_STORE, 2, CPU_RIP);
   retCount(n);
   return native;
