@@ -1,5 +1,6 @@
 // Micro benchmarks of the wasmpc core alone, through the CPU harness: interpreter speed in MIPS on a memory
-// loop with paging off and on (the TLB-hit path; issue target: paging on within 1.3x of paging off).
+// loop with paging off and on (the TLB-hit path; issue target: paging on within 1.3x of paging off), and the
+// translated code's speed on the same loop and on a loop of stack and structure accesses, as compiled C is.
 import { CpuHarness } from '../src/machine/harness';
 import { loadCoreModule } from '../src/node/core-module';
 
@@ -14,24 +15,48 @@ const CODE = 0x10000;
 const DATA = 0x200000;
 const PD = 0x100000;
 const PT = 0x101000;
+const STACK = 0x300000;
 const ITERATIONS = 2_000_000;
+/** Translated code runs this many times more iterations, so that compiling is a small share of the time. */
+const JIT_FACTOR = 20;
+
+const d = (v: number): number[] => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24];
 
 // A loop over 64 KiB of data: 7 instructions per iteration, two memory accesses.
-//   mov ecx, ITERATIONS ; xor esi, esi
+//   mov ecx, iterations ; xor esi, esi
 // l: mov eax, [esi + DATA] ; add eax, ecx ; mov [esi + DATA + 4], eax ; add esi, 8 ; and esi, 0xfff8 ; dec ecx ; jnz l
-function loopCode(): number[] {
-  const d = (v: number) => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24];
+function memoryLoop(iterations: number): number[] {
   return [
-    0xb9, ...d(ITERATIONS), 0x31, 0xf6,
+    0xb9, ...d(iterations), 0x31, 0xf6,
     0x8b, 0x86, ...d(DATA), 0x01, 0xc8, 0x89, 0x86, ...d(DATA + 4),
     0x83, 0xc6, 0x08, 0x81, 0xe6, ...d(0xfff8), 0x49, 0x75, 0xe6, 0xf4,
   ];
 }
 
-function measure(paging: boolean): MicroResult {
-  const h = new CpuHarness(loadCoreModule(), 4 * 1024 * 1024, false); // interpreter only: the target is about its TLB path
+// Locals on the stack and fields of a structure, with a data-dependent branch, as a C compiler writes them
+// (the shape of the kernel's LZMA decoder): 11 or 12 instructions per iteration, six memory accesses.
+//   mov esp, STACK ; mov edi, DATA ; mov ecx, iterations ; mov dword [esp], 0 ; mov dword [esp+4], 3 ; mov dword [esp+8], 5
+// l: mov eax, [esp+4] ; mov edx, [edi+8] ; add eax, edx ; mov [esp+4], eax ; mov ebx, [esp+8] ; imul ebx, eax
+//    mov [edi+12], ebx ; cmp ebx, 0x80000000 ; jb s ; inc dword [esp]
+// s: dec ecx ; jnz l ; hlt
+function stackLoop(iterations: number): number[] {
+  return [
+    0xbc, ...d(STACK), 0xbf, ...d(DATA), 0xb9, ...d(iterations),
+    0xc7, 0x04, 0x24, ...d(0), 0xc7, 0x44, 0x24, 0x04, ...d(3), 0xc7, 0x44, 0x24, 0x08, ...d(5),
+    0x8b, 0x44, 0x24, 0x04, 0x8b, 0x57, 0x08, 0x01, 0xd0, 0x89, 0x44, 0x24, 0x04, 0x8b, 0x5c, 0x24, 0x08,
+    0x0f, 0xaf, 0xd8, 0x89, 0x5f, 0x0c, 0x81, 0xfb, ...d(0x80000000), 0x72, 0x03, 0xff, 0x04, 0x24,
+    0x49, 0x75, 0xdb, 0xf4,
+  ];
+}
+
+type Loop = 'memory' | 'stack';
+
+function measure(loop: Loop, paging: boolean, jit: boolean): MicroResult {
+  // The interpreter's runs are about its TLB path; translated code runs with the JIT's defaults.
+  const h = new CpuHarness(loadCoreModule(), 4 * 1024 * 1024, jit);
   h.setFlat32();
-  h.writeMem(CODE, loopCode());
+  const iterations = jit ? ITERATIONS * JIT_FACTOR : ITERATIONS;
+  h.writeMem(CODE, loop === 'memory' ? memoryLoop(iterations) : stackLoop(iterations));
   if (paging) {
     // Identity-map the first 4 MiB with 4 KiB pages.
     const pt = new Uint8Array(4096);
@@ -47,19 +72,23 @@ function measure(paging: boolean): MicroResult {
   h.setReg('eip', CODE);
   const c0 = process.cpuUsage();
   let executed = 0;
-  while (!h.getState().halted && executed < 100_000_000) executed += h.step(10_000_000).executed;
+  while (!h.getState().halted && executed < 1_000_000_000) executed += h.step(10_000_000).executed;
   const c = process.cpuUsage(c0);
   const seconds = (c.user + c.system) / 1e6;
-  return { name: paging ? 'memory loop, paging on' : 'memory loop, paging off', mips: executed / seconds / 1e6, seconds };
+  const name = jit ? `${loop} loop, translated` : `${loop} loop, paging ${paging ? 'on' : 'off'}`;
+  return { name, mips: executed / seconds / 1e6, seconds };
 }
 
 export function runMicro(): MicroResult[] {
-  measure(false); // warm up the engine's tiers
-  return [measure(false), measure(true)];
+  measure('memory', false, false); // warm up the engine's tiers
+  return [
+    measure('memory', false, false), measure('memory', true, false),
+    measure('memory', true, true), measure('stack', true, true),
+  ];
 }
 
 export function formatMicro(results: MicroResult[]): string {
-  const lines = ['micro benchmark (wasmpc interpreter, one core; MIPS per CPU second)', ''];
+  const lines = ['micro benchmark (wasmpc core, one core; MIPS per CPU second; translated: paging on)', ''];
   for (const r of results) lines.push(`${r.name.padEnd(28)} ${r.mips.toFixed(1).padStart(7)} MIPS  ${r.seconds.toFixed(3)} CPU s`);
   const off = results.find((r) => r.name.endsWith('off'));
   const on = results.find((r) => r.name.endsWith('on'));
