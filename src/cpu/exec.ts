@@ -25,7 +25,7 @@ import { accUser } from "./mem";
 import { tlbLookup, TLB_X, TLB_UR } from "../mmu/tlb";
 import { jitEnabled, jitThreshold, jitFind, jitClaim, codeDirty, clearCodeDirty, M_META, M_FN, M_HITS, META_NO_JIT } from "../wasm/cache";
 import { translateHot, MAX_BLOCK_INSNS } from "../wasm/translate";
-import { KEY_USER } from "../wasm/emit-core";
+import { KEY_USER, KEY_MODE_MASK } from "../wasm/emit-core";
 import { checkedCall } from "../wasm/check";
 import { checkMode } from "../wasm/journal";
 
@@ -168,7 +168,7 @@ function blockCall(left: u32): i32 {
   const at = eip();
   const h = tlbLookup(segBase(1) + at, accUser ? TLB_UR | TLB_X : TLB_X);
   if (h == 0) return BLOCK_NONE;
-  const key = (mode() & 0x1f) | (accUser ? KEY_USER : 0);
+  const key = (mode() & KEY_MODE_MASK) | (accUser ? KEY_USER : 0);
   let slot = jitFind(h, key);
   if (slot == 0) slot = jitClaim(h, key); // first execution seen (or its entry was evicted or went stale)
   const meta = load<u32>(slot + M_META);

@@ -2,7 +2,7 @@
 // about the guest is kept in module globals, so switching vCPUs is one assignment.
 import {
   CPU_BASE, CPU_GPR, CPU_RIP, CPU_CPL, CPU_MODE, CPU_SEG, SEG_SIZE, SEG_SELECTOR, SEG_ATTR, SEG_LIMIT,
-  SEG_VALID, SEG_BASE, CPU_CR0, CPU_CR4, CPU_A20, CPU_FLAGS,
+  SEG_VALID, SEG_BASE, CPU_CR0, CPU_CR4, CPU_A20, CPU_FLAGS, MODE_FLAT,
 } from "../layout/memory";
 
 /** Base address of the running vCPU's block. */
@@ -76,6 +76,7 @@ export function loadSegReal(s: u32, sel: u32): void {
   store<u64>(p + SEG_BASE, <u64>((sel & 0xffff) << 4));
   store<u32>(p + SEG_ATTR, attr);
   store<u32>(p + SEG_VALID, accessBits(attr));
+  updateMode();
 }
 
 /** Fill a segment cache from raw parts and precompute its access bits. */
@@ -86,6 +87,7 @@ export function setSegCache(s: u32, sel: u32, base: u32, limit: u32, attr: u32):
   store<u32>(p + SEG_LIMIT, limit);
   store<u32>(p + SEG_ATTR, attr);
   store<u32>(p + SEG_VALID, accessBits(attr));
+  updateMode();
 }
 
 export function accessBits(attr: u32): u32 {
@@ -103,7 +105,18 @@ export function accessBits(attr: u32): u32 {
   return v;
 }
 
-/** Recompute the MODE bits after CR0, EFLAGS.VM or the CS/SS caches changed. */
+/** ES, SS and DS as MODE_FLAT defines it. */
+function flatData(): bool {
+  for (let s: u32 = 0; s < 4; s++) {
+    if (s == 1) continue;
+    const p = segPtr(s);
+    if (load<u64>(p + SEG_BASE) != 0 || load<u32>(p + SEG_LIMIT) != 0xffff_ffff
+      || (load<u32>(p + SEG_VALID) & (SEGV_READ | SEGV_WRITE | SEGV_EXPAND_DOWN)) != (SEGV_READ | SEGV_WRITE)) return false;
+  }
+  return true;
+}
+
+/** Recompute the MODE bits after CR0, EFLAGS.VM or a segment cache changed. */
 export function updateMode(): void {
   // EFLAGS.VM is never held lazily, so the raw flags word has it.
   const vm86 = (load<u32>(cpu + CPU_FLAGS) & (1 << 17)) != 0 && (cr0() & 1) != 0;
@@ -114,6 +127,7 @@ export function updateMode(): void {
   if (vm86) m |= 8;
   if ((segAttr(1) & ATTR_DB) != 0 && !vm86 && (c0 & 1) != 0) m |= 2; // CODE32
   if ((segAttr(2) & ATTR_DB) != 0 && !vm86 && (c0 & 1) != 0) m |= 4; // STACK32
+  if ((c0 & 1) != 0 && !vm86 && flatData()) m |= MODE_FLAT;
   store<u32>(cpu + CPU_MODE, m);
 }
 

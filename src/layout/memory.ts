@@ -142,6 +142,11 @@ export const MODE_CODE32 = 2; // CS.D
 export const MODE_STACK32 = 4; // SS.B
 export const MODE_VM86 = 8; // EFLAGS.VM
 export const MODE_PAGING = 16; // CR0.PG
+/**
+ * ES, SS and DS are flat: base 0, limit 4 GiB, readable and writable, not expand-down (protected mode, not
+ * VM86). Translated code keyed by it uses offsets as linear addresses.
+ */
+export const MODE_FLAT = 0x40;
 
 // Why run() returned.
 export const EXIT_BUDGET = 0; // the instruction budget was spent

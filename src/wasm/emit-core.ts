@@ -8,7 +8,7 @@
 // committed only after its last access can fault.
 import {
   CPU_GPR, CPU_RIP, CPU_FLAGS, CPU_LF_OP, CPU_LF_SIZE, CPU_LF_RES, CPU_LF_SRC1, CPU_LF_SRC2, CPU_LF_MASK, CPU_SEG, SEG_SIZE,
-  SEG_LIMIT, SEG_VALID, SEG_BASE, CPU_INTR, MODE_STACK32, TLB_BASE, TLB_STRIDE, TLB_BITS, TLB_ENTRIES, CPU_BASE, CPU_STRIDE,
+  SEG_LIMIT, SEG_VALID, SEG_BASE, CPU_INTR, MODE_STACK32, MODE_FLAT, SEG_ES, SEG_SS, SEG_DS, TLB_BASE, TLB_STRIDE, TLB_BITS, TLB_ENTRIES, CPU_BASE, CPU_STRIDE,
 } from "../layout/memory";
 import { SEGV_READ, SEGV_WRITE, SEGV_EXPAND_DOWN } from "../cpu/state";
 import { TLB_R, TLB_W, TLB_UR, TLB_UW } from "../mmu/tlb";
@@ -22,7 +22,7 @@ import {
   OP_IF, OP_END, OP_RETURN, OP_I32_LOAD, OP_I32_LOAD8_U, OP_I32_LOAD16_U, OP_I32_STORE, OP_I32_STORE8,
   OP_I32_STORE16, OP_I32_ADD, OP_I32_SUB, OP_I32_MUL, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL, OP_I32_SHR_U, OP_I32_EQZ,
   OP_I32_LT_S, OP_I32_LT_U, OP_I32_LE_S, OP_I32_LE_U, OP_I32_GT_U, OP_I32_EXTEND8_S, OP_I32_EXTEND16_S,
-  BLOCKTYPE_VOID, OP_BLOCK, OP_BR, OP_BR_IF, OP_I32_NE, OP_I32_STORE8 as ST8, OP_I32_ROTL, OP_I32_ROTR, OP_I32_EQ,
+  BLOCKTYPE_VOID, T_I32, OP_ELSE, OP_BLOCK, OP_BR, OP_BR_IF, OP_I32_NE, OP_I32_STORE8 as ST8, OP_I32_ROTL, OP_I32_ROTR, OP_I32_EQ,
   OP_SELECT, OP_I32_SHR_S, OP_I64_EXTEND_I32_S, OP_I64_MUL, OP_I64_NE, OP_I32_WRAP_I64,
 } from "./encoder";
 
@@ -65,8 +65,12 @@ export const L_FA: u32 = 25; // first operand, masked to its size
 export const L_FB: u32 = 26; // second operand, masked
 export const L_FR: u32 = 27; // result, masked
 export const L_FC: u32 = 28; // INC/DEC: the CF they kept (0/1)
-export const NUM_SCRATCH_LOCALS: u32 = 25; // i32 $base .. $c, EAX .. EDI, $fa .. $fc
-export const L_W: u32 = 29; // i64 scratch (products)
+/** Scratch of the inline flag computations from the lazy flags in memory (pushMemFlag). */
+export const L_X: u32 = 29;
+export const L_Y: u32 = 30;
+export const L_Z: u32 = 31;
+export const NUM_SCRATCH_LOCALS: u32 = 28; // i32 $base .. $c, EAX .. EDI, $fa .. $fc, $x $y $z
+export const L_W: u32 = 32; // i64 scratch (products)
 
 export const OP_GLOBAL_GET: u32 = 0x23;
 
@@ -92,6 +96,8 @@ export let wrote: bool = false;
 
 /** The block key bit saying data accesses are user-mode (CPL 3), beside the MODE_* bits. */
 export const KEY_USER: u32 = 0x20;
+/** The MODE_* bits a block is keyed by (the others are KEY_USER's). */
+export const KEY_MODE_MASK: u32 = 0x1f | MODE_FLAT;
 
 // ---- the group: the blocks of one module, in one function, entered and chained through a dispatch loop ----
 export const MAX_GROUP: u32 = 32;
@@ -319,14 +325,19 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
   const tneed = kind == ACC_R ? (user ? TLB_UR : TLB_R) : (user ? TLB_UW : TLB_W);
   byte(OP_BLOCK); byte(BLOCKTYPE_VOID); // $done
   byte(OP_BLOCK); byte(BLOCKTYPE_VOID); // $slow
-  localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_VALID); i32c(need | SEGV_EXPAND_DOWN); op(OP_I32_AND);
-  i32c(need); op(OP_I32_NE); byte(OP_BR_IF); uleb(0);
-  localGet(L_OFF); localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_LIMIT); op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
-  if (size > 1) {
-    i32c(size - 1); localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_LIMIT); localGet(L_OFF); op(OP_I32_SUB);
-    op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
+  if ((blockMode & MODE_FLAT) != 0 && (s == SEG_ES || s == SEG_SS || s == SEG_DS)) {
+    // Base 0, limit 4 GiB, readable and writable (the block key says so): the offset is the linear address.
+    localGet(L_OFF); localSet(L_LIN);
+  } else {
+    localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_VALID); i32c(need | SEGV_EXPAND_DOWN); op(OP_I32_AND);
+    i32c(need); op(OP_I32_NE); byte(OP_BR_IF); uleb(0);
+    localGet(L_OFF); localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_LIMIT); op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
+    if (size > 1) {
+      i32c(size - 1); localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_LIMIT); localGet(L_OFF); op(OP_I32_SUB);
+      op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
+    }
+    localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_BASE); localGet(L_OFF); op(OP_I32_ADD); localSet(L_LIN);
   }
-  localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_BASE); localGet(L_OFF); op(OP_I32_ADD); localSet(L_LIN);
   if (size > 1) {
     localGet(L_LIN); i32c(0xfff); op(OP_I32_AND); i32c(4096 - size); op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
   }
@@ -444,10 +455,58 @@ function maskedTo(from: u32, size: u32, to: u32): void {
 }
 
 /** Push CF (0/1): from the flag locals, or from the lazy flags in memory. */
-export function pushCarry(): void {
-  if (pend == PEND_NONE) { i32c(2); call(F_COND); return; }
-  pushFlag(CF);
+export function pushCarry(): void { pushAnyFlag(CF); }
+
+/** Push one arithmetic flag as 0/1 from wherever the flags are: the flag locals, or the CPU block. */
+function pushAnyFlag(f: u32): void {
+  if (pend == PEND_NONE) pushMemFlag(f); else pushFlag(f);
 }
+
+/**
+ * Push one arithmetic flag (CF ZF SF OF PF) as 0/1 from the CPU block: from CPU_FLAGS, or computed from the
+ * lazy operands as computeLazy() in src/cpu/flags.ts does. Inline, because a call from generated code costs
+ * more than the computation: the engine saves every live local around it. The operands are shifted left by
+ * 32 minus their width, which keeps their order and puts their sign bit at bit 31.
+ */
+function pushMemFlag(f: u32): void {
+  localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_MASK); i32c(f); op(OP_I32_AND);
+  byte(OP_IF); byte(T_I32);
+  if (f == PF) {
+    localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_RES); i32c(0xff); op(OP_I32_AND); op(OP_I32_POPCNT);
+    i32c(1); op(OP_I32_AND); op(OP_I32_EQZ);
+  } else {
+    i32c(32); i32c(8); localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_SIZE); op(OP_I32_SHL); op(OP_I32_SUB); localSet(L_Z);
+    if (f == ZF || f == SF) {
+      localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_RES); localGet(L_Z); op(OP_I32_SHL);
+      if (f == ZF) op(OP_I32_EQZ); else { i32c(31); op(OP_I32_SHR_U); }
+    } else {
+      // a, b, r shifted into $x $y $z. ADD/ADC (op 0, 1) against SUB/SBB (2, 3); LOGIC (4) clears CF and OF.
+      localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_SRC1); localGet(L_Z); op(OP_I32_SHL); localSet(L_X);
+      localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_SRC2); localGet(L_Z); op(OP_I32_SHL); localSet(L_Y);
+      localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_RES); localGet(L_Z); op(OP_I32_SHL); localSet(L_Z);
+      if (f == CF) {
+        // ADD: r < a, ADC: r <= a; SUB: a < b, SBB: a <= b.
+        localGet(L_X); localGet(L_Y); pushMemLfOp(); i32c(2); op(OP_I32_LT_U); op(OP_SELECT); // y' = ADD ? a : b
+        localGet(L_Z); localGet(L_X); pushMemLfOp(); i32c(2); op(OP_I32_LT_U); op(OP_SELECT); // x' = ADD ? r : a
+        localSet(L_X); localSet(L_Y);
+        localGet(L_X); localGet(L_Y); op(OP_I32_LE_U);
+        localGet(L_X); localGet(L_Y); op(OP_I32_LT_U);
+        pushMemLfOp(); i32c(1); op(OP_I32_AND); op(OP_SELECT);
+      } else {
+        // OF. ADD: (a ^ r) & (b ^ r); SUB: (a ^ b) & (a ^ r); the sign bit of that.
+        localGet(L_X); localGet(L_Z); op(OP_I32_XOR); localGet(L_Y); localGet(L_Z); op(OP_I32_XOR); op(OP_I32_AND);
+        localGet(L_X); localGet(L_Y); op(OP_I32_XOR); localGet(L_X); localGet(L_Z); op(OP_I32_XOR); op(OP_I32_AND);
+        pushMemLfOp(); i32c(2); op(OP_I32_LT_U); op(OP_SELECT);
+        i32c(31); op(OP_I32_SHR_U);
+      }
+      pushMemLfOp(); i32c(LF_LOGIC); op(OP_I32_LT_U); op(OP_I32_AND);
+    }
+  }
+  byte(OP_ELSE);
+  localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_FLAGS); i32c(ctz<u32>(f)); op(OP_I32_SHR_U); i32c(1); op(OP_I32_AND);
+  op(OP_END);
+}
+function pushMemLfOp(): void { localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_OP); }
 
 /**
  * Store the pending flags into the CPU block's lazy-flags fields, as setLazy()/setLazyResult() would have
@@ -604,21 +663,20 @@ export function guardTargetT(): void {
 
 /** The condition `cc` (0..15) as 0/1: inline from the flag locals, or from the lazy flags in memory. */
 export function condition(cc: u32): void {
-  if (pend == PEND_NONE) { i32c(cc); call(F_COND); return; }
   const base = cc >> 1;
   if (pend == PEND_SUB && base == 3) { localGet(L_FA); localGet(L_FB); op(OP_I32_LE_U); } // BE: a <= b
   else if (pend == PEND_SUB && base == 6) { pushSigned(L_FA); pushSigned(L_FB); op(OP_I32_LT_S); } // L
   else if (pend == PEND_SUB && base == 7) { pushSigned(L_FA); pushSigned(L_FB); op(OP_I32_LE_S); } // LE
   else {
     switch (base) {
-      case 0: pushFlag(OF); break;
-      case 1: pushFlag(CF); break;
-      case 2: pushFlag(ZF); break;
-      case 3: pushFlag(CF); pushFlag(ZF); op(OP_I32_OR); break;
-      case 4: pushFlag(SF); break;
-      case 5: pushFlag(PF); break;
-      case 6: pushFlag(SF); pushFlag(OF); op(OP_I32_NE); break;
-      default: pushFlag(ZF); pushFlag(SF); pushFlag(OF); op(OP_I32_NE); op(OP_I32_OR); break;
+      case 0: pushAnyFlag(OF); break;
+      case 1: pushAnyFlag(CF); break;
+      case 2: pushAnyFlag(ZF); break;
+      case 3: pushAnyFlag(CF); pushAnyFlag(ZF); op(OP_I32_OR); break;
+      case 4: pushAnyFlag(SF); break;
+      case 5: pushAnyFlag(PF); break;
+      case 6: pushAnyFlag(SF); pushAnyFlag(OF); op(OP_I32_NE); break;
+      default: pushAnyFlag(ZF); pushAnyFlag(SF); pushAnyFlag(OF); op(OP_I32_NE); op(OP_I32_OR); break;
     }
   }
   if ((cc & 1) != 0) op(OP_I32_EQZ);

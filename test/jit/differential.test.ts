@@ -219,3 +219,45 @@ pairs: dd ${pairs.flat().join(',')}
     expectSame(interp, jit, 'flags');
   });
 });
+
+describe('JIT: blocks translated for flat segments', () => {
+  // Translated code keyed MODE_FLAT uses offsets as linear addresses; loading DS with a based segment must
+  // leave those blocks for ones that add the base (the same loop runs with DS flat, then based at 0x10000).
+  it.skipIf(!requireNasm())('a based DS loaded between two runs of a loop takes effect', () => {
+    const bin = assemble(`bits 32
+org 0x1000
+  lgdt [gdtr]
+  mov ecx, 2
+again:
+  xor ebx, ebx
+  mov edx, 300
+l:
+  mov eax, [ebx+0x8000]
+  add [ebx+0x8004], eax
+  add ebx, 8
+  dec edx
+  jnz l
+  mov ax, 0x18
+  mov ds, ax
+  dec ecx
+  jnz again
+  hlt
+align 8
+gdt:
+  dq 0, 0x00cf9a000000ffff, 0x00cf92000000ffff, 0x00cf92010000ffff
+gdtr:
+  dw 31
+  dd gdt
+`);
+    const fill = (h: CpuHarness, at: number, k: number) =>
+      h.writeMem(at, Array.from({ length: 300 * 8 }, (_, i) => (i * k) & 0xff));
+    const { interp, jit } = runBoth(flat32(bin, (h) => { fill(h, 0x8000, 7); fill(h, 0x18000, 13); }), 100_000);
+    expect(interp.state.halted).toBe(true);
+    expect(jit.jitInsns).toBeGreaterThan(1000n);
+    // The second pass added through DS.base: the dword at 0x18004 grew by the one at 0x18000.
+    const word = (ram: Uint8Array, at: number) => new DataView(ram.buffer, ram.byteOffset).getUint32(at, true);
+    const initial = new DataView(new Uint8Array([4 * 13, 5 * 13, 6 * 13, 7 * 13]).buffer).getUint32(0, true);
+    expect(word(interp.ram, 0x18004)).toBe((initial + word(interp.ram, 0x18000)) >>> 0);
+    expectSame(interp, jit, 'flat, then based DS');
+  });
+});

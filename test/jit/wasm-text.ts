@@ -65,7 +65,7 @@ export function disassembleCode(module: Uint8Array): string {
         if (name === undefined) throw new Error(`wasm-text: opcode 0x${o.toString(16)} at ${rd.pos - 1}`);
         if (o === 0x0b || o === 0x05) depth--;
         let text = name;
-        if (o === 0x02 || o === 0x03 || o === 0x04) { const bt = rd.byte(); if (bt !== 0x40) text += ` (result 0x${bt.toString(16)})`; }
+        if (o === 0x02 || o === 0x03 || o === 0x04) { const bt = rd.byte(); if (bt !== 0x40) text += ` (result ${bt === 0x7f ? 'i32' : bt === 0x7e ? 'i64' : `0x${bt.toString(16)}`})`; }
         else if (INDEX.has(o)) text += ` ${rd.uleb()}`;
         else if (MEMARG.has(o)) { const align = rd.uleb(); const off = rd.uleb(); text += ` offset=${off} align=${2 ** align}`; }
         else if (o === 0x41 || o === 0x42) text += ` ${rd.sleb()}`;

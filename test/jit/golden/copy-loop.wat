@@ -1,5 +1,5 @@
-;; module 0: 1390 bytes
-(func 0 (locals 25 x i32, 1 x i64)
+;; module 0: 1456 bytes
+(func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -44,22 +44,7 @@
     local.set 10
     block
       block
-        local.get 0
-        i32.load offset=364 align=4
-        i32.const 9
-        i32.and
-        i32.const 1
-        i32.ne
-        br_if 0
         local.get 10
-        local.get 0
-        i32.load offset=360 align=4
-        i32.gt_u
-        br_if 0
-        local.get 0
-        i32.load offset=368 align=4
-        local.get 10
-        i32.add
         local.set 12
         local.get 13
         local.get 12
@@ -148,22 +133,7 @@
     local.set 11
     block
       block
-        local.get 0
-        i32.load offset=364 align=4
-        i32.const 10
-        i32.and
-        i32.const 2
-        i32.ne
-        br_if 0
         local.get 10
-        local.get 0
-        i32.load offset=360 align=4
-        i32.gt_u
-        br_if 0
-        local.get 0
-        i32.load offset=368 align=4
-        local.get 10
-        i32.add
         local.set 12
         local.get 13
         local.get 12
@@ -285,8 +255,73 @@
     local.set 8
     local.get 8
     local.set 23
-    i32.const 2
-    call 1
+    local.get 0
+    i32.load offset=140 align=4
+    i32.const 1
+    i32.and
+    if (result i32)
+      i32.const 32
+      i32.const 8
+      local.get 0
+      i32.load offset=148 align=4
+      i32.shl
+      i32.sub
+      local.set 31
+      local.get 0
+      i32.load offset=160 align=4
+      local.get 31
+      i32.shl
+      local.set 29
+      local.get 0
+      i32.load offset=168 align=4
+      local.get 31
+      i32.shl
+      local.set 30
+      local.get 0
+      i32.load offset=152 align=4
+      local.get 31
+      i32.shl
+      local.set 31
+      local.get 29
+      local.get 30
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 2
+      i32.lt_u
+      select
+      local.get 31
+      local.get 29
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 2
+      i32.lt_u
+      select
+      local.set 29
+      local.set 30
+      local.get 29
+      local.get 30
+      i32.le_u
+      local.get 29
+      local.get 30
+      i32.lt_u
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 1
+      i32.and
+      select
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 4
+      i32.lt_u
+      i32.and
+    else
+      local.get 0
+      i32.load offset=136 align=4
+      i32.const 0
+      i32.shr_u
+      i32.const 1
+      i32.and
+    end
     local.set 16
     local.get 6
     local.set 25
@@ -570,7 +605,7 @@
 )
 
 ;; module 1: 512 bytes
-(func 0 (locals 25 x i32, 1 x i64)
+(func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3

@@ -1,5 +1,5 @@
-;; module 0: 1281 bytes
-(func 0 (locals 25 x i32, 1 x i64)
+;; module 0: 1235 bytes
+(func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -86,29 +86,7 @@
     local.set 10
     block
       block
-        local.get 0
-        i32.load offset=364 align=4
-        i32.const 9
-        i32.and
-        i32.const 1
-        i32.ne
-        br_if 0
         local.get 10
-        local.get 0
-        i32.load offset=360 align=4
-        i32.gt_u
-        br_if 0
-        i32.const 3
-        local.get 0
-        i32.load offset=360 align=4
-        local.get 10
-        i32.sub
-        i32.gt_u
-        br_if 0
-        local.get 0
-        i32.load offset=368 align=4
-        local.get 10
-        i32.add
         local.set 12
         local.get 12
         i32.const 4095
@@ -269,7 +247,7 @@
     local.get 7
     i64.extend_i32_s
     i64.mul
-    local.tee 29
+    local.tee 32
     i32.wrap_i64
     local.set 8
     local.get 8
@@ -508,7 +486,7 @@
 )
 
 ;; module 1: 512 bytes
-(func 0 (locals 25 x i32, 1 x i64)
+(func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3

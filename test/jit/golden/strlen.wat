@@ -1,5 +1,5 @@
-;; module 0: 1027 bytes
-(func 0 (locals 25 x i32, 1 x i64)
+;; module 0: 995 bytes
+(func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -64,22 +64,7 @@
     local.set 10
     block
       block
-        local.get 0
-        i32.load offset=364 align=4
-        i32.const 9
-        i32.and
-        i32.const 1
-        i32.ne
-        br_if 0
         local.get 10
-        local.get 0
-        i32.load offset=360 align=4
-        i32.gt_u
-        br_if 0
-        local.get 0
-        i32.load offset=368 align=4
-        local.get 10
-        i32.add
         local.set 12
         local.get 13
         local.get 12
@@ -379,8 +364,8 @@
   call 11
 )
 
-;; module 1: 664 bytes
-(func 0 (locals 25 x i32, 1 x i64)
+;; module 1: 794 bytes
+(func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -429,8 +414,73 @@
     local.set 8
     local.get 8
     local.set 17
-    i32.const 2
-    call 1
+    local.get 0
+    i32.load offset=140 align=4
+    i32.const 1
+    i32.and
+    if (result i32)
+      i32.const 32
+      i32.const 8
+      local.get 0
+      i32.load offset=148 align=4
+      i32.shl
+      i32.sub
+      local.set 31
+      local.get 0
+      i32.load offset=160 align=4
+      local.get 31
+      i32.shl
+      local.set 29
+      local.get 0
+      i32.load offset=168 align=4
+      local.get 31
+      i32.shl
+      local.set 30
+      local.get 0
+      i32.load offset=152 align=4
+      local.get 31
+      i32.shl
+      local.set 31
+      local.get 29
+      local.get 30
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 2
+      i32.lt_u
+      select
+      local.get 31
+      local.get 29
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 2
+      i32.lt_u
+      select
+      local.set 29
+      local.set 30
+      local.get 29
+      local.get 30
+      i32.le_u
+      local.get 29
+      local.get 30
+      i32.lt_u
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 1
+      i32.and
+      select
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 4
+      i32.lt_u
+      i32.and
+    else
+      local.get 0
+      i32.load offset=136 align=4
+      i32.const 0
+      i32.shr_u
+      i32.const 1
+      i32.and
+    end
     local.set 16
     local.get 6
     local.set 25
@@ -597,8 +647,8 @@
   call 11
 )
 
-;; module 2: 1372 bytes
-(func 0 (locals 25 x i32, 1 x i64)
+;; module 2: 1470 bytes
+(func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -648,22 +698,7 @@
       local.set 10
       block
         block
-          local.get 0
-          i32.load offset=364 align=4
-          i32.const 9
-          i32.and
-          i32.const 1
-          i32.ne
-          br_if 0
           local.get 10
-          local.get 0
-          i32.load offset=360 align=4
-          i32.gt_u
-          br_if 0
-          local.get 0
-          i32.load offset=368 align=4
-          local.get 10
-          i32.add
           local.set 12
           local.get 13
           local.get 12
@@ -950,8 +985,73 @@
     local.set 8
     local.get 8
     local.set 17
-    i32.const 2
-    call 1
+    local.get 0
+    i32.load offset=140 align=4
+    i32.const 1
+    i32.and
+    if (result i32)
+      i32.const 32
+      i32.const 8
+      local.get 0
+      i32.load offset=148 align=4
+      i32.shl
+      i32.sub
+      local.set 31
+      local.get 0
+      i32.load offset=160 align=4
+      local.get 31
+      i32.shl
+      local.set 29
+      local.get 0
+      i32.load offset=168 align=4
+      local.get 31
+      i32.shl
+      local.set 30
+      local.get 0
+      i32.load offset=152 align=4
+      local.get 31
+      i32.shl
+      local.set 31
+      local.get 29
+      local.get 30
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 2
+      i32.lt_u
+      select
+      local.get 31
+      local.get 29
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 2
+      i32.lt_u
+      select
+      local.set 29
+      local.set 30
+      local.get 29
+      local.get 30
+      i32.le_u
+      local.get 29
+      local.get 30
+      i32.lt_u
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 1
+      i32.and
+      select
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 4
+      i32.lt_u
+      i32.and
+    else
+      local.get 0
+      i32.load offset=136 align=4
+      i32.const 0
+      i32.shr_u
+      i32.const 1
+      i32.and
+    end
     local.set 16
     local.get 6
     local.set 25
@@ -1137,8 +1237,8 @@
   call 11
 )
 
-;; module 3: 688 bytes
-(func 0 (locals 25 x i32, 1 x i64)
+;; module 3: 642 bytes
+(func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -1185,29 +1285,7 @@
     local.set 10
     block
       block
-        local.get 0
-        i32.load offset=332 align=4
-        i32.const 9
-        i32.and
-        i32.const 1
-        i32.ne
-        br_if 0
         local.get 10
-        local.get 0
-        i32.load offset=328 align=4
-        i32.gt_u
-        br_if 0
-        i32.const 3
-        local.get 0
-        i32.load offset=328 align=4
-        local.get 10
-        i32.sub
-        i32.gt_u
-        br_if 0
-        local.get 0
-        i32.load offset=336 align=4
-        local.get 10
-        i32.add
         local.set 12
         local.get 12
         i32.const 4095
@@ -1376,8 +1454,8 @@
   call 11
 )
 
-;; module 4: 822 bytes
-(func 0 (locals 25 x i32, 1 x i64)
+;; module 4: 952 bytes
+(func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -1426,8 +1504,73 @@
     local.set 8
     local.get 8
     local.set 20
-    i32.const 2
-    call 1
+    local.get 0
+    i32.load offset=140 align=4
+    i32.const 1
+    i32.and
+    if (result i32)
+      i32.const 32
+      i32.const 8
+      local.get 0
+      i32.load offset=148 align=4
+      i32.shl
+      i32.sub
+      local.set 31
+      local.get 0
+      i32.load offset=160 align=4
+      local.get 31
+      i32.shl
+      local.set 29
+      local.get 0
+      i32.load offset=168 align=4
+      local.get 31
+      i32.shl
+      local.set 30
+      local.get 0
+      i32.load offset=152 align=4
+      local.get 31
+      i32.shl
+      local.set 31
+      local.get 29
+      local.get 30
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 2
+      i32.lt_u
+      select
+      local.get 31
+      local.get 29
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 2
+      i32.lt_u
+      select
+      local.set 29
+      local.set 30
+      local.get 29
+      local.get 30
+      i32.le_u
+      local.get 29
+      local.get 30
+      i32.lt_u
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 1
+      i32.and
+      select
+      local.get 0
+      i32.load offset=144 align=4
+      i32.const 4
+      i32.lt_u
+      i32.and
+    else
+      local.get 0
+      i32.load offset=136 align=4
+      i32.const 0
+      i32.shr_u
+      i32.const 1
+      i32.and
+    end
     local.set 16
     local.get 6
     local.set 25
@@ -1666,8 +1809,8 @@
   call 11
 )
 
-;; module 5: 3688 bytes
-(func 0 (locals 25 x i32, 1 x i64)
+;; module 5: 3792 bytes
+(func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -1782,29 +1925,7 @@
               local.set 11
               block
                 block
-                  local.get 0
-                  i32.load offset=332 align=4
-                  i32.const 10
-                  i32.and
-                  i32.const 2
-                  i32.ne
-                  br_if 0
                   local.get 10
-                  local.get 0
-                  i32.load offset=328 align=4
-                  i32.gt_u
-                  br_if 0
-                  i32.const 3
-                  local.get 0
-                  i32.load offset=328 align=4
-                  local.get 10
-                  i32.sub
-                  i32.gt_u
-                  br_if 0
-                  local.get 0
-                  i32.load offset=336 align=4
-                  local.get 10
-                  i32.add
                   local.set 12
                   local.get 12
                   i32.const 4095
@@ -1946,8 +2067,73 @@
             local.set 8
             local.get 8
             local.set 20
-            i32.const 2
-            call 1
+            local.get 0
+            i32.load offset=140 align=4
+            i32.const 1
+            i32.and
+            if (result i32)
+              i32.const 32
+              i32.const 8
+              local.get 0
+              i32.load offset=148 align=4
+              i32.shl
+              i32.sub
+              local.set 31
+              local.get 0
+              i32.load offset=160 align=4
+              local.get 31
+              i32.shl
+              local.set 29
+              local.get 0
+              i32.load offset=168 align=4
+              local.get 31
+              i32.shl
+              local.set 30
+              local.get 0
+              i32.load offset=152 align=4
+              local.get 31
+              i32.shl
+              local.set 31
+              local.get 29
+              local.get 30
+              local.get 0
+              i32.load offset=144 align=4
+              i32.const 2
+              i32.lt_u
+              select
+              local.get 31
+              local.get 29
+              local.get 0
+              i32.load offset=144 align=4
+              i32.const 2
+              i32.lt_u
+              select
+              local.set 29
+              local.set 30
+              local.get 29
+              local.get 30
+              i32.le_u
+              local.get 29
+              local.get 30
+              i32.lt_u
+              local.get 0
+              i32.load offset=144 align=4
+              i32.const 1
+              i32.and
+              select
+              local.get 0
+              i32.load offset=144 align=4
+              i32.const 4
+              i32.lt_u
+              i32.and
+            else
+              local.get 0
+              i32.load offset=136 align=4
+              i32.const 0
+              i32.shr_u
+              i32.const 1
+              i32.and
+            end
             local.set 16
             local.get 6
             local.set 25
@@ -2212,22 +2398,7 @@
           local.set 10
           block
             block
-              local.get 0
-              i32.load offset=364 align=4
-              i32.const 9
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0
               local.get 10
-              local.get 0
-              i32.load offset=360 align=4
-              i32.gt_u
-              br_if 0
-              local.get 0
-              i32.load offset=368 align=4
-              local.get 10
-              i32.add
               local.set 12
               local.get 13
               local.get 12
@@ -2553,8 +2724,73 @@
         local.set 8
         local.get 8
         local.set 17
-        i32.const 2
-        call 1
+        local.get 0
+        i32.load offset=140 align=4
+        i32.const 1
+        i32.and
+        if (result i32)
+          i32.const 32
+          i32.const 8
+          local.get 0
+          i32.load offset=148 align=4
+          i32.shl
+          i32.sub
+          local.set 31
+          local.get 0
+          i32.load offset=160 align=4
+          local.get 31
+          i32.shl
+          local.set 29
+          local.get 0
+          i32.load offset=168 align=4
+          local.get 31
+          i32.shl
+          local.set 30
+          local.get 0
+          i32.load offset=152 align=4
+          local.get 31
+          i32.shl
+          local.set 31
+          local.get 29
+          local.get 30
+          local.get 0
+          i32.load offset=144 align=4
+          i32.const 2
+          i32.lt_u
+          select
+          local.get 31
+          local.get 29
+          local.get 0
+          i32.load offset=144 align=4
+          i32.const 2
+          i32.lt_u
+          select
+          local.set 29
+          local.set 30
+          local.get 29
+          local.get 30
+          i32.le_u
+          local.get 29
+          local.get 30
+          i32.lt_u
+          local.get 0
+          i32.load offset=144 align=4
+          i32.const 1
+          i32.and
+          select
+          local.get 0
+          i32.load offset=144 align=4
+          i32.const 4
+          i32.lt_u
+          i32.and
+        else
+          local.get 0
+          i32.load offset=136 align=4
+          i32.const 0
+          i32.shr_u
+          i32.const 1
+          i32.and
+        end
         local.set 16
         local.get 6
         local.set 25
@@ -2733,29 +2969,7 @@
       local.set 10
       block
         block
-          local.get 0
-          i32.load offset=332 align=4
-          i32.const 9
-          i32.and
-          i32.const 1
-          i32.ne
-          br_if 0
           local.get 10
-          local.get 0
-          i32.load offset=328 align=4
-          i32.gt_u
-          br_if 0
-          i32.const 3
-          local.get 0
-          i32.load offset=328 align=4
-          local.get 10
-          i32.sub
-          i32.gt_u
-          br_if 0
-          local.get 0
-          i32.load offset=336 align=4
-          local.get 10
-          i32.add
           local.set 12
           local.get 12
           i32.const 4095
@@ -2924,22 +3138,7 @@
     local.set 10
     block
       block
-        local.get 0
-        i32.load offset=364 align=4
-        i32.const 9
-        i32.and
-        i32.const 1
-        i32.ne
-        br_if 0
         local.get 10
-        local.get 0
-        i32.load offset=360 align=4
-        i32.gt_u
-        br_if 0
-        local.get 0
-        i32.load offset=368 align=4
-        local.get 10
-        i32.add
         local.set 12
         local.get 13
         local.get 12
@@ -3280,7 +3479,7 @@
 )
 
 ;; module 6: 512 bytes
-(func 0 (locals 25 x i32, 1 x i64)
+(func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
