@@ -127,10 +127,25 @@ function fetchSlow8(): u32 {
   return fetchSlow8();
 }
 
+/**
+ * Make the page of `lin` the current code page if the TLB maps it for fetching (no page walk: a miss is left to
+ * fetchSlow8, which raises the #PF in order).
+ */
+function primeFetchPage(lin: u32): void {
+  const h = tlbLookup(lin, accUser ? TLB_UR | TLB_X : TLB_X);
+  if (h == 0) return;
+  fetchLinPage = lin & 0xffff_f000;
+  fetchHost = h - (lin & 0xfff);
+  fetchUser = accUser;
+}
+
 /** Open the fast-fetch window for an instruction at EIP `at`. */
 @inline function openWindow(at: u32): void {
   const lin = segBase(1) + at;
   const limit = segLimit(1);
+  // An instruction on another page than the last one decoded: without a window its record could not be
+  // cached (and the translator, which copies cached records, would give up on its block).
+  if (((lin & 0xffff_f000) != fetchLinPage || fetchUser != accUser) && at <= limit) primeFetchPage(lin);
   if ((lin & 0xffff_f000) == fetchLinPage && fetchUser == accUser && at <= limit) {
     const off = lin & 0xfff;
     let avail: u32 = 4096 - off;

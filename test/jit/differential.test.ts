@@ -261,3 +261,29 @@ gdtr:
     expectSame(interp, jit, 'flat, then based DS');
   });
 });
+
+describe('JIT: a block entered from another page', () => {
+  // Regression: the translator decoded a block's first instruction while the decoder's fetch page was still the
+  // caller's, got an uncacheable record and marked the block untranslatable for good; a function called from
+  // another page (a PIC thunk in busybox) then ran in the interpreter forever.
+  it.skipIf(!requireNasm())('is translated, and the loop runs in translated code', () => {
+    const bin = assemble(`bits 32
+org 0x1000
+  mov esp, 0x80000
+  mov ecx, 2000
+top:
+  call 0x3000
+  add eax, ebx
+  dec ecx
+  jnz top
+  hlt
+times 0x2000-($-$$) db 0x90
+  mov ebx, [esp]
+  ret
+`);
+    const { interp, jit } = runBoth(flat32(bin), 100_000);
+    expect(interp.state.halted).toBe(true);
+    expectSame(interp, jit, 'calls into another page');
+    expect(Number(jit.jitInsns) / jit.insns, 'share of instructions run in translated code').toBeGreaterThan(0.95);
+  });
+});
