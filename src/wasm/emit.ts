@@ -1,5 +1,6 @@
-// Native wasm for the most frequent guest instructions: MOV, LEA, MOVZX/MOVSX, the ALU operations, TEST,
-// shifts and rotates, IMUL, INC/DEC, SETcc/CMOVcc, PUSH/POP, Jcc/JMP/CALL/RET near and indirect. Every other
+// Native wasm for the most frequent guest instructions: MOV (moffs too), LEA, MOVZX/MOVSX, the ALU operations,
+// TEST, NOT, NEG, shifts and rotates, IMUL, INC/DEC, SETcc/CMOVcc, PUSH/POP (immediates too), LEAVE, BSWAP,
+// Jcc/JMP/CALL/RET near and indirect. Every other
 // instruction, and every form not handled here, calls the interpreter (jitStep) from its record, so coverage
 // never depends on this file. The building blocks are in emit-core.ts.
 import {
@@ -7,7 +8,7 @@ import {
   branchToT, condition, eipPlus, exitTo, fImm, fLen, fMod, fOp, fOsz, fReg, fRm, fSeg, getReg, guardTargetT,
   idx, insnEnd, insnStart, localTee64, gotoBlock, newSpDown, popToT, pushEa, r, readDest, readETo, relTarget,
   setLazyResult, setLoopDepth, setRegFrom, setSpFromA, sizeMask, spUp, targetBlock, writeDest, pushCarry,
-  incDecPending, flushFlags, flagsDead,
+  incDecPending, flushFlags, flagsDead, fA32, stack32, L_G0,
 } from "./emit-core";
 import {
   BLOCKTYPE_VOID, OP_END, OP_I32_ADD, OP_I32_AND, OP_I32_EQ, OP_I32_EXTEND16_S, OP_I32_EXTEND8_S, OP_I32_OR,
@@ -15,7 +16,7 @@ import {
   OP_I64_EXTEND_I32_S, OP_I64_MUL, OP_I64_NE, OP_IF, OP_SELECT, byte, call, i32c, localGet, localSet, localTee,
   op,
 } from "./encoder";
-import { CF, OF } from "../cpu/flags";
+import { CF, OF, LF_SUB } from "../cpu/flags";
 import { R_PFX } from "../cpu/dcache";
 // ---- instructions ----
 /**
@@ -43,7 +44,12 @@ export function emitNative(): u32 {
   else if (o == 0xe9 || o == 0xeb) done = emitJmp(o);
   else if (o == 0xe8) done = emitCall();
   else if (o == 0xc3) done = emitRet();
-  else if (o == 0xc1 || o == 0xd1 || o == 0xd3) done = emitShift(o);
+  else if (o == 0xc0 || o == 0xc1 || o == 0xd0 || o == 0xd1 || o == 0xd3) done = emitShift(o);
+  else if (o == 0xf6 || o == 0xf7) done = emitGrp3(o);
+  else if (o >= 0xa0 && o <= 0xa3) done = emitMovMoffs(o);
+  else if (o == 0x6a || o == 0x68) done = emitPushImm(o);
+  else if (o == 0xc9) done = emitLeave();
+  else if (o >= 0x1c8 && o <= 0x1cf) done = emitBswap(o & 7);
   else if (o == 0x1af || o == 0x69 || o == 0x6b) done = emitImul(o);
   else if (o >= 0x40 && o <= 0x4f) done = emitIncDecReg(o);
   else if (o >= 0x190 && o <= 0x19f) done = emitSetcc(o);
@@ -95,21 +101,26 @@ function emitGrp1(o: u32): u32 {
 }
 
 /**
- * C1 (imm8), D1 (1), D3 (CL): ROL ROR SHL SHR SAL SAR on 32-bit operands, as shiftOp() in src/cpu/ops/shift.ts.
- * RCL/RCR and 8/16-bit operands stay with the interpreter. A zero count changes nothing, flags included.
+ * C1 (imm8), D1 (1), D3 (CL), and the byte forms C0, D0: ROL ROR SHL SHR SAL SAR, as shiftOp() in
+ * src/cpu/ops/shift.ts. Rotates and counts in CL only on 32-bit operands; 8/16-bit shifts only by a constant
+ * below their width (shiftOp's flags for larger counts stay with it); RCL/RCR with the interpreter. A zero
+ * count changes nothing, flags included.
  */
 function emitShift(o: u32): u32 {
   const kind = fReg();
-  if (fOsz() != 4 || kind == 2 || kind == 3) return 0;
+  const size: u32 = o == 0xc0 || o == 0xd0 ? 1 : fOsz();
+  const bits = size << 3;
+  if (kind == 2 || kind == 3) return 0;
   const constCount = o != 0xd3;
-  const c: u32 = o == 0xd1 ? 1 : (fImm() & 31);
+  if (size != 4 && kind <= 1) return 0;
+  const c: u32 = o == 0xd1 || o == 0xd0 ? 1 : (fImm() & 31);
   // A zero count still checks the operand for writing; a shift by CL of memory stays interpreted for that.
-  if ((constCount && c == 0) || (!constCount && fMod() != 3)) return 0;
+  if ((constCount && (c == 0 || c >= bits)) || (!constCount && fMod() != 3)) return 0;
   // A count in CL may be zero at run time, leaving the flags alone on that path: store pending ones first.
   // Rotates merge CF and OF into EFLAGS through setFlags, which reads the flags in memory.
   const dead = fMod() == 3 && flagsDead();
   if (!dead && (!constCount || kind <= 1)) flushFlags();
-  readDest(4);
+  readDest(size);
   if (!constCount) {
     getReg(1, 1); i32c(31); op(OP_I32_AND); localTee(L_B);
     byte(OP_IF); byte(BLOCKTYPE_VOID);
@@ -130,28 +141,107 @@ function emitShift(o: u32): u32 {
     // Rotates write CF and OF only: setFlags materialises the lazy flags that survive.
     if (!dead) { localGet(L_C); localGet(L_T); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); i32c(CF | OF); call(F_SETFLAGS); }
   } else {
+    // $a is the operand zero-extended from its size; a count below the width never shifts everything out.
     if (kind == 4 || kind == 6) { // SHL/SAL
-      localGet(L_A); localGet(L_B); op(OP_I32_SHL); localSet(L_R);
-      localGet(L_A); i32c(32); localGet(L_B); op(OP_I32_SUB); op(OP_I32_SHR_U); i32c(1); op(OP_I32_AND); localSet(L_C);
-      localGet(L_R); i32c(31); op(OP_I32_SHR_U); localGet(L_C); op(OP_I32_XOR); localSet(L_T);
+      localGet(L_A); localGet(L_B); op(OP_I32_SHL);
+      if (size != 4) { i32c(sizeMask(size)); op(OP_I32_AND); }
+      localSet(L_R);
+      localGet(L_A); i32c(bits); localGet(L_B); op(OP_I32_SUB); op(OP_I32_SHR_U); i32c(1); op(OP_I32_AND); localSet(L_C);
+      localGet(L_R); i32c(bits - 1); op(OP_I32_SHR_U); localGet(L_C); op(OP_I32_XOR); localSet(L_T);
     } else if (kind == 5) { // SHR
       localGet(L_A); localGet(L_B); op(OP_I32_SHR_U); localSet(L_R);
       localGet(L_A); localGet(L_B); i32c(1); op(OP_I32_SUB); op(OP_I32_SHR_U); i32c(1); op(OP_I32_AND); localSet(L_C);
       // OF: the original sign for a 1-bit shift, else 0.
-      localGet(L_A); i32c(31); op(OP_I32_SHR_U); i32c(0); localGet(L_B); i32c(1); op(OP_I32_EQ); op(OP_SELECT);
+      localGet(L_A); i32c(bits - 1); op(OP_I32_SHR_U); i32c(0); localGet(L_B); i32c(1); op(OP_I32_EQ); op(OP_SELECT);
       localSet(L_T);
-    } else { // SAR
-      localGet(L_A); localGet(L_B); op(OP_I32_SHR_S); localSet(L_R);
+    } else { // SAR, on the operand sign-extended to 32 bits
+      if (size != 4) { localGet(L_A); op(size == 1 ? OP_I32_EXTEND8_S : OP_I32_EXTEND16_S); localSet(L_A); }
+      localGet(L_A); localGet(L_B); op(OP_I32_SHR_S);
+      if (size != 4) { i32c(sizeMask(size)); op(OP_I32_AND); }
+      localSet(L_R);
       localGet(L_A); localGet(L_B); i32c(1); op(OP_I32_SUB); op(OP_I32_SHR_S); i32c(1); op(OP_I32_AND); localSet(L_C);
       i32c(0); localSet(L_T);
     }
-    writeDest(4);
+    writeDest(size);
     if (!dead) {
       localGet(L_C); localGet(L_T); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); localSet(L_T);
-      setLazyResult(4, L_T);
+      setLazyResult(size, L_T);
     }
   }
   if (!constCount) op(OP_END);
+  return 1;
+}
+
+/** F6/F7 /0 /1 TEST E,imm; /2 NOT; /3 NEG. MUL, IMUL, DIV and IDIV stay with the interpreter. */
+function emitGrp3(o: u32): u32 {
+  const size: u32 = o == 0xf6 ? 1 : fOsz();
+  const k = fReg();
+  if (k < 2) {
+    readETo(size, L_A);
+    i32c(fImm() & sizeMask(size)); localSet(L_B);
+    aluCore(4, size);
+    return 1;
+  }
+  if (k > 3) return 0;
+  readDest(size);
+  if (k == 2) { // NOT: no flags
+    localGet(L_A); i32c(sizeMask(size)); op(OP_I32_XOR); localSet(L_R);
+    writeDest(size);
+    return 1;
+  }
+  // NEG: the flags of 0 - a (LF_SUB with a first operand of 0, as the interpreter records them).
+  i32c(0); localGet(L_A); op(OP_I32_SUB);
+  if (size != 4) { i32c(sizeMask(size)); op(OP_I32_AND); }
+  localSet(L_R);
+  writeDest(size);
+  localGet(L_A); localSet(L_B);
+  i32c(0); localSet(L_A);
+  aluFlags(5, LF_SUB, size);
+  return 1;
+}
+
+/** A0-A3 MOV AL/eAX,moffs and moffs,AL/eAX. */
+function emitMovMoffs(o: u32): u32 {
+  const size: u32 = (o & 1) == 0 ? 1 : fOsz();
+  i32c(fA32() ? fImm() : fImm() & 0xffff); localSet(L_OFF);
+  if (o <= 0xa1) {
+    access(fSeg(), size, false, L_T);
+    setRegFrom(0, size, L_T);
+  } else {
+    getReg(0, size); localSet(L_VAL);
+    access(fSeg(), size, true, 0);
+  }
+  return 1;
+}
+
+/** 6A PUSH Ib (sign-extended), 68 PUSH Iz. */
+function emitPushImm(o: u32): u32 {
+  const size = fOsz();
+  const v: u32 = o == 0x6a ? <u32>(<i32><i8>fImm()) : fImm();
+  newSpDown(size);
+  localGet(L_A); localSet(L_OFF);
+  i32c(v & sizeMask(size)); localSet(L_VAL);
+  access(2, size, true, 0);
+  setSpFromA();
+  return 1;
+}
+
+/** C9 LEAVE (32-bit operand and stack): ESP = EBP, then POP EBP; nothing changes if the read faults. */
+function emitLeave(): u32 {
+  if (fOsz() != 4 || !stack32()) return 0;
+  getReg(5, 4); localTee(L_A); localSet(L_OFF);
+  access(2, 4, false, L_T);
+  localGet(L_A); i32c(4); op(OP_I32_ADD); localSet(L_G0 + 4);
+  localGet(L_T); localSet(L_G0 + 5);
+  return 1;
+}
+
+/** 0F C8-CF BSWAP r32 (a 16-bit operand is undefined: interpreted). */
+function emitBswap(n: u32): u32 {
+  if (fOsz() != 4) return 0;
+  localGet(L_G0 + n); i32c(0x00ff_00ff); op(OP_I32_AND); i32c(8); op(OP_I32_ROTR);
+  localGet(L_G0 + n); i32c(0xff00_ff00); op(OP_I32_AND); i32c(8); op(OP_I32_ROTL);
+  op(OP_I32_OR); localSet(L_G0 + n);
   return 1;
 }
 

@@ -23,7 +23,7 @@ export function randomProgram(seed: number): string {
   const lines: string[] = [];
   let label = 0;
   const one = (): void => {
-    const k = Math.floor(r() * 30);
+    const k = Math.floor(r() * 35);
     const d32 = pick(DST32), s32 = pick(DST32), d16 = pick(DST16), d8 = pick(DST8), s8 = pick(DST8);
     switch (k) {
       case 0: lines.push(`${pick(ALU)} ${d32}, ${s32}`); break;
@@ -64,6 +64,21 @@ export function randomProgram(seed: number): string {
       case 26: lines.push(`mov ${d32}, sub`, `call ${d32}`); break;
       case 27: lines.push(`${pick(['shl', 'shr', 'sar', 'rol', 'ror'])} ${m('dword')}, ${pick(['1', String(Math.floor(r() * 32))])}`); break;
       case 28: lines.push(`${pick(ALU)} ${m('byte')}, ${s8}`, `${pick(ALU)} ${m('word')}, ${pick(['byte 3', '0x1234'])}`); break;
+      case 29: {
+        const [opnd, im] = pick([[d8, '0x81'], [m('byte'), '0x7f'], [d16, '0x8001'], [m('word'), '0xff'], [d32, imm()], [m('dword'), imm()]] as const);
+        lines.push(`test ${opnd}, ${im}`);
+        break;
+      }
+      case 30: {
+        const dst = pick([d8, d16, m('byte'), m('word')]);
+        const width = /^(byte|[a-d][lh])/.test(dst) ? 8 : 16;
+        lines.push(`${pick(['shl', 'shr', 'sar', 'sal'])} ${dst}, ${pick(['1', String(1 + Math.floor(r() * (width - 1))), String(Math.floor(r() * 32))])}`);
+        break;
+      }
+      case 31: lines.push(`mov eax, [data+${Math.floor(r() * 60) * 4}]`, `mov [data+${Math.floor(r() * 60) * 4 + 2}], ${pick(['eax', 'al', 'ax'])}`, `mov al, [data+${Math.floor(r() * 200)}]`); break;
+      case 32: lines.push(`push ${pick(['byte -5', 'byte 0x7f', '0x12345678', 'word 0x1234'])}`, `pop ${pick([d32, d16])}`); break;
+      case 33: lines.push(`bswap ${d32}`, `${pick(['not', 'neg'])} ${pick([d16, m('byte'), m('word'), d8])}`); break;
+      case 34: lines.push('push ebp', 'mov ebp, esp', `push ${s32}`, `push ${m('dword')}`, 'leave'); break;
       default: lines.push(`imul ${d32}`, `mul ${pick(['ecx', m('dword')])}`); break;
     }
   };
