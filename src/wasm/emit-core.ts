@@ -594,6 +594,14 @@ export function newSpDown(size: u32): void {
   if (!stack32()) { i32c(0xffff); op(OP_I32_AND); }
   localSet(L_A);
 }
+/**
+ * A push of `size` bytes in two halves, between which the caller puts the value in $val: the new stack
+ * pointer into $a and the store's offset, then the store (which may fault: nothing is committed before it)
+ * and the new stack pointer.
+ */
+export function pushStart(size: u32): void { newSpDown(size); localGet(L_A); localSet(L_OFF); }
+export function pushFinish(size: u32): void { access(2, size, true, 0); setSpFromA(); }
+
 /** Store $a as the stack pointer (SP only on a 16-bit stack). */
 export function setSpFromA(): void { setRegFrom(4, stack32() ? 4 : 2, L_A); }
 

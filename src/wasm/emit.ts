@@ -6,9 +6,9 @@
 import {
   F_SETFLAGS, L_A, L_B, L_C, L_OFF, L_R, L_T, L_VAL, L_W, access, aluCompute, aluCore, aluFlags,
   branchToT, condition, eipPlus, exitTo, fImm, fLen, fMod, fOp, fOsz, fReg, fRm, fSeg, getReg, guardTargetT,
-  idx, insnEnd, insnStart, localTee64, gotoBlock, newSpDown, popToT, pushEa, r, readDest, readETo, relTarget,
+  idx, insnEnd, insnStart, localTee64, gotoBlock, popToT, pushEa, r, readDest, readETo, relTarget,
   setLazyResult, setLoopDepth, setRegFrom, setSpFromA, sizeMask, spUp, targetBlock, writeDest, pushCarry,
-  incDecPending, flushFlags, flagsDead, fA32, stack32, L_G0,
+  incDecPending, flushFlags, flagsDead, fA32, stack32, L_G0, pushStart, pushFinish,
 } from "./emit-core";
 import {
   BLOCKTYPE_VOID, OP_END, OP_I32_ADD, OP_I32_AND, OP_I32_EQ, OP_I32_EXTEND16_S, OP_I32_EXTEND8_S, OP_I32_OR,
@@ -218,11 +218,9 @@ function emitMovMoffs(o: u32): u32 {
 function emitPushImm(o: u32): u32 {
   const size = fOsz();
   const v: u32 = o == 0x6a ? <u32>(<i32><i8>fImm()) : fImm();
-  newSpDown(size);
-  localGet(L_A); localSet(L_OFF);
+  pushStart(size);
   i32c(v & sizeMask(size)); localSet(L_VAL);
-  access(2, size, true, 0);
-  setSpFromA();
+  pushFinish(size);
   return 1;
 }
 
@@ -328,11 +326,9 @@ function emitGrp5(): u32 {
     }
     case 6: {
       readETo(size, L_T);
-      newSpDown(size);
-      localGet(L_A); localSet(L_OFF);
+      pushStart(size);
       localGet(L_T); localSet(L_VAL);
-      access(2, size, true, 0);
-      setSpFromA();
+      pushFinish(size);
       return 1;
     }
     default: return 0;
@@ -420,11 +416,9 @@ function emitMovx(o: u32): u32 {
 /** 50-57 PUSH r. */
 function emitPush(n: u32): u32 {
   const size = fOsz();
-  newSpDown(size);
-  localGet(L_A); localSet(L_OFF);
+  pushStart(size);
   getReg(n, size); localSet(L_VAL);
-  access(2, size, true, 0);
-  setSpFromA();
+  pushFinish(size);
   return 1;
 }
 
@@ -464,11 +458,9 @@ function emitJmp(o: u32): u32 {
 
 /** Push the address of the next instruction (a near CALL), then move the stack pointer. */
 function pushReturnAddress(size: u32): void {
-  newSpDown(size);
-  localGet(L_A); localSet(L_OFF);
+  pushStart(size);
   eipPlus(fLen()); localSet(L_VAL);
-  access(2, size, true, 0);
-  setSpFromA();
+  pushFinish(size);
 }
 
 /** E8 CALL rel16/32: the target is checked before the return address is pushed. Ends the block. */
