@@ -51,12 +51,15 @@ export function clearCodeDirty(): void { codeDirty = false; }
   return <u32>load<u16>(<usize>JIT_PAGE_GEN + (((host - <usize>RAM_BASE) >>> 12) << 1));
 }
 
+/** log2 of the number of two-entry sets (JIT_MAP_ENTRIES / 2). */
+const MAP_SET_BITS: u32 = 15;
+
 /** The first entry of the set for host address `host`. */
 @inline export function jitSet(host: usize): usize {
-  let h = <u32>host;
-  h ^= (h >>> 12) * 0x9e37_79b1;
-  h ^= h >>> 15;
-  return <usize>JIT_MAP + (<usize>(h & <u32>(JIT_MAP_ENTRIES - 2)) << 4);
+  // Fibonacci hashing: the multiply carries every address bit into the high bits the set number is taken from,
+  // so neighbouring entry points (a loop head and the instruction after it) land in different sets.
+  const set = (<u32>host * 0x9e37_79b1) >>> (32 - MAP_SET_BITS);
+  return <usize>JIT_MAP + (<usize>set << 5);
 }
 
 /** The live entry for the block at `host` translated (or counted) for `key`, or 0. */
@@ -71,24 +74,34 @@ export function clearCodeDirty(): void { codeDirty = false; }
   return 0;
 }
 
-/** The entry holds a compiled block whose page has not been written since. */
-@inline function liveCompiled(e: usize): bool {
+const WORTH_COMPILED: u32 = 0x20000;
+
+/**
+ * What keeping entry `e` is worth: 0 if empty or stale, a live compiled block most, and a counter its hits (so
+ * two hot entry points that share a set both count up instead of resetting each other's count for ever).
+ */
+function worth(e: usize): u32 {
   const tag = <usize>load<u32>(e + M_TAG);
-  return tag != 0 && load<u32>(e + M_FN) != 0 && <u32>load<u16>(e + M_GEN) == pageGen(tag);
+  if (tag == 0 || <u32>load<u16>(e + M_GEN) != pageGen(tag)) return 0;
+  return load<u32>(e + M_FN) != 0 ? WORTH_COMPILED : 1 + <u32>load<u16>(e + M_HITS);
 }
 
 /** Make an entry for the block at `host` (first seen), replacing the less valuable one of its set. */
 export function jitClaim(host: usize, key: u32): usize {
   const set = jitSet(host);
   const e1 = set + 16;
-  // Keep live compiled blocks over counters and stale entries; between equals, the second way gives way.
-  let e = e1;
-  if (!liveCompiled(set) || liveCompiled(e1)) e = !liveCompiled(e1) ? e1 : set;
-  if (liveCompiled(e)) bump(JIT_STAT_EVICTED);
+  // Between equals, the second way gives way.
+  const w1 = worth(e1), w0 = worth(set);
+  const e = w1 <= w0 ? e1 : set;
+  const w = w1 <= w0 ? w1 : w0;
+  if (w == WORTH_COMPILED) bump(JIT_STAT_EVICTED);
+  // A counter taking over a counter carries its count on: entry points that keep evicting each other still
+  // become hot together, and one of them is translated (with its successors in the page).
+  const counter = w != 0 && w != WORTH_COMPILED && (load<u32>(e + M_META) & META_NO_JIT) == 0;
+  store<u16>(e + M_HITS, counter ? <u16>(w - 1) : 0);
   store<u32>(e + M_TAG, <u32>host);
   store<u32>(e + M_META, key);
   store<u32>(e + M_FN, 0);
-  store<u16>(e + M_HITS, 0);
   store<u16>(e + M_GEN, <u16>pageGen(host));
   return e;
 }

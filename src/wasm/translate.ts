@@ -83,7 +83,10 @@ export function translateHot(at: u32, host: usize, slot: usize, key: u32): bool 
     }
   }
   // Instructions the generated code hands to the interpreter need their record in the arena.
-  if (!recRoom(count * MAX_BLOCK_INSNS)) { jitFlushAll(); return false; }
+  // (At most one record per decoded instruction.)
+  let insns: u32 = 0;
+  for (let q: u32 = 0; q < count; q++) insns += unchecked(candN[q]);
+  if (!recRoom(insns)) { jitFlushAll(); return false; }
   emitModule(count);
   if (overflow) {
     store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT);
