@@ -98,11 +98,23 @@ export function jitClaim(host: usize, key: u32): usize {
   // A counter taking over a counter carries its count on: entry points that keep evicting each other still
   // become hot together, and one of them is translated (with its successors in the page).
   const counter = w != 0 && w != WORTH_COMPILED && (load<u32>(e + M_META) & META_NO_JIT) == 0;
-  store<u16>(e + M_HITS, counter ? <u16>(w - 1) : 0);
+  fill(e, host, key, counter ? w - 1 : 0);
+  return e;
+}
+
+@inline function fill(e: usize, host: usize, key: u32, hits: u32): void {
   store<u32>(e + M_TAG, <u32>host);
   store<u32>(e + M_META, key);
   store<u32>(e + M_FN, 0);
+  store<u16>(e + M_HITS, <u16>hits);
   store<u16>(e + M_GEN, <u16>pageGen(host));
+}
+
+/** Make an entry for the block at `host` if its set has an empty or stale one; else 0. */
+export function jitClaimFree(host: usize, key: u32): usize {
+  const set = jitSet(host);
+  const e = worth(set + 16) == 0 ? set + 16 : (worth(set) == 0 ? set : 0);
+  if (e != 0) fill(e, host, key, 0);
   return e;
 }
 

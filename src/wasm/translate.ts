@@ -24,7 +24,7 @@ import {
   OP_I32_SUB, OP_I32_ADD, OP_I32_SHR_U, BLOCKTYPE_VOID,
 } from "./encoder";
 import {
-  recRoom, jitFlushAll, jitFind, clearPending, addPending, pendingCount, M_META, M_FN,
+  recRoom, jitFlushAll, jitFind, jitClaimFree, clearPending, addPending, pendingCount, M_META, M_FN,
   META_NO_JIT, META_KEY_MASK,
 } from "./cache";
 import { emitNative } from "./emit";
@@ -75,11 +75,15 @@ export function translateHot(at: u32, host: usize, slot: usize, key: u32): bool 
     const end = eip + unchecked(candBytes[q]);
     const osz = <u32>load<u8>(last + R_OSZ);
     const isJcc = (o >= 0x70 && o <= 0x7f) || (o >= 0x180 && o <= 0x18f);
-    if (isJcc || o == 0xe8 || (opInfo(o) & INFO_END) == 0) count = addSuccessor(count, end, at, host, key);
+    // What follows a conditional branch, or a block cut short, is code even if it has not run yet (control
+    // falls into it without a lookup, so it may never get an entry of its own); what follows a call is code
+    // only if the call has returned.
+    const fallsThrough = isJcc || (opInfo(o) & INFO_END) == 0;
+    if (fallsThrough || o == 0xe8) count = addSuccessor(count, end, at, host, key, fallsThrough);
     if ((isJcc || o == 0xe8 || o == 0xe9 || o == 0xeb) && osz == 4) {
       const imm = load<u32>(last + R_IMM);
       const rel = o == 0xeb || (o >= 0x70 && o <= 0x7f) ? <u32>(<i32><i8>imm) : imm;
-      count = addSuccessor(count, end + rel, at, host, key);
+      count = addSuccessor(count, end + rel, at, host, key, false);
     }
   }
   // Instructions the generated code hands to the interpreter need their record in the arena.
@@ -96,15 +100,20 @@ export function translateHot(at: u32, host: usize, slot: usize, key: u32): bool 
   return pendingCount() != 0;
 }
 
-/** Add the block at EIP `eip` as a candidate if it is in the page and has run. */
-function addSuccessor(count: u32, eip: u32, at: u32, host: usize, key: u32): u32 {
+/**
+ * Add the block at EIP `eip` as a candidate if it is in the page and has run, or (`isCode`) is known to be
+ * code: then it gets an entry now if its set has a free one.
+ */
+function addSuccessor(count: u32, eip: u32, at: u32, host: usize, key: u32, isCode: bool): u32 {
   if (count >= MAX_MODULE_BLOCKS) return count;
   const po = <u32>(host & 0xfff) + (eip - at);
   if (po >= 4096) return count; // another page
   for (let i: u32 = 0; i < count; i++) if (unchecked(candEip[i]) == eip) return count;
-  const e = jitFind(host + <usize>(eip - at), key);
+  let e = jitFind(host + <usize>(eip - at), key);
   if (e != 0 && (load<u32>(e + M_META) & META_NO_JIT) != 0) return count;
-  // Only code the run loop has entered: bytes after a call that does not return may not be code at all.
+  // (A free entry only: taking a used one could take a candidate's.)
+  if (e == 0 && isCode) e = jitClaimFree(host + <usize>(eip - at), key);
+  // Otherwise only code the run loop has entered: bytes after a call that does not return may not be code.
   if (e == 0) return count;
   unchecked(candSlot[count] = <u32>e);
   unchecked(candEip[count] = eip);

@@ -1,4 +1,4 @@
-;; module 0: 995 bytes
+;; module 0: 1537 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -37,161 +37,222 @@
   local.set 24
   loop
     block
-      local.get 2
-      br_table 0 0
-    end
-    local.get 17
-    local.set 7
-    local.get 17
-    local.set 6
-    local.get 6
-    local.get 7
-    i32.xor
-    local.set 8
-    local.get 8
-    local.set 17
-    local.get 6
-    local.set 25
-    local.get 7
-    local.set 26
-    local.get 8
-    local.set 27
-    i32.const 0
-    local.set 7
-    local.get 24
-    local.get 17
-    i32.add
-    local.set 10
-    block
       block
-        local.get 10
-        local.set 12
-        local.get 13
-        local.get 12
-        i32.const 12
-        i32.shr_u
-        i32.const 16383
-        i32.and
-        i32.const 3
-        i32.shl
-        i32.add
-        local.tee 14
-        i32.load offset=4 align=4
-        local.get 12
-        i32.const 26
-        i32.shr_u
-        i32.ne
-        br_if 0
-        local.get 14
-        i32.load offset=0 align=4
-        local.tee 14
-        i32.const 1
-        i32.and
-        i32.const 1
-        i32.ne
-        br_if 0
-        local.get 14
-        i32.const -4096
-        i32.and
-        local.get 12
-        i32.const 4095
-        i32.and
-        i32.add
-        i32.load8_u offset=0 align=1
-        local.set 6
-        br 1
+        local.get 2
+        br_table 0 1 1
       end
-      i32.const 3
-      local.get 10
-      call 2
+      local.get 17
+      local.set 7
+      local.get 17
       local.set 6
-      global.get 0
-      if
-        local.get 0
-        local.get 4
-        i32.const 2
-        i32.add
-        i32.store offset=128 align=4
-        local.get 0
-        i32.const 4
-        i32.store offset=144 align=4
-        local.get 0
-        i32.const 2
-        i32.store offset=148 align=4
-        local.get 0
-        local.get 25
-        i32.store offset=160 align=4
-        local.get 0
-        local.get 26
-        i32.store offset=168 align=4
-        local.get 0
-        local.get 27
-        i32.store offset=152 align=4
-        local.get 0
-        i32.const 2261
-        i32.store offset=140 align=4
-        local.get 0
-        local.get 17
-        i32.store offset=0 align=4
-        local.get 0
-        local.get 18
-        i32.store offset=8 align=4
-        local.get 0
-        local.get 19
-        i32.store offset=16 align=4
-        local.get 0
-        local.get 20
-        i32.store offset=24 align=4
-        local.get 0
-        local.get 21
-        i32.store offset=32 align=4
-        local.get 0
-        local.get 22
-        i32.store offset=40 align=4
-        local.get 0
-        local.get 23
-        i32.store offset=48 align=4
-        local.get 0
-        local.get 24
-        i32.store offset=56 align=4
-        i32.const 1
-        local.get 15
-        i32.add
-        return
-      end
-    end
-    local.get 6
-    local.get 7
-    i32.sub
-    i32.const 255
-    i32.and
-    local.set 8
-    local.get 6
-    i32.const 255
-    i32.and
-    local.set 25
-    local.get 7
-    i32.const 255
-    i32.and
-    local.set 26
-    local.get 8
-    local.set 27
-    local.get 27
-    i32.eqz
-    if
-      local.get 4
-      i32.const 11
+      local.get 6
+      local.get 7
+      i32.xor
+      local.set 8
+      local.get 8
+      local.set 17
+      local.get 6
+      local.set 25
+      local.get 7
+      local.set 26
+      local.get 8
+      local.set 27
+      i32.const 0
+      local.set 7
+      local.get 24
+      local.get 17
       i32.add
-      local.set 9
-      local.get 9
-      local.get 0
-      i32.load offset=296 align=4
-      i32.gt_u
+      local.set 10
+      block
+        block
+          local.get 10
+          local.set 12
+          local.get 13
+          local.get 12
+          i32.const 12
+          i32.shr_u
+          i32.const 16383
+          i32.and
+          i32.const 3
+          i32.shl
+          i32.add
+          local.tee 14
+          i32.load offset=4 align=4
+          local.get 12
+          i32.const 26
+          i32.shr_u
+          i32.ne
+          br_if 0
+          local.get 14
+          i32.load offset=0 align=4
+          local.tee 14
+          i32.const 1
+          i32.and
+          i32.const 1
+          i32.ne
+          br_if 0
+          local.get 14
+          i32.const -4096
+          i32.and
+          local.get 12
+          i32.const 4095
+          i32.and
+          i32.add
+          i32.load8_u offset=0 align=1
+          local.set 6
+          br 1
+        end
+        i32.const 3
+        local.get 10
+        call 2
+        local.set 6
+        global.get 0
+        if
+          local.get 0
+          local.get 4
+          i32.const 2
+          i32.add
+          i32.store offset=128 align=4
+          local.get 0
+          i32.const 4
+          i32.store offset=144 align=4
+          local.get 0
+          i32.const 2
+          i32.store offset=148 align=4
+          local.get 0
+          local.get 25
+          i32.store offset=160 align=4
+          local.get 0
+          local.get 26
+          i32.store offset=168 align=4
+          local.get 0
+          local.get 27
+          i32.store offset=152 align=4
+          local.get 0
+          i32.const 2261
+          i32.store offset=140 align=4
+          local.get 0
+          local.get 17
+          i32.store offset=0 align=4
+          local.get 0
+          local.get 18
+          i32.store offset=8 align=4
+          local.get 0
+          local.get 19
+          i32.store offset=16 align=4
+          local.get 0
+          local.get 20
+          i32.store offset=24 align=4
+          local.get 0
+          local.get 21
+          i32.store offset=32 align=4
+          local.get 0
+          local.get 22
+          i32.store offset=40 align=4
+          local.get 0
+          local.get 23
+          i32.store offset=48 align=4
+          local.get 0
+          local.get 24
+          i32.store offset=56 align=4
+          i32.const 1
+          local.get 15
+          i32.add
+          return
+        end
+      end
+      local.get 6
+      local.get 7
+      i32.sub
+      i32.const 255
+      i32.and
+      local.set 8
+      local.get 6
+      i32.const 255
+      i32.and
+      local.set 25
+      local.get 7
+      i32.const 255
+      i32.and
+      local.set 26
+      local.get 8
+      local.set 27
+      local.get 27
+      i32.eqz
       if
-        local.get 0
         local.get 4
-        i32.const 6
+        i32.const 11
         i32.add
+        local.set 9
+        local.get 9
+        local.get 0
+        i32.load offset=296 align=4
+        i32.gt_u
+        if
+          local.get 0
+          local.get 4
+          i32.const 6
+          i32.add
+          i32.store offset=128 align=4
+          local.get 0
+          i32.const 2
+          i32.store offset=144 align=4
+          local.get 0
+          i32.const 0
+          i32.store offset=148 align=4
+          local.get 0
+          local.get 25
+          i32.store offset=160 align=4
+          local.get 0
+          local.get 26
+          i32.store offset=168 align=4
+          local.get 0
+          local.get 27
+          i32.store offset=152 align=4
+          local.get 0
+          i32.const 2261
+          i32.store offset=140 align=4
+          local.get 0
+          local.get 17
+          i32.store offset=0 align=4
+          local.get 0
+          local.get 18
+          i32.store offset=8 align=4
+          local.get 0
+          local.get 19
+          i32.store offset=16 align=4
+          local.get 0
+          local.get 20
+          i32.store offset=24 align=4
+          local.get 0
+          local.get 21
+          i32.store offset=32 align=4
+          local.get 0
+          local.get 22
+          i32.store offset=40 align=4
+          local.get 0
+          local.get 23
+          i32.store offset=48 align=4
+          local.get 0
+          local.get 24
+          i32.store offset=56 align=4
+          i32.const 15712256
+          local.get 4
+          i32.const 6
+          i32.add
+          call 0
+          local.set 5
+          local.get 5
+          i32.const 1
+          i32.shr_u
+          i32.const 2
+          i32.add
+          local.get 15
+          i32.add
+          return
+        end
+        local.get 0
+        local.get 9
         i32.store offset=128 align=4
         local.get 0
         i32.const 2
@@ -235,24 +296,22 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 15712256
-        local.get 4
-        i32.const 6
-        i32.add
-        call 0
-        local.set 5
-        local.get 5
-        i32.const 1
-        i32.shr_u
-        i32.const 2
-        i32.add
+        i32.const 3
         local.get 15
         i32.add
         return
       end
+      local.get 15
+      i32.const 3
+      i32.add
+      local.set 15
       local.get 0
-      local.get 9
+      local.get 4
+      i32.const 8
+      i32.add
       i32.store offset=128 align=4
+      i32.const 1
+      local.set 2
       local.get 0
       i32.const 2
       i32.store offset=144 align=4
@@ -271,6 +330,16 @@
       local.get 0
       i32.const 2261
       i32.store offset=140 align=4
+      local.get 15
+      i32.const 64
+      i32.add
+      local.get 1
+      i32.le_u
+      local.get 0
+      i32.load offset=1800 align=4
+      i32.eqz
+      i32.and
+      br_if 1
       local.get 0
       local.get 17
       i32.store offset=0 align=4
@@ -295,116 +364,8 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 3
       local.get 15
-      i32.add
       return
-    end
-    local.get 4
-    i32.const 8
-    i32.add
-    local.set 9
-    local.get 0
-    local.get 9
-    i32.store offset=128 align=4
-    local.get 0
-    i32.const 2
-    i32.store offset=144 align=4
-    local.get 0
-    i32.const 0
-    i32.store offset=148 align=4
-    local.get 0
-    local.get 25
-    i32.store offset=160 align=4
-    local.get 0
-    local.get 26
-    i32.store offset=168 align=4
-    local.get 0
-    local.get 27
-    i32.store offset=152 align=4
-    local.get 0
-    i32.const 2261
-    i32.store offset=140 align=4
-    local.get 0
-    local.get 17
-    i32.store offset=0 align=4
-    local.get 0
-    local.get 18
-    i32.store offset=8 align=4
-    local.get 0
-    local.get 19
-    i32.store offset=16 align=4
-    local.get 0
-    local.get 20
-    i32.store offset=24 align=4
-    local.get 0
-    local.get 21
-    i32.store offset=32 align=4
-    local.get 0
-    local.get 22
-    i32.store offset=40 align=4
-    local.get 0
-    local.get 23
-    i32.store offset=48 align=4
-    local.get 0
-    local.get 24
-    i32.store offset=56 align=4
-    i32.const 3
-    local.get 15
-    i32.add
-    return
-  end
-  unreachable
-)
-(func 1 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 0
-  i32.const 0
-  call 11
-)
-
-;; module 1: 794 bytes
-(func 0 (locals 28 x i32, 1 x i64)
-  local.get 0
-  i32.load offset=128 align=4
-  local.get 3
-  i32.sub
-  local.set 4
-  local.get 0
-  i32.const 32
-  i32.mul
-  i32.const 917504
-  i32.add
-  local.set 13
-  local.get 0
-  i32.load offset=0 align=4
-  local.set 17
-  local.get 0
-  i32.load offset=8 align=4
-  local.set 18
-  local.get 0
-  i32.load offset=16 align=4
-  local.set 19
-  local.get 0
-  i32.load offset=24 align=4
-  local.set 20
-  local.get 0
-  i32.load offset=32 align=4
-  local.set 21
-  local.get 0
-  i32.load offset=40 align=4
-  local.set 22
-  local.get 0
-  i32.load offset=48 align=4
-  local.set 23
-  local.get 0
-  i32.load offset=56 align=4
-  local.set 24
-  loop
-    block
-      local.get 2
-      br_table 0 0
     end
     local.get 17
     local.set 6
@@ -489,7 +450,7 @@
     local.get 16
     local.set 28
     local.get 4
-    i32.const -6
+    i32.const 2
     i32.add
     local.set 9
     local.get 9
@@ -499,7 +460,7 @@
     if
       local.get 0
       local.get 4
-      i32.const 1
+      i32.const 9
       i32.add
       i32.store offset=128 align=4
       local.get 0
@@ -560,7 +521,7 @@
       i32.store offset=56 align=4
       i32.const 15712288
       local.get 4
-      i32.const 1
+      i32.const 9
       i32.add
       call 0
       local.set 5
@@ -646,8 +607,15 @@
   i32.const 0
   call 11
 )
+(func 2 (locals none)
+  local.get 0
+  local.get 1
+  i32.const 1
+  i32.const 8
+  call 11
+)
 
-;; module 2: 1470 bytes
+;; module 1: 1470 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1237,7 +1205,7 @@
   call 11
 )
 
-;; module 3: 642 bytes
+;; module 2: 642 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1454,7 +1422,7 @@
   call 11
 )
 
-;; module 4: 952 bytes
+;; module 3: 1215 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1493,108 +1461,183 @@
   local.set 24
   loop
     block
-      local.get 2
-      br_table 0 0
-    end
-    local.get 20
-    local.set 6
-    local.get 6
-    i32.const 1
-    i32.sub
-    local.set 8
-    local.get 8
-    local.set 20
-    local.get 0
-    i32.load offset=140 align=4
-    i32.const 1
-    i32.and
-    if (result i32)
-      i32.const 32
-      i32.const 8
-      local.get 0
-      i32.load offset=148 align=4
-      i32.shl
+      block
+        local.get 2
+        br_table 0 1 1
+      end
+      local.get 20
+      local.set 6
+      local.get 6
+      i32.const 1
       i32.sub
-      local.set 31
+      local.set 8
+      local.get 8
+      local.set 20
       local.get 0
-      i32.load offset=160 align=4
-      local.get 31
-      i32.shl
-      local.set 29
-      local.get 0
-      i32.load offset=168 align=4
-      local.get 31
-      i32.shl
-      local.set 30
-      local.get 0
-      i32.load offset=152 align=4
-      local.get 31
-      i32.shl
-      local.set 31
-      local.get 29
-      local.get 30
-      local.get 0
-      i32.load offset=144 align=4
-      i32.const 2
-      i32.lt_u
-      select
-      local.get 31
-      local.get 29
-      local.get 0
-      i32.load offset=144 align=4
-      i32.const 2
-      i32.lt_u
-      select
-      local.set 29
-      local.set 30
-      local.get 29
-      local.get 30
-      i32.le_u
-      local.get 29
-      local.get 30
-      i32.lt_u
-      local.get 0
-      i32.load offset=144 align=4
+      i32.load offset=140 align=4
       i32.const 1
       i32.and
-      select
-      local.get 0
-      i32.load offset=144 align=4
-      i32.const 4
-      i32.lt_u
-      i32.and
-    else
-      local.get 0
-      i32.load offset=136 align=4
-      i32.const 0
-      i32.shr_u
-      i32.const 1
-      i32.and
-    end
-    local.set 16
-    local.get 6
-    local.set 25
-    local.get 8
-    local.set 27
-    local.get 16
-    local.set 28
-    local.get 27
-    i32.eqz
-    i32.eqz
-    if
-      local.get 4
-      i32.const -10
-      i32.add
-      local.set 9
-      local.get 9
-      local.get 0
-      i32.load offset=296 align=4
-      i32.gt_u
-      if
+      if (result i32)
+        i32.const 32
+        i32.const 8
         local.get 0
-        local.get 4
+        i32.load offset=148 align=4
+        i32.shl
+        i32.sub
+        local.set 31
+        local.get 0
+        i32.load offset=160 align=4
+        local.get 31
+        i32.shl
+        local.set 29
+        local.get 0
+        i32.load offset=168 align=4
+        local.get 31
+        i32.shl
+        local.set 30
+        local.get 0
+        i32.load offset=152 align=4
+        local.get 31
+        i32.shl
+        local.set 31
+        local.get 29
+        local.get 30
+        local.get 0
+        i32.load offset=144 align=4
+        i32.const 2
+        i32.lt_u
+        select
+        local.get 31
+        local.get 29
+        local.get 0
+        i32.load offset=144 align=4
+        i32.const 2
+        i32.lt_u
+        select
+        local.set 29
+        local.set 30
+        local.get 29
+        local.get 30
+        i32.le_u
+        local.get 29
+        local.get 30
+        i32.lt_u
+        local.get 0
+        i32.load offset=144 align=4
         i32.const 1
+        i32.and
+        select
+        local.get 0
+        i32.load offset=144 align=4
+        i32.const 4
+        i32.lt_u
+        i32.and
+      else
+        local.get 0
+        i32.load offset=136 align=4
+        i32.const 0
+        i32.shr_u
+        i32.const 1
+        i32.and
+      end
+      local.set 16
+      local.get 6
+      local.set 25
+      local.get 8
+      local.set 27
+      local.get 16
+      local.set 28
+      local.get 27
+      i32.eqz
+      i32.eqz
+      if
+        local.get 4
+        i32.const -10
         i32.add
+        local.set 9
+        local.get 9
+        local.get 0
+        i32.load offset=296 align=4
+        i32.gt_u
+        if
+          local.get 0
+          local.get 4
+          i32.const 1
+          i32.add
+          i32.store offset=128 align=4
+          local.get 0
+          local.get 0
+          i32.load offset=136 align=4
+          i32.const -2066
+          i32.and
+          local.get 28
+          i32.or
+          local.get 25
+          i32.const -2147483648
+          i32.eq
+          i32.const 11
+          i32.shl
+          i32.or
+          local.get 25
+          local.get 27
+          i32.xor
+          i32.const 16
+          i32.and
+          i32.or
+          i32.store offset=136 align=4
+          local.get 0
+          i32.const 5
+          i32.store offset=144 align=4
+          local.get 0
+          i32.const 2
+          i32.store offset=148 align=4
+          local.get 0
+          local.get 27
+          i32.store offset=152 align=4
+          local.get 0
+          i32.const 196
+          i32.store offset=140 align=4
+          local.get 0
+          local.get 17
+          i32.store offset=0 align=4
+          local.get 0
+          local.get 18
+          i32.store offset=8 align=4
+          local.get 0
+          local.get 19
+          i32.store offset=16 align=4
+          local.get 0
+          local.get 20
+          i32.store offset=24 align=4
+          local.get 0
+          local.get 21
+          i32.store offset=32 align=4
+          local.get 0
+          local.get 22
+          i32.store offset=40 align=4
+          local.get 0
+          local.get 23
+          i32.store offset=48 align=4
+          local.get 0
+          local.get 24
+          i32.store offset=56 align=4
+          i32.const 15712416
+          local.get 4
+          i32.const 1
+          i32.add
+          call 0
+          local.set 5
+          local.get 5
+          i32.const 1
+          i32.shr_u
+          i32.const 1
+          i32.add
+          local.get 15
+          i32.add
+          return
+        end
+        local.get 0
+        local.get 9
         i32.store offset=128 align=4
         local.get 0
         local.get 0
@@ -1652,24 +1695,22 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 15712416
-        local.get 4
-        i32.const 1
-        i32.add
-        call 0
-        local.set 5
-        local.get 5
-        i32.const 1
-        i32.shr_u
-        i32.const 1
-        i32.add
+        i32.const 2
         local.get 15
         i32.add
         return
       end
+      local.get 15
+      i32.const 2
+      i32.add
+      local.set 15
       local.get 0
-      local.get 9
+      local.get 4
+      i32.const 3
+      i32.add
       i32.store offset=128 align=4
+      i32.const 1
+      local.set 2
       local.get 0
       local.get 0
       i32.load offset=136 align=4
@@ -1702,6 +1743,16 @@
       local.get 0
       i32.const 196
       i32.store offset=140 align=4
+      local.get 15
+      i32.const 64
+      i32.add
+      local.get 1
+      i32.le_u
+      local.get 0
+      i32.load offset=1800 align=4
+      i32.eqz
+      i32.and
+      br_if 1
       local.get 0
       local.get 17
       i32.store offset=0 align=4
@@ -1726,50 +1777,9 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 2
       local.get 15
-      i32.add
       return
     end
-    local.get 4
-    i32.const 3
-    i32.add
-    local.set 9
-    local.get 0
-    local.get 9
-    i32.store offset=128 align=4
-    local.get 0
-    local.get 0
-    i32.load offset=136 align=4
-    i32.const -2066
-    i32.and
-    local.get 28
-    i32.or
-    local.get 25
-    i32.const -2147483648
-    i32.eq
-    i32.const 11
-    i32.shl
-    i32.or
-    local.get 25
-    local.get 27
-    i32.xor
-    i32.const 16
-    i32.and
-    i32.or
-    i32.store offset=136 align=4
-    local.get 0
-    i32.const 5
-    i32.store offset=144 align=4
-    local.get 0
-    i32.const 2
-    i32.store offset=148 align=4
-    local.get 0
-    local.get 27
-    i32.store offset=152 align=4
-    local.get 0
-    i32.const 196
-    i32.store offset=140 align=4
     local.get 0
     local.get 17
     i32.store offset=0 align=4
@@ -1794,7 +1804,76 @@
     local.get 0
     local.get 24
     i32.store offset=56 align=4
-    i32.const 2
+    i32.const 15712448
+    local.get 4
+    i32.const 3
+    i32.add
+    call 0
+    local.tee 5
+    if
+      local.get 5
+      i32.const 1
+      i32.shr_u
+      i32.const 0
+      i32.add
+      local.get 15
+      i32.add
+      return
+    end
+    local.get 0
+    i32.load offset=0 align=4
+    local.set 17
+    local.get 0
+    i32.load offset=8 align=4
+    local.set 18
+    local.get 0
+    i32.load offset=16 align=4
+    local.set 19
+    local.get 0
+    i32.load offset=24 align=4
+    local.set 20
+    local.get 0
+    i32.load offset=32 align=4
+    local.set 21
+    local.get 0
+    i32.load offset=40 align=4
+    local.set 22
+    local.get 0
+    i32.load offset=48 align=4
+    local.set 23
+    local.get 0
+    i32.load offset=56 align=4
+    local.set 24
+    local.get 0
+    local.get 4
+    i32.const 4
+    i32.add
+    i32.store offset=128 align=4
+    local.get 0
+    local.get 17
+    i32.store offset=0 align=4
+    local.get 0
+    local.get 18
+    i32.store offset=8 align=4
+    local.get 0
+    local.get 19
+    i32.store offset=16 align=4
+    local.get 0
+    local.get 20
+    i32.store offset=24 align=4
+    local.get 0
+    local.get 21
+    i32.store offset=32 align=4
+    local.get 0
+    local.get 22
+    i32.store offset=40 align=4
+    local.get 0
+    local.get 23
+    i32.store offset=48 align=4
+    local.get 0
+    local.get 24
+    i32.store offset=56 align=4
+    i32.const 1
     local.get 15
     i32.add
     return
@@ -1808,8 +1887,15 @@
   i32.const 0
   call 11
 )
+(func 2 (locals none)
+  local.get 0
+  local.get 1
+  i32.const 1
+  i32.const 3
+  call 11
+)
 
-;; module 5: 3792 bytes
+;; module 4: 4082 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1853,126 +1939,22 @@
           block
             block
               block
-                local.get 2
-                br_table 0 1 2 3 4 5 5
-              end
-              i32.const 32768
-              local.set 9
-              local.get 9
-              local.set 24
-              local.get 4
-              i32.const 14
-              i32.add
-              local.set 9
-              local.get 9
-              local.get 0
-              i32.load offset=296 align=4
-              i32.gt_u
-              if
-                local.get 0
-                local.get 4
-                i32.const 5
-                i32.add
-                i32.store offset=128 align=4
-                local.get 0
-                local.get 17
-                i32.store offset=0 align=4
-                local.get 0
-                local.get 18
-                i32.store offset=8 align=4
-                local.get 0
-                local.get 19
-                i32.store offset=16 align=4
-                local.get 0
-                local.get 20
-                i32.store offset=24 align=4
-                local.get 0
-                local.get 21
-                i32.store offset=32 align=4
-                local.get 0
-                local.get 22
-                i32.store offset=40 align=4
-                local.get 0
-                local.get 23
-                i32.store offset=48 align=4
-                local.get 0
-                local.get 24
-                i32.store offset=56 align=4
-                i32.const 15712448
-                local.get 4
-                i32.const 5
-                i32.add
-                call 0
-                local.set 5
-                local.get 5
-                i32.const 1
-                i32.shr_u
-                i32.const 1
-                i32.add
-                local.get 15
-                i32.add
-                return
-              end
-              local.get 21
-              i32.const 4
-              i32.sub
-              local.set 6
-              local.get 6
-              local.set 10
-              local.get 4
-              i32.const 10
-              i32.add
-              local.set 11
-              block
                 block
-                  local.get 10
-                  local.set 12
-                  local.get 12
-                  i32.const 4095
-                  i32.and
-                  i32.const 4092
-                  i32.gt_u
-                  br_if 0
-                  local.get 13
-                  local.get 12
-                  i32.const 12
-                  i32.shr_u
-                  i32.const 16383
-                  i32.and
-                  i32.const 3
-                  i32.shl
-                  i32.add
-                  local.tee 14
-                  i32.load offset=4 align=4
-                  local.get 12
-                  i32.const 26
-                  i32.shr_u
-                  i32.ne
-                  br_if 0
-                  local.get 14
-                  i32.load offset=0 align=4
-                  local.tee 14
-                  i32.const 2
-                  i32.and
-                  i32.const 2
-                  i32.ne
-                  br_if 0
-                  local.get 14
-                  i32.const -4096
-                  i32.and
-                  local.get 12
-                  i32.const 4095
-                  i32.and
-                  i32.add
-                  local.get 11
-                  i32.store offset=0 align=1
-                  br 1
+                  local.get 2
+                  br_table 0 1 2 3 4 5 6 6
                 end
-                i32.const 2
-                local.get 10
-                local.get 11
-                call 7
-                global.get 0
+                i32.const 32768
+                local.set 9
+                local.get 9
+                local.set 24
+                local.get 4
+                i32.const 14
+                i32.add
+                local.set 9
+                local.get 9
+                local.get 0
+                i32.load offset=296 align=4
+                i32.gt_u
                 if
                   local.get 0
                   local.get 4
@@ -2003,160 +1985,345 @@
                   local.get 0
                   local.get 24
                   i32.store offset=56 align=4
+                  i32.const 15712480
+                  local.get 4
+                  i32.const 5
+                  i32.add
+                  call 0
+                  local.set 5
+                  local.get 5
                   i32.const 1
+                  i32.shr_u
+                  i32.const 1
+                  i32.add
                   local.get 15
                   i32.add
                   return
                 end
-              end
-              local.get 6
-              local.set 21
-              local.get 15
-              i32.const 2
-              i32.add
-              local.set 15
-              local.get 0
-              local.get 4
-              i32.const 14
-              i32.add
-              i32.store offset=128 align=4
-              i32.const 2
-              local.set 2
-              local.get 15
-              i32.const 64
-              i32.add
-              local.get 1
-              i32.le_u
-              local.get 0
-              i32.load offset=1800 align=4
-              i32.eqz
-              i32.and
-              br_if 5
-              local.get 0
-              local.get 17
-              i32.store offset=0 align=4
-              local.get 0
-              local.get 18
-              i32.store offset=8 align=4
-              local.get 0
-              local.get 19
-              i32.store offset=16 align=4
-              local.get 0
-              local.get 20
-              i32.store offset=24 align=4
-              local.get 0
-              local.get 21
-              i32.store offset=32 align=4
-              local.get 0
-              local.get 22
-              i32.store offset=40 align=4
-              local.get 0
-              local.get 23
-              i32.store offset=48 align=4
-              local.get 0
-              local.get 24
-              i32.store offset=56 align=4
-              local.get 15
-              return
-            end
-            local.get 20
-            local.set 6
-            local.get 6
-            i32.const 1
-            i32.sub
-            local.set 8
-            local.get 8
-            local.set 20
-            local.get 0
-            i32.load offset=140 align=4
-            i32.const 1
-            i32.and
-            if (result i32)
-              i32.const 32
-              i32.const 8
-              local.get 0
-              i32.load offset=148 align=4
-              i32.shl
-              i32.sub
-              local.set 31
-              local.get 0
-              i32.load offset=160 align=4
-              local.get 31
-              i32.shl
-              local.set 29
-              local.get 0
-              i32.load offset=168 align=4
-              local.get 31
-              i32.shl
-              local.set 30
-              local.get 0
-              i32.load offset=152 align=4
-              local.get 31
-              i32.shl
-              local.set 31
-              local.get 29
-              local.get 30
-              local.get 0
-              i32.load offset=144 align=4
-              i32.const 2
-              i32.lt_u
-              select
-              local.get 31
-              local.get 29
-              local.get 0
-              i32.load offset=144 align=4
-              i32.const 2
-              i32.lt_u
-              select
-              local.set 29
-              local.set 30
-              local.get 29
-              local.get 30
-              i32.le_u
-              local.get 29
-              local.get 30
-              i32.lt_u
-              local.get 0
-              i32.load offset=144 align=4
-              i32.const 1
-              i32.and
-              select
-              local.get 0
-              i32.load offset=144 align=4
-              i32.const 4
-              i32.lt_u
-              i32.and
-            else
-              local.get 0
-              i32.load offset=136 align=4
-              i32.const 0
-              i32.shr_u
-              i32.const 1
-              i32.and
-            end
-            local.set 16
-            local.get 6
-            local.set 25
-            local.get 8
-            local.set 27
-            local.get 16
-            local.set 28
-            local.get 27
-            i32.eqz
-            i32.eqz
-            if
-              local.get 4
-              local.set 9
-              local.get 9
-              local.get 0
-              i32.load offset=296 align=4
-              i32.gt_u
-              if
+                local.get 21
+                i32.const 4
+                i32.sub
+                local.set 6
+                local.get 6
+                local.set 10
+                local.get 4
+                i32.const 10
+                i32.add
+                local.set 11
+                block
+                  block
+                    local.get 10
+                    local.set 12
+                    local.get 12
+                    i32.const 4095
+                    i32.and
+                    i32.const 4092
+                    i32.gt_u
+                    br_if 0
+                    local.get 13
+                    local.get 12
+                    i32.const 12
+                    i32.shr_u
+                    i32.const 16383
+                    i32.and
+                    i32.const 3
+                    i32.shl
+                    i32.add
+                    local.tee 14
+                    i32.load offset=4 align=4
+                    local.get 12
+                    i32.const 26
+                    i32.shr_u
+                    i32.ne
+                    br_if 0
+                    local.get 14
+                    i32.load offset=0 align=4
+                    local.tee 14
+                    i32.const 2
+                    i32.and
+                    i32.const 2
+                    i32.ne
+                    br_if 0
+                    local.get 14
+                    i32.const -4096
+                    i32.and
+                    local.get 12
+                    i32.const 4095
+                    i32.and
+                    i32.add
+                    local.get 11
+                    i32.store offset=0 align=1
+                    br 1
+                  end
+                  i32.const 2
+                  local.get 10
+                  local.get 11
+                  call 7
+                  global.get 0
+                  if
+                    local.get 0
+                    local.get 4
+                    i32.const 5
+                    i32.add
+                    i32.store offset=128 align=4
+                    local.get 0
+                    local.get 17
+                    i32.store offset=0 align=4
+                    local.get 0
+                    local.get 18
+                    i32.store offset=8 align=4
+                    local.get 0
+                    local.get 19
+                    i32.store offset=16 align=4
+                    local.get 0
+                    local.get 20
+                    i32.store offset=24 align=4
+                    local.get 0
+                    local.get 21
+                    i32.store offset=32 align=4
+                    local.get 0
+                    local.get 22
+                    i32.store offset=40 align=4
+                    local.get 0
+                    local.get 23
+                    i32.store offset=48 align=4
+                    local.get 0
+                    local.get 24
+                    i32.store offset=56 align=4
+                    i32.const 1
+                    local.get 15
+                    i32.add
+                    return
+                  end
+                end
+                local.get 6
+                local.set 21
+                local.get 15
+                i32.const 2
+                i32.add
+                local.set 15
                 local.get 0
                 local.get 4
-                i32.const 11
+                i32.const 14
                 i32.add
                 i32.store offset=128 align=4
+                i32.const 2
+                local.set 2
+                local.get 15
+                i32.const 64
+                i32.add
+                local.get 1
+                i32.le_u
+                local.get 0
+                i32.load offset=1800 align=4
+                i32.eqz
+                i32.and
+                br_if 6
+                local.get 0
+                local.get 17
+                i32.store offset=0 align=4
+                local.get 0
+                local.get 18
+                i32.store offset=8 align=4
+                local.get 0
+                local.get 19
+                i32.store offset=16 align=4
+                local.get 0
+                local.get 20
+                i32.store offset=24 align=4
+                local.get 0
+                local.get 21
+                i32.store offset=32 align=4
+                local.get 0
+                local.get 22
+                i32.store offset=40 align=4
+                local.get 0
+                local.get 23
+                i32.store offset=48 align=4
+                local.get 0
+                local.get 24
+                i32.store offset=56 align=4
+                local.get 15
+                return
+              end
+              local.get 20
+              local.set 6
+              local.get 6
+              i32.const 1
+              i32.sub
+              local.set 8
+              local.get 8
+              local.set 20
+              local.get 0
+              i32.load offset=140 align=4
+              i32.const 1
+              i32.and
+              if (result i32)
+                i32.const 32
+                i32.const 8
+                local.get 0
+                i32.load offset=148 align=4
+                i32.shl
+                i32.sub
+                local.set 31
+                local.get 0
+                i32.load offset=160 align=4
+                local.get 31
+                i32.shl
+                local.set 29
+                local.get 0
+                i32.load offset=168 align=4
+                local.get 31
+                i32.shl
+                local.set 30
+                local.get 0
+                i32.load offset=152 align=4
+                local.get 31
+                i32.shl
+                local.set 31
+                local.get 29
+                local.get 30
+                local.get 0
+                i32.load offset=144 align=4
+                i32.const 2
+                i32.lt_u
+                select
+                local.get 31
+                local.get 29
+                local.get 0
+                i32.load offset=144 align=4
+                i32.const 2
+                i32.lt_u
+                select
+                local.set 29
+                local.set 30
+                local.get 29
+                local.get 30
+                i32.le_u
+                local.get 29
+                local.get 30
+                i32.lt_u
+                local.get 0
+                i32.load offset=144 align=4
+                i32.const 1
+                i32.and
+                select
+                local.get 0
+                i32.load offset=144 align=4
+                i32.const 4
+                i32.lt_u
+                i32.and
+              else
+                local.get 0
+                i32.load offset=136 align=4
+                i32.const 0
+                i32.shr_u
+                i32.const 1
+                i32.and
+              end
+              local.set 16
+              local.get 6
+              local.set 25
+              local.get 8
+              local.set 27
+              local.get 16
+              local.set 28
+              local.get 27
+              i32.eqz
+              i32.eqz
+              if
+                local.get 4
+                local.set 9
+                local.get 9
+                local.get 0
+                i32.load offset=296 align=4
+                i32.gt_u
+                if
+                  local.get 0
+                  local.get 4
+                  i32.const 11
+                  i32.add
+                  i32.store offset=128 align=4
+                  local.get 0
+                  local.get 0
+                  i32.load offset=136 align=4
+                  i32.const -2066
+                  i32.and
+                  local.get 28
+                  i32.or
+                  local.get 25
+                  i32.const -2147483648
+                  i32.eq
+                  i32.const 11
+                  i32.shl
+                  i32.or
+                  local.get 25
+                  local.get 27
+                  i32.xor
+                  i32.const 16
+                  i32.and
+                  i32.or
+                  i32.store offset=136 align=4
+                  local.get 0
+                  i32.const 5
+                  i32.store offset=144 align=4
+                  local.get 0
+                  i32.const 2
+                  i32.store offset=148 align=4
+                  local.get 0
+                  local.get 27
+                  i32.store offset=152 align=4
+                  local.get 0
+                  i32.const 196
+                  i32.store offset=140 align=4
+                  local.get 0
+                  local.get 17
+                  i32.store offset=0 align=4
+                  local.get 0
+                  local.get 18
+                  i32.store offset=8 align=4
+                  local.get 0
+                  local.get 19
+                  i32.store offset=16 align=4
+                  local.get 0
+                  local.get 20
+                  i32.store offset=24 align=4
+                  local.get 0
+                  local.get 21
+                  i32.store offset=32 align=4
+                  local.get 0
+                  local.get 22
+                  i32.store offset=40 align=4
+                  local.get 0
+                  local.get 23
+                  i32.store offset=48 align=4
+                  local.get 0
+                  local.get 24
+                  i32.store offset=56 align=4
+                  i32.const 15712512
+                  local.get 4
+                  i32.const 11
+                  i32.add
+                  call 0
+                  local.set 5
+                  local.get 5
+                  i32.const 1
+                  i32.shr_u
+                  i32.const 1
+                  i32.add
+                  local.get 15
+                  i32.add
+                  return
+                end
+                local.get 15
+                i32.const 2
+                i32.add
+                local.set 15
+                local.get 0
+                local.get 4
+                i32.store offset=128 align=4
+                i32.const 0
+                local.set 2
                 local.get 0
                 local.get 0
                 i32.load offset=136 align=4
@@ -2189,6 +2356,16 @@
                 local.get 0
                 i32.const 196
                 i32.store offset=140 align=4
+                local.get 15
+                i32.const 64
+                i32.add
+                local.get 1
+                i32.le_u
+                local.get 0
+                i32.load offset=1800 align=4
+                i32.eqz
+                i32.and
+                br_if 6
                 local.get 0
                 local.get 17
                 i32.store offset=0 align=4
@@ -2213,19 +2390,7 @@
                 local.get 0
                 local.get 24
                 i32.store offset=56 align=4
-                i32.const 15712480
-                local.get 4
-                i32.const 11
-                i32.add
-                call 0
-                local.set 5
-                local.get 5
-                i32.const 1
-                i32.shr_u
-                i32.const 1
-                i32.add
                 local.get 15
-                i32.add
                 return
               end
               local.get 15
@@ -2234,8 +2399,10 @@
               local.set 15
               local.get 0
               local.get 4
+              i32.const 13
+              i32.add
               i32.store offset=128 align=4
-              i32.const 0
+              i32.const 3
               local.set 2
               local.get 0
               local.get 0
@@ -2306,227 +2473,227 @@
               local.get 15
               return
             end
-            local.get 4
-            i32.const 13
-            i32.add
-            local.set 9
-            local.get 0
-            local.get 9
-            i32.store offset=128 align=4
-            local.get 0
-            local.get 0
-            i32.load offset=136 align=4
-            i32.const -2066
-            i32.and
-            local.get 28
-            i32.or
-            local.get 25
-            i32.const -2147483648
-            i32.eq
-            i32.const 11
-            i32.shl
-            i32.or
-            local.get 25
-            local.get 27
-            i32.xor
-            i32.const 16
-            i32.and
-            i32.or
-            i32.store offset=136 align=4
-            local.get 0
-            i32.const 5
-            i32.store offset=144 align=4
-            local.get 0
-            i32.const 2
-            i32.store offset=148 align=4
-            local.get 0
-            local.get 27
-            i32.store offset=152 align=4
-            local.get 0
-            i32.const 196
-            i32.store offset=140 align=4
-            local.get 0
             local.get 17
-            i32.store offset=0 align=4
-            local.get 0
-            local.get 18
-            i32.store offset=8 align=4
-            local.get 0
-            local.get 19
-            i32.store offset=16 align=4
-            local.get 0
-            local.get 20
-            i32.store offset=24 align=4
-            local.get 0
-            local.get 21
-            i32.store offset=32 align=4
-            local.get 0
-            local.get 22
-            i32.store offset=40 align=4
-            local.get 0
-            local.get 23
-            i32.store offset=48 align=4
-            local.get 0
-            local.get 24
-            i32.store offset=56 align=4
-            i32.const 2
-            local.get 15
-            i32.add
-            return
-          end
-          local.get 17
-          local.set 7
-          local.get 17
-          local.set 6
-          local.get 6
-          local.get 7
-          i32.xor
-          local.set 8
-          local.get 8
-          local.set 17
-          local.get 6
-          local.set 25
-          local.get 7
-          local.set 26
-          local.get 8
-          local.set 27
-          i32.const 0
-          local.set 7
-          local.get 24
-          local.get 17
-          i32.add
-          local.set 10
-          block
-            block
-              local.get 10
-              local.set 12
-              local.get 13
-              local.get 12
-              i32.const 12
-              i32.shr_u
-              i32.const 16383
-              i32.and
-              i32.const 3
-              i32.shl
-              i32.add
-              local.tee 14
-              i32.load offset=4 align=4
-              local.get 12
-              i32.const 26
-              i32.shr_u
-              i32.ne
-              br_if 0
-              local.get 14
-              i32.load offset=0 align=4
-              local.tee 14
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 0
-              local.get 14
-              i32.const -4096
-              i32.and
-              local.get 12
-              i32.const 4095
-              i32.and
-              i32.add
-              i32.load8_u offset=0 align=1
-              local.set 6
-              br 1
-            end
-            i32.const 3
-            local.get 10
-            call 2
+            local.set 7
+            local.get 17
             local.set 6
-            global.get 0
-            if
-              local.get 0
-              local.get 4
-              i32.const 16
-              i32.add
-              i32.store offset=128 align=4
-              local.get 0
-              i32.const 4
-              i32.store offset=144 align=4
-              local.get 0
-              i32.const 2
-              i32.store offset=148 align=4
-              local.get 0
-              local.get 25
-              i32.store offset=160 align=4
-              local.get 0
-              local.get 26
-              i32.store offset=168 align=4
-              local.get 0
-              local.get 27
-              i32.store offset=152 align=4
-              local.get 0
-              i32.const 2261
-              i32.store offset=140 align=4
-              local.get 0
-              local.get 17
-              i32.store offset=0 align=4
-              local.get 0
-              local.get 18
-              i32.store offset=8 align=4
-              local.get 0
-              local.get 19
-              i32.store offset=16 align=4
-              local.get 0
-              local.get 20
-              i32.store offset=24 align=4
-              local.get 0
-              local.get 21
-              i32.store offset=32 align=4
-              local.get 0
-              local.get 22
-              i32.store offset=40 align=4
-              local.get 0
-              local.get 23
-              i32.store offset=48 align=4
-              local.get 0
-              local.get 24
-              i32.store offset=56 align=4
-              i32.const 1
-              local.get 15
-              i32.add
-              return
-            end
-          end
-          local.get 6
-          local.get 7
-          i32.sub
-          i32.const 255
-          i32.and
-          local.set 8
-          local.get 6
-          i32.const 255
-          i32.and
-          local.set 25
-          local.get 7
-          i32.const 255
-          i32.and
-          local.set 26
-          local.get 8
-          local.set 27
-          local.get 27
-          i32.eqz
-          if
-            local.get 4
-            i32.const 25
+            local.get 6
+            local.get 7
+            i32.xor
+            local.set 8
+            local.get 8
+            local.set 17
+            local.get 6
+            local.set 25
+            local.get 7
+            local.set 26
+            local.get 8
+            local.set 27
+            i32.const 0
+            local.set 7
+            local.get 24
+            local.get 17
             i32.add
-            local.set 9
-            local.get 9
-            local.get 0
-            i32.load offset=296 align=4
-            i32.gt_u
+            local.set 10
+            block
+              block
+                local.get 10
+                local.set 12
+                local.get 13
+                local.get 12
+                i32.const 12
+                i32.shr_u
+                i32.const 16383
+                i32.and
+                i32.const 3
+                i32.shl
+                i32.add
+                local.tee 14
+                i32.load offset=4 align=4
+                local.get 12
+                i32.const 26
+                i32.shr_u
+                i32.ne
+                br_if 0
+                local.get 14
+                i32.load offset=0 align=4
+                local.tee 14
+                i32.const 1
+                i32.and
+                i32.const 1
+                i32.ne
+                br_if 0
+                local.get 14
+                i32.const -4096
+                i32.and
+                local.get 12
+                i32.const 4095
+                i32.and
+                i32.add
+                i32.load8_u offset=0 align=1
+                local.set 6
+                br 1
+              end
+              i32.const 3
+              local.get 10
+              call 2
+              local.set 6
+              global.get 0
+              if
+                local.get 0
+                local.get 4
+                i32.const 16
+                i32.add
+                i32.store offset=128 align=4
+                local.get 0
+                i32.const 4
+                i32.store offset=144 align=4
+                local.get 0
+                i32.const 2
+                i32.store offset=148 align=4
+                local.get 0
+                local.get 25
+                i32.store offset=160 align=4
+                local.get 0
+                local.get 26
+                i32.store offset=168 align=4
+                local.get 0
+                local.get 27
+                i32.store offset=152 align=4
+                local.get 0
+                i32.const 2261
+                i32.store offset=140 align=4
+                local.get 0
+                local.get 17
+                i32.store offset=0 align=4
+                local.get 0
+                local.get 18
+                i32.store offset=8 align=4
+                local.get 0
+                local.get 19
+                i32.store offset=16 align=4
+                local.get 0
+                local.get 20
+                i32.store offset=24 align=4
+                local.get 0
+                local.get 21
+                i32.store offset=32 align=4
+                local.get 0
+                local.get 22
+                i32.store offset=40 align=4
+                local.get 0
+                local.get 23
+                i32.store offset=48 align=4
+                local.get 0
+                local.get 24
+                i32.store offset=56 align=4
+                i32.const 1
+                local.get 15
+                i32.add
+                return
+              end
+            end
+            local.get 6
+            local.get 7
+            i32.sub
+            i32.const 255
+            i32.and
+            local.set 8
+            local.get 6
+            i32.const 255
+            i32.and
+            local.set 25
+            local.get 7
+            i32.const 255
+            i32.and
+            local.set 26
+            local.get 8
+            local.set 27
+            local.get 27
+            i32.eqz
             if
+              local.get 4
+              i32.const 25
+              i32.add
+              local.set 9
+              local.get 9
+              local.get 0
+              i32.load offset=296 align=4
+              i32.gt_u
+              if
+                local.get 0
+                local.get 4
+                i32.const 20
+                i32.add
+                i32.store offset=128 align=4
+                local.get 0
+                i32.const 2
+                i32.store offset=144 align=4
+                local.get 0
+                i32.const 0
+                i32.store offset=148 align=4
+                local.get 0
+                local.get 25
+                i32.store offset=160 align=4
+                local.get 0
+                local.get 26
+                i32.store offset=168 align=4
+                local.get 0
+                local.get 27
+                i32.store offset=152 align=4
+                local.get 0
+                i32.const 2261
+                i32.store offset=140 align=4
+                local.get 0
+                local.get 17
+                i32.store offset=0 align=4
+                local.get 0
+                local.get 18
+                i32.store offset=8 align=4
+                local.get 0
+                local.get 19
+                i32.store offset=16 align=4
+                local.get 0
+                local.get 20
+                i32.store offset=24 align=4
+                local.get 0
+                local.get 21
+                i32.store offset=32 align=4
+                local.get 0
+                local.get 22
+                i32.store offset=40 align=4
+                local.get 0
+                local.get 23
+                i32.store offset=48 align=4
+                local.get 0
+                local.get 24
+                i32.store offset=56 align=4
+                i32.const 15712544
+                local.get 4
+                i32.const 20
+                i32.add
+                call 0
+                local.set 5
+                local.get 5
+                i32.const 1
+                i32.shr_u
+                i32.const 2
+                i32.add
+                local.get 15
+                i32.add
+                return
+              end
+              local.get 15
+              i32.const 3
+              i32.add
+              local.set 15
               local.get 0
               local.get 4
-              i32.const 20
+              i32.const 25
               i32.add
               i32.store offset=128 align=4
+              i32.const 5
+              local.set 2
               local.get 0
               i32.const 2
               i32.store offset=144 align=4
@@ -2545,6 +2712,16 @@
               local.get 0
               i32.const 2261
               i32.store offset=140 align=4
+              local.get 15
+              i32.const 64
+              i32.add
+              local.get 1
+              i32.le_u
+              local.get 0
+              i32.load offset=1800 align=4
+              i32.eqz
+              i32.and
+              br_if 5
               local.get 0
               local.get 17
               i32.store offset=0 align=4
@@ -2569,19 +2746,7 @@
               local.get 0
               local.get 24
               i32.store offset=56 align=4
-              i32.const 15712512
-              local.get 4
-              i32.const 20
-              i32.add
-              call 0
-              local.set 5
-              local.get 5
-              i32.const 1
-              i32.shr_u
-              i32.const 2
-              i32.add
               local.get 15
-              i32.add
               return
             end
             local.get 15
@@ -2590,7 +2755,7 @@
             local.set 15
             local.get 0
             local.get 4
-            i32.const 25
+            i32.const 22
             i32.add
             i32.store offset=128 align=4
             i32.const 4
@@ -2650,35 +2815,81 @@
             local.get 15
             return
           end
+          local.get 0
+          local.get 17
+          i32.store offset=0 align=4
+          local.get 0
+          local.get 18
+          i32.store offset=8 align=4
+          local.get 0
+          local.get 19
+          i32.store offset=16 align=4
+          local.get 0
+          local.get 20
+          i32.store offset=24 align=4
+          local.get 0
+          local.get 21
+          i32.store offset=32 align=4
+          local.get 0
+          local.get 22
+          i32.store offset=40 align=4
+          local.get 0
+          local.get 23
+          i32.store offset=48 align=4
+          local.get 0
+          local.get 24
+          i32.store offset=56 align=4
+          i32.const 15712576
+          local.get 4
+          i32.const 13
+          i32.add
+          call 0
+          local.tee 5
+          if
+            local.get 5
+            i32.const 1
+            i32.shr_u
+            i32.const 0
+            i32.add
+            local.get 15
+            i32.add
+            return
+          end
+          local.get 0
+          i32.load offset=0 align=4
+          local.set 17
+          local.get 0
+          i32.load offset=8 align=4
+          local.set 18
+          local.get 0
+          i32.load offset=16 align=4
+          local.set 19
+          local.get 0
+          i32.load offset=24 align=4
+          local.set 20
+          local.get 0
+          i32.load offset=32 align=4
+          local.set 21
+          local.get 0
+          i32.load offset=40 align=4
+          local.set 22
+          local.get 0
+          i32.load offset=48 align=4
+          local.set 23
+          local.get 0
+          i32.load offset=56 align=4
+          local.set 24
           local.get 15
-          i32.const 3
+          i32.const 1
           i32.add
           local.set 15
           local.get 0
           local.get 4
-          i32.const 22
+          i32.const 14
           i32.add
           i32.store offset=128 align=4
-          i32.const 3
-          local.set 2
-          local.get 0
           i32.const 2
-          i32.store offset=144 align=4
-          local.get 0
-          i32.const 0
-          i32.store offset=148 align=4
-          local.get 0
-          local.get 25
-          i32.store offset=160 align=4
-          local.get 0
-          local.get 26
-          i32.store offset=168 align=4
-          local.get 0
-          local.get 27
-          i32.store offset=152 align=4
-          local.get 0
-          i32.const 2261
-          i32.store offset=140 align=4
+          local.set 2
           local.get 15
           i32.const 64
           i32.add
@@ -2868,7 +3079,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 15712544
+          i32.const 15712608
           local.get 4
           i32.const 23
           i32.add
@@ -2892,7 +3103,7 @@
         i32.const 16
         i32.add
         i32.store offset=128 align=4
-        i32.const 5
+        i32.const 6
         local.set 2
         local.get 0
         local.get 0
@@ -3077,7 +3288,7 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 15712576
+        i32.const 15712640
         local.get 4
         i32.const 25
         i32.add
@@ -3286,7 +3497,7 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 15712608
+        i32.const 15712672
         local.get 4
         i32.const 20
         i32.add
@@ -3310,7 +3521,7 @@
       i32.const 25
       i32.add
       i32.store offset=128 align=4
-      i32.const 4
+      i32.const 5
       local.set 2
       local.get 0
       i32.const 2
@@ -3376,7 +3587,7 @@
     i32.const 22
     i32.add
     i32.store offset=128 align=4
-    i32.const 3
+    i32.const 4
     local.set 2
     local.get 0
     i32.const 2
@@ -3460,168 +3671,27 @@
   local.get 0
   local.get 1
   i32.const 3
-  i32.const 22
+  i32.const 13
   call 11
 )
 (func 5 (locals none)
   local.get 0
   local.get 1
   i32.const 4
-  i32.const 25
+  i32.const 22
   call 11
 )
 (func 6 (locals none)
   local.get 0
   local.get 1
   i32.const 5
-  i32.const 16
+  i32.const 25
   call 11
 )
-
-;; module 6: 512 bytes
-(func 0 (locals 28 x i32, 1 x i64)
-  local.get 0
-  i32.load offset=128 align=4
-  local.get 3
-  i32.sub
-  local.set 4
-  local.get 0
-  i32.const 32
-  i32.mul
-  i32.const 917504
-  i32.add
-  local.set 13
-  local.get 0
-  i32.load offset=0 align=4
-  local.set 17
-  local.get 0
-  i32.load offset=8 align=4
-  local.set 18
-  local.get 0
-  i32.load offset=16 align=4
-  local.set 19
-  local.get 0
-  i32.load offset=24 align=4
-  local.set 20
-  local.get 0
-  i32.load offset=32 align=4
-  local.set 21
-  local.get 0
-  i32.load offset=40 align=4
-  local.set 22
-  local.get 0
-  i32.load offset=48 align=4
-  local.set 23
-  local.get 0
-  i32.load offset=56 align=4
-  local.set 24
-  loop
-    block
-      local.get 2
-      br_table 0 0
-    end
-    local.get 0
-    local.get 17
-    i32.store offset=0 align=4
-    local.get 0
-    local.get 18
-    i32.store offset=8 align=4
-    local.get 0
-    local.get 19
-    i32.store offset=16 align=4
-    local.get 0
-    local.get 20
-    i32.store offset=24 align=4
-    local.get 0
-    local.get 21
-    i32.store offset=32 align=4
-    local.get 0
-    local.get 22
-    i32.store offset=40 align=4
-    local.get 0
-    local.get 23
-    i32.store offset=48 align=4
-    local.get 0
-    local.get 24
-    i32.store offset=56 align=4
-    i32.const 15712640
-    local.get 4
-    call 0
-    local.tee 5
-    if
-      local.get 5
-      i32.const 1
-      i32.shr_u
-      i32.const 0
-      i32.add
-      local.get 15
-      i32.add
-      return
-    end
-    local.get 0
-    i32.load offset=0 align=4
-    local.set 17
-    local.get 0
-    i32.load offset=8 align=4
-    local.set 18
-    local.get 0
-    i32.load offset=16 align=4
-    local.set 19
-    local.get 0
-    i32.load offset=24 align=4
-    local.set 20
-    local.get 0
-    i32.load offset=32 align=4
-    local.set 21
-    local.get 0
-    i32.load offset=40 align=4
-    local.set 22
-    local.get 0
-    i32.load offset=48 align=4
-    local.set 23
-    local.get 0
-    i32.load offset=56 align=4
-    local.set 24
-    local.get 0
-    local.get 4
-    i32.const 1
-    i32.add
-    i32.store offset=128 align=4
-    local.get 0
-    local.get 17
-    i32.store offset=0 align=4
-    local.get 0
-    local.get 18
-    i32.store offset=8 align=4
-    local.get 0
-    local.get 19
-    i32.store offset=16 align=4
-    local.get 0
-    local.get 20
-    i32.store offset=24 align=4
-    local.get 0
-    local.get 21
-    i32.store offset=32 align=4
-    local.get 0
-    local.get 22
-    i32.store offset=40 align=4
-    local.get 0
-    local.get 23
-    i32.store offset=48 align=4
-    local.get 0
-    local.get 24
-    i32.store offset=56 align=4
-    i32.const 1
-    local.get 15
-    i32.add
-    return
-  end
-  unreachable
-)
-(func 1 (locals none)
+(func 7 (locals none)
   local.get 0
   local.get 1
-  i32.const 0
-  i32.const 0
+  i32.const 6
+  i32.const 16
   call 11
 )
