@@ -23,7 +23,7 @@ import { R_LEN } from "./dcache";
 import { segLimit, mode } from "./state";
 import { accUser } from "./mem";
 import { tlbLookup, TLB_X, TLB_UR } from "../mmu/tlb";
-import { jitEnabled, jitThreshold, jitFind, jitClaim, codeDirty, clearCodeDirty, M_META, M_FN, M_HITS, META_NO_JIT } from "../wasm/cache";
+import { callBlock, markUsed, jitEnabled, jitThreshold, jitFind, jitClaim, codeDirty, clearCodeDirty, M_META, M_FN, M_HITS, META_NO_JIT } from "../wasm/cache";
 import { translateHot, MAX_BLOCK_INSNS } from "../wasm/translate";
 import { KEY_USER, KEY_MODE_MASK } from "../wasm/emit-core";
 import { checkedCall } from "../wasm/check";
@@ -185,8 +185,9 @@ function blockCall(left: u32): i32 {
   const len = (meta >> 8) & 0x1fff;
   const limit = segLimit(1);
   if (at > limit || len - 1 > limit - at) return BLOCK_NONE;
-  if (checkMode) return checkedCall(fn, left, h);
-  return <i32>call_indirect<u32>(fn, cpu, left);
+  markUsed(slot, meta);
+  if (checkMode) return checkedCall(slot, left, h);
+  return <i32>callBlock(slot, cpu, left);
 }
 
 /** Run up to `budget` instructions. Returns an EXIT_* reason; the host reads details from CPU_EXIT_*. */

@@ -21,7 +21,7 @@ export interface JitExports {
   jitJournal(host: number, size: number): void;
   jitCheckEnable(on: number): void;
   jitCheckInject(): void;
-  jitInstall(i: number, fn: number): void;
+  jitInstall(fn: number): void;
   jitFlushAll(): void;
   jitOutLength(): number;
   jitEnable(on: number): void;
@@ -29,8 +29,8 @@ export interface JitExports {
 }
 
 export interface JitOptions {
-  /** Compiled blocks kept before everything is dropped and compiled afresh (bounds host memory). */
-  maxBlocks?: number;
+  /** Compiled modules kept before everything is dropped and compiled afresh (bounds host memory). */
+  maxModules?: number;
   /** Executions before a block entry is translated. */
   threshold?: number;
   /** Called with every module the translator emits, before it is compiled (golden tests of generated code). */
@@ -53,7 +53,7 @@ export class JitCheckError extends Error {}
 
 export interface JitStats {
   blocks: number;
-  liveBlocks: number;
+  liveModules: number;
   /** Modules compiled (each holds the blocks of one page that were hot or warm together). */
   modules: number;
   wasmBytes: number;
@@ -84,7 +84,7 @@ export class Jit {
   private readonly tableBase: number;
   private next: number;
   private flushesSeen = 0;
-  private maxBlocks: number;
+  private maxModules: number;
   private onModule: ((bytes: Uint8Array) => void) | undefined;
   private wasmBytes = 0;
   private compileMs = 0;
@@ -106,12 +106,12 @@ export class Jit {
     };
     this.tableBase = exports.table.length;
     this.next = this.tableBase;
-    this.maxBlocks = 32768;
+    this.maxModules = 8192;
     this.configure(opts);
   }
 
   configure(opts: JitOptions): void {
-    if (opts.maxBlocks !== undefined) this.maxBlocks = opts.maxBlocks;
+    if (opts.maxModules !== undefined) this.maxModules = opts.maxModules;
     if (opts.threshold !== undefined) this.exports.setJitThreshold(opts.threshold);
     if (opts.onModule !== undefined) this.onModule = opts.onModule;
     if (opts.check !== undefined) {
@@ -160,19 +160,17 @@ export class Jit {
     if (flushes !== this.flushesSeen) {
       // The core dropped every translation: all table slots are free again.
       this.flushesSeen = flushes;
-      this.next = this.tableBase;
+      this.freeSlots();
     }
-    if (this.next - this.tableBase >= this.maxBlocks) {
+    if (this.next - this.tableBase >= this.maxModules) {
       this.exports.jitFlushAll();
       this.flushesSeen = this.stats.getUint32(L.JIT_STAT_FLUSHES, true);
-      this.next = this.tableBase;
+      this.freeSlots();
       return; // the pending translation went with the flush; it is translated again when hot
     }
     const len = this.exports.jitOutLength();
     const bytes = new Uint8Array(this.memory.buffer, L.JIT_OUT, len).slice();
     this.onModule?.(bytes);
-    const list = new DataView(this.memory.buffer, L.JIT_STATS + L.JIT_PENDING_LIST);
-    const count = list.getUint32(0, true);
     const t0 = performance.now();
     let exports: WebAssembly.Exports;
     try {
@@ -182,27 +180,31 @@ export class Jit {
       // A translator bug, not a guest problem: keep the guest running on the interpreter and say so once.
       this.failed++;
       if (!this.lastError) this.lastError = e as Error;
-      for (let i = 0; i < count; i++) this.exports.jitInstall(i, 0);
+      this.exports.jitInstall(0);
       return;
     }
     this.compileMs += performance.now() - t0;
     this.wasmBytes += len;
     this.modules++;
     const table = this.exports.table;
-    for (let i = 0; i < count; i++) {
-      if (list.getUint32(4 + i * 4, true) === 0) continue; // nothing translated at that entry
-      const index = this.next++;
-      if (index >= table.length) table.grow(index + 1 - table.length);
-      table.set(index, exports[String(i)] as Function);
-      this.exports.jitInstall(i, index);
-    }
+    const index = this.next++;
+    if (index >= table.length) table.grow(index + 1 - table.length);
+    table.set(index, exports.g as Function);
+    this.exports.jitInstall(index);
+  }
+
+  /** Every translation was dropped: clear the table (so the engine can free the modules) and reuse it. */
+  private freeSlots(): void {
+    const table = this.exports.table;
+    for (let i = this.tableBase; i < this.next; i++) table.set(i, null);
+    this.next = this.tableBase;
   }
 
   getStats(): JitStats {
     const s = this.stats;
     return {
       blocks: s.getUint32(L.JIT_STAT_COMPILED, true),
-      liveBlocks: this.next - this.tableBase,
+      liveModules: this.next - this.tableBase,
       modules: this.modules,
       wasmBytes: this.wasmBytes,
       compileMs: this.compileMs,
@@ -224,7 +226,7 @@ export function formatJitStats(s: JitStats, totalInsns: bigint): string {
   const share = totalInsns > 0n ? Number((s.insns * 10000n) / totalInsns) / 100 : 0;
   const nativeShare = s.emitted > 0n ? Number((s.native * 10000n) / s.emitted) / 100 : 0;
   return [
-    `jit: ${s.blocks} blocks translated (${s.liveBlocks} live) in ${s.modules} modules, ` +
+    `jit: ${s.blocks} blocks translated in ${s.modules} modules (${s.liveModules} in use), ` +
       `${(s.wasmBytes / 1024).toFixed(0)} KiB of wasm, ` +
       `${s.compileMs.toFixed(0)} ms compiling`,
     `jit: ${share}% of ${totalInsns} guest instructions ran in translated code; ` +

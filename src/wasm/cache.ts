@@ -1,23 +1,25 @@
 // The code cache: which guest code has been translated, where its wasm function is, how hot untranslated code
 // is, and dropping translations whose bytes change.
 //
-// A map entry (16 bytes); entries are in sets of two, chosen by a hash of the host address of the block's first
+// A map entry (16 bytes); entries are in sets of four, chosen by a hash of the host address of the block's first
 // byte (that is, of its physical address), so hot blocks in pages at the same offset do not evict each other:
 //   +0  u32 host address of the block's first byte (0: empty)
 //   +4  u32 bits 0..7 the CPU mode the block was translated for (MODE_* bits and KEY_USER), bits 8..20 its
-//           length in bytes, bit 31 NO_JIT: translation was tried and gave nothing
-//   +8  u32 function-table index of the compiled block (0: not compiled yet)
-//   +12 u16 executions counted while not compiled (hotness)
+//           length in bytes, bits 21..26 its number in its module's group function, bit 30 USED (run
+//           lately), bit 31 NO_JIT: translation was tried and gave nothing
+//   +8  u32 function-table index of the module's group function (0: not compiled yet)
+//   +12 u16 executions counted while not compiled (hotness); once compiled, the block's EIP minus the EIP of
+//           the group's first block (the group function's $delta: -4095..4095, as an i16)
 //   +14 u16 the generation of its page when the entry was made
 // Writing a page that holds code bumps the page's generation (JIT_PAGE_GEN), which makes every entry of that
 // page stale at once, without a sweep.
 //
-// Blocks execute from their own copies of the decoded records (JIT_RECS), never from the decoded cache, whose
-// direct-mapped slots other code evicts. Everything is dropped at once when the record arena or the host's
-// cap on live modules is full.
+// Blocks execute from their own copies of the decoded records (the record arena below), never from the
+// decoded cache, whose direct-mapped slots other code evicts. Everything is dropped at once when the record
+// arena or the host's cap on live modules is full.
 import {
-  JIT_MAP, JIT_MAP_ENTRIES, JIT_PAGE_GEN, JIT_PAGE_GEN_PAGES, RAM_BASE, JIT_STAT_EVICTED, JIT_RECS, JIT_RECS_COUNT, JIT_STATS, JIT_STAT_COMPILED, JIT_STAT_INVALIDATED,
-  JIT_STAT_FLUSHES, JIT_PENDING_LIST,
+  JIT_MAP, JIT_MAP_ENTRIES, JIT_PAGE_GEN, JIT_PAGE_GEN_PAGES, RAM_BASE, JIT_STAT_EVICTED, JIT_STATS, JIT_STAT_COMPILED, JIT_STAT_INVALIDATED,
+  JIT_STAT_FLUSHES, JIT_PENDING_LIST, JIT_PENDING_DELTAS,
 } from "../layout/memory";
 
 export const M_TAG: u32 = 0;
@@ -27,6 +29,10 @@ export const M_HITS: u32 = 12; // u16
 export const M_GEN: u32 = 14; // u16
 export const META_KEY_MASK: u32 = 0xff;
 export const META_NO_JIT: u32 = 0x8000_0000;
+const META_BLOCK_SHIFT: u32 = 21;
+const META_BLOCK_MASK: u32 = 0x3f << META_BLOCK_SHIFT;
+/** The compiled block has run since its set last lost a compiled block (see jitClaim). */
+const META_USED: u32 = 0x4000_0000;
 
 /** Whether run() uses translated code (the host turns it on; --no-jit leaves it off). */
 export let jitEnabled: bool = false;
@@ -51,53 +57,71 @@ export function clearCodeDirty(): void { codeDirty = false; }
   return <u32>load<u16>(<usize>JIT_PAGE_GEN + (((host - <usize>RAM_BASE) >>> 12) << 1));
 }
 
-/** log2 of the number of two-entry sets (JIT_MAP_ENTRIES / 2). */
-const MAP_SET_BITS: u32 = 15;
+/** Entries per set, and log2 of the number of sets (JIT_MAP_ENTRIES / MAP_WAYS). */
+const MAP_WAYS: u32 = 4;
+const MAP_SET_BITS: u32 = 14;
 
 /** The first entry of the set for host address `host`. */
 @inline export function jitSet(host: usize): usize {
   // Fibonacci hashing: the multiply carries every address bit into the high bits the set number is taken from,
   // so neighbouring entry points (a loop head and the instruction after it) land in different sets.
   const set = (<u32>host * 0x9e37_79b1) >>> (32 - MAP_SET_BITS);
-  return <usize>JIT_MAP + (<usize>set << 5);
+  return <usize>JIT_MAP + (<usize>set << 6);
 }
 
 /** The live entry for the block at `host` translated (or counted) for `key`, or 0. */
 @inline export function jitFind(host: usize, key: u32): usize {
   const set = jitSet(host);
   const gen = pageGen(host);
-  if (load<u32>(set + M_TAG) == <u32>host && (load<u32>(set + M_META) & META_KEY_MASK) == key
-    && <u32>load<u16>(set + M_GEN) == gen) return set;
-  const e = set + 16;
-  if (load<u32>(e + M_TAG) == <u32>host && (load<u32>(e + M_META) & META_KEY_MASK) == key
-    && <u32>load<u16>(e + M_GEN) == gen) return e;
+  for (let w: u32 = 0; w < MAP_WAYS; w++) {
+    const e = set + (<usize>w << 4);
+    if (load<u32>(e + M_TAG) == <u32>host && (load<u32>(e + M_META) & META_KEY_MASK) == key
+      && <u32>load<u16>(e + M_GEN) == gen) return e;
+  }
   return 0;
+}
+
+/** A compiled block is being run: keep it over compiled blocks of its set that have not run lately. */
+@inline export function markUsed(e: usize, meta: u32): void {
+  if ((meta & META_USED) == 0) store<u32>(e + M_META, meta | META_USED);
 }
 
 const WORTH_COMPILED: u32 = 0x20000;
 
 /**
- * What keeping entry `e` is worth: 0 if empty or stale, a live compiled block most, and a counter its hits (so
- * two hot entry points that share a set both count up instead of resetting each other's count for ever).
+ * What keeping entry `e` is worth: 0 if empty or stale; a counter its hits (so hot entry points that share a
+ * set all count up instead of resetting each other's count for ever); a compiled block most, and more if it
+ * has run since the set last lost a compiled block.
  */
 function worth(e: usize): u32 {
   const tag = <usize>load<u32>(e + M_TAG);
   if (tag == 0 || <u32>load<u16>(e + M_GEN) != pageGen(tag)) return 0;
-  return load<u32>(e + M_FN) != 0 ? WORTH_COMPILED : 1 + <u32>load<u16>(e + M_HITS);
+  const meta = load<u32>(e + M_META);
+  if (load<u32>(e + M_FN) != 0) return WORTH_COMPILED + ((meta & META_USED) != 0 ? 1 : 0);
+  return 1 + <u32>load<u16>(e + M_HITS);
 }
 
-/** Make an entry for the block at `host` (first seen), replacing the less valuable one of its set. */
+/** Make an entry for the block at `host` (first seen), replacing the least valuable one of its set. */
 export function jitClaim(host: usize, key: u32): usize {
   const set = jitSet(host);
-  const e1 = set + 16;
-  // Between equals, the second way gives way.
-  const w1 = worth(e1), w0 = worth(set);
-  const e = w1 <= w0 ? e1 : set;
-  const w = w1 <= w0 ? w1 : w0;
-  if (w == WORTH_COMPILED) bump(JIT_STAT_EVICTED);
+  // Between equals, the later way gives way.
+  let e = set, w = worth(set);
+  for (let i: u32 = 1; i < MAP_WAYS; i++) {
+    const c = set + (<usize>i << 4);
+    const cw = worth(c);
+    if (cw <= w) { e = c; w = cw; }
+  }
+  if (w >= WORTH_COMPILED) {
+    bump(JIT_STAT_EVICTED);
+    // Second chance: the others must run again to be kept over the next compiled block to go.
+    for (let i: u32 = 0; i < MAP_WAYS; i++) {
+      const c = set + (<usize>i << 4);
+      store<u32>(c + M_META, load<u32>(c + M_META) & ~META_USED);
+    }
+  }
   // A counter taking over a counter carries its count on: entry points that keep evicting each other still
   // become hot together, and one of them is translated (with its successors in the page).
-  const counter = w != 0 && w != WORTH_COMPILED && (load<u32>(e + M_META) & META_NO_JIT) == 0;
+  const counter = w != 0 && w < WORTH_COMPILED && (load<u32>(e + M_META) & META_NO_JIT) == 0;
   fill(e, host, key, counter ? w - 1 : 0);
   return e;
 }
@@ -113,9 +137,11 @@ export function jitClaim(host: usize, key: u32): usize {
 /** Make an entry for the block at `host` if its set has an empty or stale one; else 0. */
 export function jitClaimFree(host: usize, key: u32): usize {
   const set = jitSet(host);
-  const e = worth(set + 16) == 0 ? set + 16 : (worth(set) == 0 ? set : 0);
-  if (e != 0) fill(e, host, key, 0);
-  return e;
+  for (let i: u32 = 0; i < MAP_WAYS; i++) {
+    const e = set + (<usize>i << 4);
+    if (worth(e) == 0) { fill(e, host, key, 0); return e; }
+  }
+  return 0;
 }
 
 /** Physical page at host address `hostPage` is being written: every block that starts in it becomes stale. */
@@ -134,15 +160,22 @@ export function jitInvalidatePage(hostPage: usize): void {
 }
 
 // ---- decoded records of translated blocks ----
+/**
+ * Records of the instructions translated code hands to the interpreter, 32 bytes each. About one translated
+ * instruction in a hundred needs one; a Debian boot makes ~30 k. When the arena is full, every translation
+ * is dropped (and recompiled when hot again), so it is sized to last a boot and its workloads.
+ */
+const RECS_COUNT: u32 = 131072;
+const recArena = memory.data(<i32>(RECS_COUNT << 5), 32);
 let recsUsed: u32 = 0;
 
 /** Whether `n` more records fit. */
-export function recRoom(n: u32): bool { return recsUsed + n <= <u32>JIT_RECS_COUNT; }
+export function recRoom(n: u32): bool { return recsUsed + n <= RECS_COUNT; }
 
 /** Room for `n` records, or 0 when the arena is full (the caller flushes everything). */
 export function recAlloc(n: u32): usize {
-  if (recsUsed + n > <u32>JIT_RECS_COUNT) return 0;
-  const r = <usize>JIT_RECS + (<usize>recsUsed << 5);
+  if (recsUsed + n > RECS_COUNT) return 0;
+  const r = recArena + (<usize>recsUsed << 5);
   recsUsed += n;
   return r;
 }
@@ -167,18 +200,33 @@ export function pendingCount(): u32 {
   for (let i: u32 = 0; i < n; i++) if (load<u32>(pendingBase() + 4 + (i << 2)) != 0) k++;
   return k;
 }
-export function addPending(slot: u32): void {
+export function addPending(slot: u32, delta: u32): void {
   const n = load<u32>(pendingBase());
   store<u32>(pendingBase() + 4 + (n << 2), slot);
+  store<u32>(<usize>JIT_STATS + JIT_PENDING_DELTAS + (n << 2), delta);
   store<u32>(pendingBase(), n + 1);
   if (slot != 0) bump(JIT_STAT_COMPILED);
 }
 
-/** The host compiled function `i` of the pending module into function-table index `fn` (0: it failed). */
-export function jitInstall(i: u32, fn: u32): void {
-  if (i >= load<u32>(pendingBase())) return;
-  const slot = <usize>load<u32>(pendingBase() + 4 + (i << 2));
-  if (slot == 0 || load<u32>(slot + M_TAG) == 0) return;
-  if (fn == 0) { store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT); return; }
-  store<u32>(slot + M_FN, fn);
+/**
+ * The host compiled the pending module; its group function is at function-table index `fn` (0: it failed).
+ * Every block of it becomes an entry of that function.
+ */
+export function jitInstall(fn: u32): void {
+  const n = load<u32>(pendingBase());
+  for (let i: u32 = 0; i < n; i++) {
+    const slot = <usize>load<u32>(pendingBase() + 4 + (i << 2));
+    if (slot == 0 || load<u32>(slot + M_TAG) == 0) continue;
+    const meta = load<u32>(slot + M_META);
+    if (fn == 0) { store<u32>(slot + M_META, meta | META_NO_JIT); continue; }
+    store<u32>(slot + M_META, (meta & ~META_BLOCK_MASK) | (i << META_BLOCK_SHIFT));
+    store<u16>(slot + M_HITS, <u16>load<u32>(<usize>JIT_STATS + JIT_PENDING_DELTAS + (i << 2)));
+    store<u32>(slot + M_FN, fn);
+  }
+}
+
+/** Run the compiled block of entry `slot` with a budget of `left` instructions; returns those it retired. */
+@inline export function callBlock(slot: usize, cpu: usize, left: u32): u32 {
+  const k = (load<u32>(slot + M_META) & META_BLOCK_MASK) >> META_BLOCK_SHIFT;
+  return call_indirect<u32>(load<u32>(slot + M_FN), cpu, left, k, <u32><i32>load<i16>(slot + M_HITS));
 }

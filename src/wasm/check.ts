@@ -22,6 +22,7 @@ import {
   heRecord, heReplay, heStop, heCount, heOverflowed, heDiffered, journalStart, journalResume, journalStop, journalCount, journalOverflowed, jAddr, jSize, jOld, jNew,
   loadSz, storeSz, JOURNAL_STATE, checkBlocks, J_MAX,
 } from "./journal";
+import { callBlock } from "./cache";
 
 // ---- state snapshots: the CPU block up to the run-loop fields (registers, segments, control, MSRs, x87) ----
 const SNAP_BYTES: u32 = <u32>CPU_EXIT;
@@ -78,16 +79,16 @@ let probeRetired: u32 = 0;
 let cpl0: u32 = 0;
 
 /**
- * Run translated function `fn` with budget `left` from the state in snapBefore, then the interpreter from the
+ * Run the translated block of entry `slot` with budget `left` from the state in snapBefore, then the interpreter from the
  * same state, and compare. The state left is the interpreter's, its writes journaled (undoInterpreter() goes
  * back); PROBE_UNREPEATABLE leaves the translated code's result and nothing to undo.
  */
-function probe(fn: u32, left: u32): u32 {
+function probe(slot: usize, left: u32): u32 {
   const mode0 = load<u32>(cpu + CPU_MODE);
   const cr0 = load<u32>(cpu + CPU_CR0), cr3 = load<u64>(cpu + CPU_CR3), cr4 = load<u32>(cpu + CPU_CR4);
   journalStart();
   heRecord();
-  const r = call_indirect<u32>(fn, cpu, left);
+  const r = callBlock(slot, cpu, left);
   heStop();
   probeRetired = r;
   probeTotal = r;
@@ -158,19 +159,19 @@ function undoInterpreter(): void {
 }
 
 /**
- * Run translated function `fn` (budget `left`) and check it against the interpreter. Returns the instructions
+ * Run the translated block of entry `slot` (budget `left`) and check it against the interpreter. Returns the instructions
  * retired, as the call would; the state left is the interpreter's (equal to the block's unless reported).
  * A difference after chained blocks is narrowed down: the smallest budget that still differs ends at the first
  * block whose result is wrong.
  */
-export function checkedCall(fn: u32, left: u32, host: usize): i32 {
+export function checkedCall(slot: usize, left: u32, host: usize): i32 {
   const at = eip();
   codeHost = <u32>host;
   cpl0 = load<u32>(cpu + CPU_CPL);
   memory.copy(snapBefore, cpu, SNAP_BYTES);
   // 64: room for any one block, and for no second (gotoBlock needs its whole length left over).
   const budget = checkBlocks && left > 64 ? 64 : left;
-  const st = probe(fn, budget);
+  const st = probe(slot, budget);
   if (st == PROBE_UNREPEATABLE) { bump64(JIT_CHECK_UNCHECKED); return <i32>probeTotal; }
   bump64(JIT_CHECK_CHECKED);
   if (st == PROBE_SAME) return <i32>probeTotal;
@@ -182,14 +183,14 @@ export function checkedCall(fn: u32, left: u32, host: usize): i32 {
     while (bad - good > 1) {
       const mid = good + ((bad - good) >> 1);
       undoInterpreter();
-      const s = probe(fn, mid);
+      const s = probe(slot, mid);
       if (s == PROBE_UNREPEATABLE) return <i32>probeTotal; // (cannot happen: a prefix of a repeatable run)
       if (s == PROBE_DIFFERS) bad = mid; else good = mid;
     }
     // The first finding stands if the difference does not come back (it depended on more than the budget).
     const w = dWhat, j = dJit, i = dInterp, a = dAddr, st0 = dStep, r0 = probeRetired;
     undoInterpreter();
-    if (probe(fn, bad) != PROBE_DIFFERS) { differ(w, j, i, a, st0); probeRetired = r0; }
+    if (probe(slot, bad) != PROBE_DIFFERS) { differ(w, j, i, a, st0); probeRetired = r0; }
   }
   report(at, probeRetired);
   return <i32>probeTotal;

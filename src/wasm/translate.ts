@@ -193,39 +193,30 @@ function emitModule(count: u32): void {
   name("e"); name("d"); byte(0x03); byte(T_I32); byte(0x01); // global 1: codeDirty (mutable i32)
   sizeEnd(s);
 
-  // Function section: the group function (type 5), then one entry wrapper per block (type 1).
+  // Function section: the group function (type 5), the module's one function. The run loop calls it through
+  // the table with the number of the block to start at and that block's EIP minus the first block's.
   byte(3);
   s = sizeStart();
-  uleb(count + 1);
+  uleb(1);
   uleb(5);
-  for (let i: u32 = 0; i < count; i++) uleb(1);
   sizeEnd(s);
 
-  // Export section: the wrapper of block i as a one-letter name, "a" + i.
+  // Export section: the group function as "g".
   byte(7);
   s = sizeStart();
-  uleb(count);
-  for (let i: u32 = 0; i < count; i++) { exportName(i); byte(0x00); uleb(NUM_IMPORTED_FUNCS + 1 + i); }
+  uleb(1);
+  name("g"); byte(0x00); uleb(NUM_IMPORTED_FUNCS);
   sizeEnd(s);
 
   // Code section.
   byte(10);
   s = sizeStart();
-  uleb(count + 1);
+  uleb(1);
   const body = sizeStart();
   uleb(2); uleb(NUM_SCRATCH_LOCALS); byte(T_I32); uleb(1); byte(T_I64); // locals: i32 scratch, one i64
   emitGroup(count);
   op(OP_END);
   sizeEnd(body);
-  for (let i: u32 = 0; i < count; i++) {
-    // (cpu, left) -> group(cpu, left, i, delta_i)
-    const w = sizeStart();
-    uleb(0);
-    localGet(0); localGet(1); i32c(i); i32c(groupBlockDelta(i));
-    call(NUM_IMPORTED_FUNCS);
-    op(OP_END);
-    sizeEnd(w);
-  }
   sizeEnd(s);
 }
 
@@ -255,7 +246,7 @@ function emitGroup(count: u32): void {
       // Nothing to translate here: never entered (no wrapper installed, no branch to it).
       op(OP_UNREACHABLE);
       if (slot != 0) store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT);
-      addPending(0);
+      addPending(0, 0);
       continue;
     }
     const native = emitBody(n, i);
@@ -263,15 +254,10 @@ function emitGroup(count: u32): void {
     if (slot != 0) store<u32>(slot + M_META, (load<u32>(slot + M_META) & META_KEY_MASK) | ((bytes & 0x1fff) << 8));
     store<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED, load<u64>(<usize>JIT_STATS + JIT_STAT_EMITTED) + <u64>n);
     store<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE, load<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE) + <u64>native);
-    addPending(<u32>slot);
+    addPending(<u32>slot, unchecked(candEip[i]) - unchecked(candEip[0]));
   }
   op(OP_END); // loop
   op(OP_UNREACHABLE);
-}
-
-/** The export name of block i's entry: its index in decimal (the host looks it up as String(i)). */
-function exportName(i: u32): void {
-  if (i < 10) { uleb(1); byte(0x30 + i); } else { uleb(2); byte(0x30 + i / 10); byte(0x30 + i % 10); }
 }
 
 /** Emit block b of the group (candidate b's records); returns how many instructions are native. */

@@ -322,3 +322,39 @@ l2:
     expect(Number(jit.jitInsns) / jit.insns, 'share of instructions run in translated code').toBeGreaterThan(0.9);
   });
 });
+
+describe('JIT: a group entered at a block before its first one', () => {
+  // Regression: a module's blocks are entered through one function, given the block's EIP minus the first
+  // (hot) block's; a successor at a lower address has a negative one, and storing it as unsigned 16 bits sent
+  // the entry 64 KiB away (its relative jump with it).
+  it.skipIf(!requireNasm())('runs from the right EIP', () => {
+    const bin = assemble(`bits 32
+org 0x1000
+  mov esp, 0x80000
+  mov ecx, 100
+  call f1
+top:
+  call f2
+  call f1
+  dec ecx
+  jnz top
+  hlt
+times 0x2000-($-$$) db 0x90
+f1:
+  add eax, 3
+  jmp back
+f2:
+  add ebx, 1
+  test ecx, ecx
+  jnz f1
+  ret
+times 0x4000-($-$$) db 0x90
+back:
+  ret
+`);
+    // Threshold 2: f1 has run once (it has an entry) when f2 becomes hot, so f2's module holds f1 too.
+    const { interp, jit } = runBoth(flat32(bin), 10_000, 2);
+    expect(interp.state.halted).toBe(true);
+    expectSame(interp, jit, 'entries below the first block');
+  });
+});

@@ -1,4 +1,4 @@
-;; module 0: 1719 bytes
+;; module 0: 1679 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -434,7 +434,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 15712256
+          i32.const 16777472
           local.get 4
           i32.const 7
           i32.add
@@ -631,7 +631,7 @@
     local.get 0
     local.get 24
     i32.store offset=56 align=4
-    i32.const 15712288
+    i32.const 16777504
     local.get 4
     i32.const 9
     i32.add
@@ -706,18 +706,4 @@
     return
   end
   unreachable
-)
-(func 1 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 0
-  i32.const 0
-  call 11
-)
-(func 2 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 1
-  i32.const 9
-  call 11
 )

@@ -1,4 +1,4 @@
-;; module 0: 1537 bytes
+;; module 0: 1497 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -236,7 +236,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 15712256
+          i32.const 16777472
           local.get 4
           i32.const 6
           i32.add
@@ -519,7 +519,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 15712288
+      i32.const 16777504
       local.get 4
       i32.const 9
       i32.add
@@ -600,22 +600,8 @@
   end
   unreachable
 )
-(func 1 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 0
-  i32.const 0
-  call 11
-)
-(func 2 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 1
-  i32.const 8
-  call 11
-)
 
-;; module 1: 1470 bytes
+;; module 1: 1430 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -814,7 +800,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 15712320
+          i32.const 16777536
           local.get 4
           i32.const 4
           i32.add
@@ -1095,7 +1081,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 15712352
+      i32.const 16777568
       local.get 4
       i32.const 7
       i32.add
@@ -1190,22 +1176,8 @@
   end
   unreachable
 )
-(func 1 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 0
-  i32.const 0
-  call 11
-)
-(func 2 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 1
-  i32.const 6
-  call 11
-)
 
-;; module 2: 642 bytes
+;; module 2: 624 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1361,7 +1333,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 15712384
+      i32.const 16777600
       local.get 4
       call 0
       local.set 5
@@ -1414,15 +1386,8 @@
   end
   unreachable
 )
-(func 1 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 0
-  i32.const 0
-  call 11
-)
 
-;; module 3: 1215 bytes
+;; module 3: 1175 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1621,7 +1586,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 15712416
+          i32.const 16777632
           local.get 4
           i32.const 1
           i32.add
@@ -1804,7 +1769,7 @@
     local.get 0
     local.get 24
     i32.store offset=56 align=4
-    i32.const 15712448
+    i32.const 16777664
     local.get 4
     i32.const 3
     i32.add
@@ -1880,22 +1845,8 @@
   end
   unreachable
 )
-(func 1 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 0
-  i32.const 0
-  call 11
-)
-(func 2 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 1
-  i32.const 3
-  call 11
-)
 
-;; module 4: 4082 bytes
+;; module 4: 3932 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1985,7 +1936,7 @@
                   local.get 0
                   local.get 24
                   i32.store offset=56 align=4
-                  i32.const 15712480
+                  i32.const 16777696
                   local.get 4
                   i32.const 5
                   i32.add
@@ -2300,7 +2251,7 @@
                   local.get 0
                   local.get 24
                   i32.store offset=56 align=4
-                  i32.const 15712512
+                  i32.const 16777728
                   local.get 4
                   i32.const 11
                   i32.add
@@ -2668,7 +2619,7 @@
                 local.get 0
                 local.get 24
                 i32.store offset=56 align=4
-                i32.const 15712544
+                i32.const 16777760
                 local.get 4
                 i32.const 20
                 i32.add
@@ -2839,7 +2790,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 15712576
+          i32.const 16777792
           local.get 4
           i32.const 13
           i32.add
@@ -3079,7 +3030,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 15712608
+          i32.const 16777824
           local.get 4
           i32.const 23
           i32.add
@@ -3288,7 +3239,7 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 15712640
+        i32.const 16777856
         local.get 4
         i32.const 25
         i32.add
@@ -3497,7 +3448,7 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 15712672
+        i32.const 16777888
         local.get 4
         i32.const 20
         i32.add
@@ -3645,53 +3596,4 @@
     return
   end
   unreachable
-)
-(func 1 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 0
-  i32.const 0
-  call 11
-)
-(func 2 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 1
-  i32.const 10
-  call 11
-)
-(func 3 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 2
-  i32.const 14
-  call 11
-)
-(func 4 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 3
-  i32.const 13
-  call 11
-)
-(func 5 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 4
-  i32.const 22
-  call 11
-)
-(func 6 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 5
-  i32.const 25
-  call 11
-)
-(func 7 (locals none)
-  local.get 0
-  local.get 1
-  i32.const 6
-  i32.const 16
-  call 11
 )
