@@ -434,7 +434,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 16777472
+          i32.const 16974832
           local.get 4
           i32.const 7
           i32.add
@@ -631,7 +631,7 @@
     local.get 0
     local.get 24
     i32.store offset=56 align=4
-    i32.const 16777504
+    i32.const 16974864
     local.get 4
     i32.const 9
     i32.add

@@ -343,7 +343,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 16777472
+          i32.const 16974832
           local.get 4
           i32.const 21
           i32.add
@@ -512,7 +512,7 @@
     local.get 0
     local.get 24
     i32.store offset=56 align=4
-    i32.const 16777504
+    i32.const 16974864
     local.get 4
     i32.const 23
     i32.add

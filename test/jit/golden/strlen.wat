@@ -236,7 +236,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 16777472
+          i32.const 16974832
           local.get 4
           i32.const 6
           i32.add
@@ -519,7 +519,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 16777504
+      i32.const 16974864
       local.get 4
       i32.const 9
       i32.add
@@ -800,7 +800,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 16777536
+          i32.const 16974896
           local.get 4
           i32.const 4
           i32.add
@@ -1081,7 +1081,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 16777568
+      i32.const 16974928
       local.get 4
       i32.const 7
       i32.add
@@ -1333,7 +1333,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 16777600
+      i32.const 16974960
       local.get 4
       call 0
       local.set 5
@@ -1586,7 +1586,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 16777632
+          i32.const 16974992
           local.get 4
           i32.const 1
           i32.add
@@ -1769,7 +1769,7 @@
     local.get 0
     local.get 24
     i32.store offset=56 align=4
-    i32.const 16777664
+    i32.const 16975024
     local.get 4
     i32.const 3
     i32.add
@@ -1936,7 +1936,7 @@
                   local.get 0
                   local.get 24
                   i32.store offset=56 align=4
-                  i32.const 16777696
+                  i32.const 16975056
                   local.get 4
                   i32.const 5
                   i32.add
@@ -2251,7 +2251,7 @@
                   local.get 0
                   local.get 24
                   i32.store offset=56 align=4
-                  i32.const 16777728
+                  i32.const 16975088
                   local.get 4
                   i32.const 11
                   i32.add
@@ -2619,7 +2619,7 @@
                 local.get 0
                 local.get 24
                 i32.store offset=56 align=4
-                i32.const 16777760
+                i32.const 16975120
                 local.get 4
                 i32.const 20
                 i32.add
@@ -2790,7 +2790,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 16777792
+          i32.const 16975152
           local.get 4
           i32.const 13
           i32.add
@@ -3030,7 +3030,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 16777824
+          i32.const 16975184
           local.get 4
           i32.const 23
           i32.add
@@ -3239,7 +3239,7 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 16777856
+        i32.const 16975216
         local.get 4
         i32.const 25
         i32.add
@@ -3448,7 +3448,7 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 16777888
+        i32.const 16975248
         local.get 4
         i32.const 20
         i32.add
