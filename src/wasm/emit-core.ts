@@ -109,7 +109,9 @@ let curBlock: u32 = 0;
 /** Blocks longer than this never exist, so a budget this large allows any block to run to its end. */
 const MAX_PASS: u32 = 64;
 
-export function setGroup(count: u32): void { groupCount = count; }
+/** EIP of the group's first block when it is translated (code reads the current one from $base). */
+export let groupEip0: u32 = 0;
+export function setGroup(count: u32, eip0: u32): void { groupCount = count; groupEip0 = eip0; }
 export function setGroupBlock(i: u32, delta: u32, live: bool): void {
   unchecked(groupDelta[i] = delta);
   unchecked(groupLive[i] = live);

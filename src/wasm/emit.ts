@@ -17,6 +17,7 @@ import {
   op,
 } from "./encoder";
 import { CF, OF, LF_SUB } from "../cpu/flags";
+import { thunkRegister, emitThunkShortcut } from "./emit-thunk";
 import { R_PFX } from "../cpu/dcache";
 // ---- instructions ----
 /**
@@ -463,14 +464,19 @@ function pushReturnAddress(size: u32): void {
   pushFinish(size);
 }
 
-/** E8 CALL rel16/32: the target is checked before the return address is pushed. Ends the block. */
+/**
+ * E8 CALL rel16/32: the target is checked before the return address is pushed. Ends the block, except that a
+ * call to a PIC thunk is done in place while the thunk is unchanged (emit-thunk.ts).
+ */
 function emitCall(): u32 {
   const size = fOsz();
   const rel = size == 4 ? fImm() : <u32>(<i32><i16>fImm());
   relTarget(rel);
   guardTargetT();
-  pushReturnAddress(size);
   const j = targetBlock(rel);
+  const thunk = size == 4 && j < 0 ? thunkRegister(rel) : -1;
+  pushReturnAddress(size);
+  if (thunk >= 0) emitThunkShortcut(<u32>thunk);
   if (j >= 0) gotoBlock(<u32>j, idx + 1); else exitTo(L_T);
   return 2;
 }

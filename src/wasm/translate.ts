@@ -226,7 +226,7 @@ function emitModule(count: u32): void {
  */
 function emitGroup(count: u32): void {
   clearPending();
-  setGroup(count);
+  setGroup(count, unchecked(candEip[0]));
   for (let i: u32 = 0; i < count; i++) {
     setGroupBlock(i, unchecked(candEip[i]) - unchecked(candEip[0]), unchecked(candN[i]) != 0);
   }

@@ -358,3 +358,64 @@ back:
     expectSame(interp, jit, 'entries below the first block');
   });
 });
+
+describe('JIT: calls to a PIC thunk', () => {
+  // `call __x86.get_pc_thunk.bx` (mov ebx, [esp]; ret) starts most functions of position-independent i386
+  // code; the call site does the thunk in place while the thunk is unchanged (src/wasm/emit-thunk.ts).
+  const program = (patchAt: number): string => `bits 32
+org 0x1000
+  mov esp, 0x80000
+  mov ecx, 1000
+top:
+  call thunk
+  add eax, ebx
+  add esi, edx
+  cmp ecx, ${patchAt}
+  jne next
+  mov byte [thunk + 1], 0x14 ; mov ebx, [esp] -> mov edx, [esp]
+next:
+  dec ecx
+  jnz top
+  hlt
+times 0x2000-($-$$) db 0x90
+thunk:
+  mov ebx, [esp]
+  ret
+`;
+  it.skipIf(!requireNasm())('are done in place: the state is the interpreter\'s, without run-loop entries', () => {
+    for (const threshold of [1, 256]) {
+      const { interp, jit } = runBoth(flat32(assemble(program(-1))), 100_000, threshold);
+      expect(interp.state.halted).toBe(true);
+      expectSame(interp, jit, `threshold ${threshold}`);
+    }
+    const h = new CpuHarness(module, RAM, { threshold: 1 });
+    flat32(assemble(program(-1)))(h);
+    h.step(100_000);
+    // Two entries per iteration (into the thunk and back) without the shortcut.
+    expect(Number(h.core.jit.getStats().entries), 'run-loop entries').toBeLessThan(100);
+  });
+  it.skipIf(!requireNasm())('stop being done in place when a device rewrites the thunk', () => {
+    // A DMA-like write between two runs: the call site must see the thunk's page change.
+    const go = (jit: boolean): { state: ReturnType<CpuHarness['getState']>; insns: number } => {
+      const h = new CpuHarness(module, RAM, jit ? { threshold: 1 } : false);
+      flat32(assemble(program(-1)))(h);
+      h.step(3_000);
+      h.writeMem(0x3001, [0x14]);
+      h.step(100_000);
+      return { state: h.getState(), insns: h.insnCount() };
+    };
+    const interp = go(false), jit = go(true);
+    expect(interp.state.halted).toBe(true);
+    expect(interp.state.edx, 'the rewritten thunk ran').not.toBe(0);
+    expect(jit.state).toEqual(interp.state);
+    expect(jit.insns).toBe(interp.insns);
+  });
+  it.skipIf(!requireNasm())('stop being done in place when the thunk is rewritten', () => {
+    for (const threshold of [1, 256]) {
+      const { interp, jit } = runBoth(flat32(assemble(program(500))), 100_000, threshold);
+      expect(interp.state.halted).toBe(true);
+      expect(interp.state.edx, 'the rewritten thunk ran').not.toBe(0);
+      expectSame(interp, jit, `threshold ${threshold}`);
+    }
+  });
+});
