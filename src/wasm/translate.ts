@@ -6,9 +6,10 @@
 // its first byte and the CPU mode (code/stack size, paging, VM86, CPL 3), not by EIP: the same physical code
 // mapped at two linear addresses shares one translation, so every EIP is computed from the entry EIP.
 //
-// A module holds one group function (cpu, left, k, delta) -> retired, whose dispatch loop starts at block k
-// and lets the blocks branch to each other (emit-core.ts gotoBlock), and one exported entry per block,
-// (cpu, left) -> retired, that the run loop calls (see blockCall in src/cpu/exec.ts). The guest registers and
+// A module holds one function, exported as "g": (cpu, left, k, delta) -> retired, whose dispatch loop starts at
+// block k (EIP - delta is the first block's EIP) and lets the blocks branch to each other (emit-core.ts
+// gotoBlock). The run loop calls it through the table with k and delta from the block's map entry (blockCall
+// in src/cpu/exec.ts, callBlock in cache.ts). The guest registers and
 // the flags live in locals while the function runs. On return EIP and every register are architecturally
 // exact: either at an instruction boundary, or (when `faulted` is set) with EIP at the faulting instruction
 // and its state as of its start, for the run loop to deliver the exception.
@@ -52,11 +53,11 @@ const candOff = new StaticArray<u32>(<i32>(MAX_MODULE_BLOCKS * MAX_BLOCK_INSNS))
 
 /**
  * The block at EIP `at` (host address `host`, map slot `slot`) became hot: translate it, together with blocks
- * it leads to in the same physical page that have run (translated already or not: a loop split over groups
- * would go through the run loop on every pass), into one function of one module in JIT_OUT, where they branch
- * to each other without the run loop (one module per block costs the host engine far more memory and compile
- * time).
- * Returns true when a module is ready for the host (the pending list names the slot of each function); false
+ * it leads to in the same physical page that have run or that control falls into (translated already or not:
+ * a loop split over groups would go through the run loop on every pass), into one function of one module in
+ * JIT_OUT, where they branch to each other without the run loop (one module per block costs the host engine
+ * far more memory and compile time).
+ * Returns true when a module is ready for the host (the pending list names the slot of each block); false
  * when nothing could be translated (the slot is marked so it is not tried again) or the record arena was full
  * (everything was flushed).
  */
@@ -243,7 +244,7 @@ function emitGroup(count: u32): void {
     const slot = <usize>unchecked(candSlot[i]);
     const n = unchecked(candN[i]);
     if (n == 0) {
-      // Nothing to translate here: never entered (no wrapper installed, no branch to it).
+      // Nothing to translate here: never entered (not installed, no branch to it).
       op(OP_UNREACHABLE);
       if (slot != 0) store<u32>(slot + M_META, load<u32>(slot + M_META) | META_NO_JIT);
       addPending(0, 0);
