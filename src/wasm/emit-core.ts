@@ -344,8 +344,7 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
     localGet(L_LIN); i32c(0xfff); op(OP_I32_AND); i32c(4096 - size); op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
   }
   // The TLB slot; its high word is the tag, its low word the host page and permission bits (src/mmu/tlb.ts).
-  localGet(L_TLB); localGet(L_LIN); i32c(12); op(OP_I32_SHR_U); i32c(<u32>TLB_ENTRIES - 1); op(OP_I32_AND);
-  i32c(3); op(OP_I32_SHL); op(OP_I32_ADD); localTee(L_E);
+  pushTlbSlot(); localTee(L_E);
   mem(OP_I32_LOAD, 2, 4); localGet(L_LIN); i32c(12 + <u32>TLB_BITS); op(OP_I32_SHR_U); op(OP_I32_NE);
   byte(OP_BR_IF); uleb(0);
   localGet(L_E); mem(OP_I32_LOAD, 2, 0); localTee(L_E); i32c(tneed); op(OP_I32_AND); i32c(tneed); op(OP_I32_NE);
@@ -367,6 +366,12 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
   else { call(F_READ8 + sizeIndex(size)); localSet(l); }
   faultCheck();
   op(OP_END); // $done
+}
+
+/** Push the address of the TLB slot for the linear address in $lin (tlbSlot in src/mmu/tlb.ts). */
+export function pushTlbSlot(): void {
+  localGet(L_TLB); localGet(L_LIN); i32c(12); op(OP_I32_SHR_U); i32c(<u32>TLB_ENTRIES - 1); op(OP_I32_AND);
+  i32c(3); op(OP_I32_SHL); op(OP_I32_ADD);
 }
 
 /** Read the r/m operand into local `l`. */

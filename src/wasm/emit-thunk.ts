@@ -10,7 +10,7 @@
 // inline as the memory fast path does), and that page has not been written since (its JIT generation; the
 // translator marks it as a code page, so a write bumps the generation). Anything else goes the normal way.
 import {
-  L_CPU, L_T, L_LIN, L_TLB, L_E, L_A, blockMode, off, fLen, eipPlus, getReg, setRegFrom, csLimit, gotoBlock,
+  L_CPU, L_T, L_LIN, L_E, L_A, pushTlbSlot, blockMode, off, fLen, eipPlus, getReg, setRegFrom, csLimit, gotoBlock,
   targetBlock, retCount, idx, setLoopDepth, KEY_USER, G_CODE_DIRTY, OP_GLOBAL_GET, groupEip0,
 } from "./emit-core";
 import {
@@ -19,7 +19,7 @@ import {
   uleb,
 } from "./encoder";
 import {
-  CPU_SEG, SEG_SIZE, SEG_BASE, CPU_RIP, TLB_BITS, TLB_ENTRIES, JIT_PAGE_GEN, RAM_BASE, MODE_CODE32, MODE_STACK32,
+  CPU_SEG, SEG_SIZE, SEG_BASE, CPU_RIP, TLB_BITS, JIT_PAGE_GEN, RAM_BASE, MODE_CODE32, MODE_STACK32,
 } from "../layout/memory";
 import { tlbLookup, TLB_X, TLB_UR } from "../mmu/tlb";
 import { segBase } from "../cpu/state";
@@ -63,8 +63,7 @@ export function emitThunkShortcut(reg: u32): void {
   // $lin = CS.base + $t; $e = its TLB slot.
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_SEG + SEG_SIZE + SEG_BASE); localGet(L_T); op(OP_I32_ADD);
   localSet(L_LIN);
-  localGet(L_TLB); localGet(L_LIN); i32c(12); op(OP_I32_SHR_U); i32c(<u32>TLB_ENTRIES - 1); op(OP_I32_AND);
-  i32c(3); op(OP_I32_SHL); op(OP_I32_ADD); localSet(L_E);
+  pushTlbSlot(); localSet(L_E);
   // The same page offset, TLB tag, permissions and host page as at translation ...
   localGet(L_LIN); i32c(0xfff); op(OP_I32_AND); i32c(<u32>thunkHost & 0xfff); op(OP_I32_EQ);
   localGet(L_E); mem(OP_I32_LOAD, 2, 4); localGet(L_LIN); i32c(12 + <u32>TLB_BITS); op(OP_I32_SHR_U); op(OP_I32_EQ);
