@@ -23,7 +23,7 @@ import {
   OP_I32_STORE16, OP_I32_ADD, OP_I32_SUB, OP_I32_MUL, OP_I32_AND, OP_I32_OR, OP_I32_XOR, OP_I32_SHL, OP_I32_SHR_U, OP_I32_EQZ,
   OP_I32_LT_S, OP_I32_LT_U, OP_I32_LE_S, OP_I32_LE_U, OP_I32_GT_U, OP_I32_EXTEND8_S, OP_I32_EXTEND16_S,
   BLOCKTYPE_VOID, T_I32, OP_ELSE, OP_BLOCK, OP_BR, OP_BR_IF, OP_I32_NE, OP_I32_STORE8 as ST8, OP_I32_ROTL, OP_I32_ROTR, OP_I32_EQ,
-  OP_SELECT, OP_I32_SHR_S, OP_I64_EXTEND_I32_S, OP_I64_MUL, OP_I64_NE, OP_I32_WRAP_I64,
+  OP_SELECT, OP_LOOP, OP_UNREACHABLE, depth, OP_I32_SHR_S, OP_I64_EXTEND_I32_S, OP_I64_MUL, OP_I64_NE, OP_I32_WRAP_I64,
 } from "./encoder";
 
 // Imported functions (indices) and globals of a block module; translate.ts declares them in this order.
@@ -104,8 +104,6 @@ export const MAX_GROUP: u32 = 32;
 const groupDelta = new StaticArray<u32>(<i32>MAX_GROUP); // block EIP minus the first block's
 const groupLive = new StaticArray<bool>(<i32>MAX_GROUP); // the block has code (it can be branched to)
 let groupCount: u32 = 0;
-/** The block being emitted. */
-let curBlock: u32 = 0;
 /** Blocks longer than this never exist, so a budget this large allows any block to run to its end. */
 const MAX_PASS: u32 = 64;
 
@@ -127,7 +125,7 @@ export function findTarget(delta: u32): i32 {
 }
 
 export function beginBlock(key: u32, i: u32): void {
-  blockMode = key; curBlock = i; ripValid = true; pend = PEND_NONE; loopDepth = 0;
+  blockMode = key; ripValid = true; pend = PEND_NONE;
 }
 
 /**
@@ -144,9 +142,9 @@ export function gotoBlock(j: u32, retired: u32): void {
   storeFlags(); // the target block starts from the flags in memory
   localGet(L_DONE); i32c(MAX_PASS); op(OP_I32_ADD); localGet(L_LEFT); op(OP_I32_LE_U);
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_INTR); op(OP_I32_EQZ); op(OP_I32_AND);
-  byte(OP_BR_IF); uleb(groupCount - 1 - curBlock + loopDepth); // the dispatch loop
-  spillRegs();
-  localGet(L_DONE); op(OP_RETURN);
+  byte(OP_BR_IF); uleb(depth - dispatchLevel); // the dispatch loop
+  i32c(0); localSet(L_STATUS);
+  brExit();
 }
 
 /** Leave at the group block for a branch with displacement `rel` if there is one (32-bit code), else -1. */
@@ -158,9 +156,32 @@ export function targetBlock(rel: u32): i32 {
 /** Return `k` instructions retired in this pass, plus earlier passes of a looping block. */
 export function retCount(k: u32): void {
   storeFlags();
-  spillRegs();
-  i32c(k); localGet(L_DONE); op(OP_I32_ADD); op(OP_RETURN);
+  i32c(k); localSet(L_STATUS);
+  brExit();
 }
+
+// The group function's code is `block $exit (loop $dispatch ...) end` followed by the one exit path every
+// block shares: the registers back to the CPU block, and $status (the instructions retired by the block that
+// left) plus $done returned. An exit is a few bytes where spilling eight registers in place took ~60; the host
+// engine compiles (and keeps) far less code.
+let exitLevel: u32 = 0;
+let dispatchLevel: u32 = 0;
+/** Open the group's $exit block and its dispatch loop (the loop's label is the one gotoBlock branches to). */
+export function openGroup(): void {
+  op(OP_BLOCK); byte(BLOCKTYPE_VOID); exitLevel = depth;
+  op(OP_LOOP); byte(BLOCKTYPE_VOID); dispatchLevel = depth;
+}
+/** Close the dispatch loop and $exit, and emit the shared exit path. */
+export function closeGroup(): void {
+  op(OP_END); // the loop: every block ends in a branch or a return
+  op(OP_UNREACHABLE);
+  op(OP_END); // $exit
+  spillRegs();
+  localGet(L_STATUS); localGet(L_DONE); op(OP_I32_ADD);
+}
+/** Branch to the shared exit with $status set. */
+function brExit(): void { byte(OP_BR); uleb(depth - exitLevel); }
+
 /** After jitStep (registers are in the CPU block): return (status >> 1) + k: jitStep's status 1 (faulted) retires nothing more, 2 retires its instruction. */
 export function retStatus(k: u32): void {
   localGet(L_STATUS); i32c(1); op(OP_I32_SHR_U); i32c(k); op(OP_I32_ADD); localGet(L_DONE); op(OP_I32_ADD);
@@ -241,7 +262,7 @@ export function storeRip(): void {
 /** After a memory helper: if it faulted, leave with EIP at this instruction and `idx` retired. */
 export function faultCheck(): void {
   byte(OP_GLOBAL_GET); uleb(G_FAULTED);
-  byte(OP_IF); byte(BLOCKTYPE_VOID);
+  op(OP_IF); byte(BLOCKTYPE_VOID);
   if (!ripValid) storeRip();
   retCount(idx);
   op(OP_END);
@@ -325,8 +346,8 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
   const need = kind == ACC_R ? SEGV_READ : (kind == ACC_W ? SEGV_WRITE : SEGV_READ | SEGV_WRITE);
   const user = (blockMode & KEY_USER) != 0;
   const tneed = kind == ACC_R ? (user ? TLB_UR : TLB_R) : (user ? TLB_UW : TLB_W);
-  byte(OP_BLOCK); byte(BLOCKTYPE_VOID); // $done
-  byte(OP_BLOCK); byte(BLOCKTYPE_VOID); // $slow
+  op(OP_BLOCK); byte(BLOCKTYPE_VOID); // $done
+  op(OP_BLOCK); byte(BLOCKTYPE_VOID); // $slow
   if ((blockMode & MODE_FLAT) != 0 && (s == SEG_ES || s == SEG_SS || s == SEG_DS)) {
     // Base 0, limit 4 GiB, readable and writable (the block key says so): the offset is the linear address.
     localGet(L_OFF); localSet(L_LIN);
@@ -477,7 +498,7 @@ function pushAnyFlag(f: u32): void {
  */
 function pushMemFlag(f: u32): void {
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_MASK); i32c(f); op(OP_I32_AND);
-  byte(OP_IF); byte(T_I32);
+  op(OP_IF); byte(T_I32);
   if (f == PF) {
     localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_RES); i32c(0xff); op(OP_I32_AND); op(OP_I32_POPCNT);
     i32c(1); op(OP_I32_AND); op(OP_I32_EQZ);
@@ -652,9 +673,6 @@ export function interpretAndExit(): void {
   retStatus(idx);
 }
 
-/** Nesting of the code being emitted inside its block's code (0: at the top level of it). */
-export let loopDepth: u32 = 0;
-
 /** Relative target of a near branch into $t, masked to 16 bits for a 16-bit operand size. */
 export function relTarget(rel: u32): void {
   eipPlus(fLen() + rel);
@@ -671,7 +689,7 @@ export function branchToT(): void {
 /** A target in $t beyond the CS limit: the interpreter executes the instruction (and raises its #GP). */
 export function guardTargetT(): void {
   localGet(L_T); csLimit(); op(OP_I32_GT_U);
-  byte(OP_IF); byte(BLOCKTYPE_VOID);
+  op(OP_IF); byte(BLOCKTYPE_VOID);
   interpretAndExit();
   op(OP_END);
 }
@@ -708,12 +726,10 @@ export function insnEnd(done: u32): void {
   if (wrote && done == 1) {
     // A store that hit a page holding translated code may have changed what follows in this block.
     byte(OP_GLOBAL_GET); uleb(G_CODE_DIRTY);
-    byte(OP_IF); byte(BLOCKTYPE_VOID);
+    op(OP_IF); byte(BLOCKTYPE_VOID);
     localGet(L_CPU); eipPlus(fLen()); mem(OP_I32_STORE, 2, CPU_RIP);
     retCount(idx + 1);
     op(OP_END);
   }
   if (done == 1) ripValid = false;
 }
-
-export function setLoopDepth(d: u32): void { loopDepth = d; }

@@ -11,7 +11,7 @@
 // translator marks it as a code page, so a write bumps the generation). Anything else goes the normal way.
 import {
   L_CPU, L_T, L_LIN, L_E, L_A, pushTlbSlot, blockMode, off, fLen, eipPlus, getReg, setRegFrom, csLimit, gotoBlock,
-  targetBlock, retCount, idx, setLoopDepth, KEY_USER, G_CODE_DIRTY, OP_GLOBAL_GET, groupEip0,
+  targetBlock, retCount, idx, KEY_USER, G_CODE_DIRTY, OP_GLOBAL_GET, groupEip0,
 } from "./emit-core";
 import {
   BLOCKTYPE_VOID, OP_END, OP_I32_ADD, OP_I32_AND, OP_I32_EQ, OP_I32_EQZ, OP_I32_LE_U, OP_I32_LOAD,
@@ -81,16 +81,14 @@ export function emitThunkShortcut(reg: u32): void {
   op(OP_I32_AND);
   localGet(L_T); i32c(3); op(OP_I32_ADD); csLimit(); op(OP_I32_LE_U);
   op(OP_I32_AND);
-  byte(OP_IF); byte(BLOCKTYPE_VOID);
+  op(OP_IF); byte(BLOCKTYPE_VOID);
   // MOV r32, [esp]: the return address just pushed; RET: ESP back up, on at the return address.
   eipPlus(fLen()); localSet(L_A);
   setRegFrom(reg, 4, L_A);
   getReg(4, 4); i32c(4); op(OP_I32_ADD); localSet(L_A);
   setRegFrom(4, 4, L_A);
   const f = targetBlock(0);
-  setLoopDepth(1);
   if (f >= 0) gotoBlock(<u32>f, idx + 3);
   else { localGet(L_CPU); eipPlus(fLen()); mem(OP_I32_STORE, 2, CPU_RIP); retCount(idx + 3); }
-  setLoopDepth(0);
   op(OP_END);
 }

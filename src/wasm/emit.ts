@@ -7,7 +7,7 @@ import {
   F_SETFLAGS, L_A, L_B, L_C, L_OFF, L_R, L_T, L_VAL, L_W, access, aluCompute, aluCore, aluFlags,
   branchToT, condition, eipPlus, exitTo, fImm, fLen, fMod, fOp, fOsz, fReg, fRm, fSeg, getReg, guardTargetT,
   idx, insnEnd, insnStart, localTee64, gotoBlock, popToT, pushEa, r, readDest, readETo, relTarget,
-  setLazyResult, setLoopDepth, setRegFrom, setSpFromA, sizeMask, spUp, targetBlock, writeDest, pushCarry,
+  setLazyResult, setRegFrom, setSpFromA, sizeMask, spUp, targetBlock, writeDest, pushCarry,
   incDecPending, flushFlags, flagsDead, fA32, stack32, L_G0, pushStart, pushFinish,
 } from "./emit-core";
 import {
@@ -124,7 +124,7 @@ function emitShift(o: u32): u32 {
   readDest(size);
   if (!constCount) {
     getReg(1, 1); i32c(31); op(OP_I32_AND); localTee(L_B);
-    byte(OP_IF); byte(BLOCKTYPE_VOID);
+    op(OP_IF); byte(BLOCKTYPE_VOID);
   } else {
     i32c(c); localSet(L_B);
   }
@@ -299,7 +299,7 @@ function emitCmov(o: u32): u32 {
   localSet(L_C);
   readETo(size, L_T);
   localGet(L_C);
-  byte(OP_IF); byte(BLOCKTYPE_VOID);
+  op(OP_IF); byte(BLOCKTYPE_VOID);
   setRegFrom(fReg(), size, L_T);
   op(OP_END);
   return 1;
@@ -436,10 +436,10 @@ function emitPop(n: u32): u32 {
 function emitJcc(o: u32): u32 {
   const rel = o < 0x100 ? <u32>(<i32><i8>fImm()) : (fOsz() == 4 ? fImm() : <u32>(<i32><i16>fImm()));
   condition(o & 15);
-  byte(OP_IF); byte(BLOCKTYPE_VOID);
+  op(OP_IF); byte(BLOCKTYPE_VOID);
   relTarget(rel);
   const j = targetBlock(rel);
-  if (j >= 0) { guardTargetT(); setLoopDepth(1); gotoBlock(<u32>j, idx + 1); setLoopDepth(0); } else branchToT();
+  if (j >= 0) { guardTargetT(); gotoBlock(<u32>j, idx + 1); } else branchToT();
   op(OP_END);
   const f = targetBlock(0); // the fall-through
   if (f >= 0) { gotoBlock(<u32>f, idx + 1); return 2; }

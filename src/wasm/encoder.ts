@@ -130,7 +130,18 @@ export const OP_I32_EXTEND16_S: u32 = 0xc1;
 export const BLOCKTYPE_VOID: u32 = 0x40;
 
 // Instruction helpers.
-@inline export function op(o: u32): void { byte(o); }
+/**
+ * Nesting depth of structured control (block, loop, if) at the write position: the translator's branches to
+ * labels outside the current construct (the group's exit, its dispatch loop) compute their label index from it,
+ * so every block, loop, if and end goes through op().
+ */
+export let depth: u32 = 0;
+export function resetDepth(): void { depth = 0; }
+@inline export function op(o: u32): void {
+  byte(o);
+  if (o == OP_BLOCK || o == OP_LOOP || o == OP_IF) depth++;
+  else if (o == OP_END) depth--;
+}
 export function i32c(v: u32): void { byte(OP_I32_CONST); sleb(<i32>v); }
 export function i64c(v: i64): void { byte(OP_I64_CONST); sleb64(v); }
 export function localGet(l: u32): void { byte(OP_LOCAL_GET); uleb(l); }

@@ -8,9 +8,10 @@
 //
 // A module holds one function, exported as "g": (cpu, left, k, delta) -> retired, whose dispatch loop starts at
 // block k (EIP - delta is the first block's EIP) and lets the blocks branch to each other (emit-core.ts
-// gotoBlock). The run loop calls it through the table with k and delta from the block's map entry (blockCall
-// in src/cpu/exec.ts, callBlock in cache.ts). The guest registers and
-// the flags live in locals while the function runs. On return EIP and every register are architecturally
+// gotoBlock); every exit to the run loop branches to one shared exit path after the loop, which writes the
+// registers back (emit-core.ts openGroup/closeGroup). The run loop calls it through the table with k and
+// delta from the block's map entry (blockCall in src/cpu/exec.ts, callBlock in cache.ts). The guest registers
+// and the flags live in locals while the function runs. On return EIP and every register are architecturally
 // exact: either at an instruction boundary, or (when `faulted` is set) with EIP at the faulting instruction
 // and its state as of its start, for the run loop to deliver the exception.
 import { segBase, segLimit, cpu } from "../cpu/state";
@@ -20,8 +21,8 @@ import { opInfo, INFO_END } from "../cpu/optable-info";
 import { R_SIZE, R_OP, R_OSZ, R_IMM } from "../cpu/dcache";
 import { CPU_RIP, CPU_CR2, JIT_STATS, JIT_STAT_EMITTED } from "../layout/memory";
 import {
-  outReset, overflow, byte, uleb, name, sizeStart, sizeEnd, i32c, localGet, localSet, localTee, call, mem, op,
-  T_I32, T_I64, OP_IF, OP_END, OP_RETURN, OP_LOOP, OP_BLOCK, OP_BR_TABLE, OP_UNREACHABLE, OP_I32_LOAD, OP_I32_STORE,
+  outReset, resetDepth, overflow, byte, uleb, name, sizeStart, sizeEnd, i32c, localGet, localSet, localTee, call, mem, op,
+  T_I32, T_I64, OP_IF, OP_END, OP_RETURN, OP_BLOCK, OP_BR_TABLE, OP_UNREACHABLE, OP_I32_LOAD, OP_I32_STORE,
   OP_I32_SUB, OP_I32_ADD, OP_I32_SHR_U, BLOCKTYPE_VOID,
 } from "./encoder";
 import {
@@ -32,7 +33,7 @@ import { emitNative } from "./emit";
 import {
   F_STEP, L_CPU, L_BASE, L_STATUS, L_K, L_DELTA, NUM_SCRATCH_LOCALS, NUM_IMPORTED_FUNCS, beginBlock, beginInsn,
   afterFallback, ripValid, arenaRecord, retCount, retStatus, emitPrologue, setGroup, setGroupBlock, groupBlockDelta,
-  findTarget, gotoBlock, MAX_GROUP, spillRegs, loadRegs, flushFlags,
+  findTarget, gotoBlock, openGroup, closeGroup, MAX_GROUP, spillRegs, loadRegs, flushFlags,
 } from "./emit-core";
 import { JIT_STAT_NATIVE } from "../layout/memory";
 
@@ -157,6 +158,7 @@ let blockKey: u32 = 0;
 
 function emitModule(count: u32): void {
   outReset();
+  resetDepth();
   // Header: magic and version 1.
   byte(0x00); byte(0x61); byte(0x73); byte(0x6d); byte(0x01); byte(0x00); byte(0x00); byte(0x00);
 
@@ -233,8 +235,8 @@ function emitGroup(count: u32): void {
   }
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_RIP); localGet(L_DELTA); op(OP_I32_SUB); localSet(L_BASE);
   emitPrologue();
-  byte(OP_LOOP); byte(BLOCKTYPE_VOID);
-  for (let i: u32 = 0; i < count; i++) { byte(OP_BLOCK); byte(BLOCKTYPE_VOID); }
+  openGroup();
+  for (let i: u32 = 0; i < count; i++) { op(OP_BLOCK); byte(BLOCKTYPE_VOID); }
   localGet(L_K);
   byte(OP_BR_TABLE); uleb(count);
   for (let i: u32 = 0; i < count; i++) uleb(i);
@@ -257,8 +259,7 @@ function emitGroup(count: u32): void {
     store<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE, load<u64>(<usize>JIT_STATS + JIT_STAT_NATIVE) + <u64>native);
     addPending(<u32>slot, unchecked(candEip[i]) - unchecked(candEip[0]));
   }
-  op(OP_END); // loop
-  op(OP_UNREACHABLE);
+  closeGroup();
 }
 
 /** Emit block b of the group (candidate b's records); returns how many instructions are native. */
@@ -309,7 +310,7 @@ function emitFallback(i: u32, off: u32): void {
   emitEip(off);
   call(F_STEP);
   localTee(L_STATUS);
-  byte(OP_IF); byte(BLOCKTYPE_VOID);
+  op(OP_IF); byte(BLOCKTYPE_VOID);
   retStatus(i);
   op(OP_END);
   loadRegs(); // the interpreter may have changed any register

@@ -1,4 +1,4 @@
-;; module 0: 1458 bytes
+;; module 0: 1304 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -35,272 +35,314 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
-  loop
-    block
-      block
-        local.get 2
-        br_table 0 1 1
-      end
-      local.get 17
-      local.set 9
-      local.get 9
-      local.set 19
-      local.get 19
-      local.set 6
-      i32.const 7
-      local.set 7
-      local.get 6
-      local.get 7
-      i32.rotr
-      local.set 8
-      local.get 8
-      i32.const 31
-      i32.shr_u
-      local.set 16
-      local.get 16
-      local.get 8
-      i32.const 30
-      i32.shr_u
-      i32.const 1
-      i32.and
-      i32.xor
-      local.set 9
-      local.get 8
-      local.set 19
-      local.get 19
-      local.set 7
-      local.get 17
-      local.set 6
-      local.get 6
-      local.get 7
-      i32.xor
-      local.set 8
-      local.get 8
-      local.set 17
-      local.get 6
-      local.set 25
-      local.get 7
-      local.set 26
-      local.get 8
-      local.set 27
-      local.get 23
-      local.set 10
+  block
+    loop
       block
         block
-          local.get 10
-          local.set 12
-          local.get 12
-          i32.const 4095
-          i32.and
-          i32.const 4092
-          i32.gt_u
-          br_if 0
-          local.get 13
-          local.get 12
-          i32.const 12
-          i32.shr_u
-          i32.const 16383
-          i32.and
-          i32.const 3
-          i32.shl
-          i32.add
-          local.tee 14
-          i32.load offset=4 align=4
-          local.get 12
-          i32.const 26
-          i32.shr_u
-          i32.ne
-          br_if 0
-          local.get 14
-          i32.load offset=0 align=4
-          local.tee 14
-          i32.const 1
-          i32.and
-          i32.const 1
-          i32.ne
-          br_if 0
-          local.get 14
-          i32.const -4096
-          i32.and
-          local.get 12
-          i32.const 4095
-          i32.and
-          i32.add
-          i32.load offset=0 align=1
-          local.set 7
-          br 1
+          local.get 2
+          br_table 0 1 1
         end
-        i32.const 3
-        local.get 10
-        call 4
-        local.set 7
-        global.get 0
-        if
-          local.get 0
-          local.get 4
-          i32.const 7
-          i32.add
-          i32.store offset=128 align=4
-          local.get 0
-          i32.const 4
-          i32.store offset=144 align=4
-          local.get 0
-          i32.const 2
-          i32.store offset=148 align=4
-          local.get 0
-          local.get 25
-          i32.store offset=160 align=4
-          local.get 0
-          local.get 26
-          i32.store offset=168 align=4
-          local.get 0
-          local.get 27
-          i32.store offset=152 align=4
-          local.get 0
-          i32.const 2261
-          i32.store offset=140 align=4
-          local.get 0
-          local.get 17
-          i32.store offset=0 align=4
-          local.get 0
-          local.get 18
-          i32.store offset=8 align=4
-          local.get 0
-          local.get 19
-          i32.store offset=16 align=4
-          local.get 0
-          local.get 20
-          i32.store offset=24 align=4
-          local.get 0
-          local.get 21
-          i32.store offset=32 align=4
-          local.get 0
-          local.get 22
-          i32.store offset=40 align=4
-          local.get 0
-          local.get 23
-          i32.store offset=48 align=4
-          local.get 0
-          local.get 24
-          i32.store offset=56 align=4
-          i32.const 3
-          local.get 15
-          i32.add
-          return
-        end
-      end
-      local.get 17
-      local.set 6
-      local.get 6
-      local.get 7
-      i32.add
-      local.set 8
-      local.get 6
-      local.set 25
-      local.get 7
-      local.set 26
-      local.get 8
-      local.set 27
-      local.get 8
-      local.set 17
-      i32.const 0
-      local.set 7
-      local.get 20
-      local.set 6
-      local.get 27
-      local.get 25
-      i32.lt_u
-      local.set 16
-      local.get 6
-      local.get 7
-      i32.add
-      local.get 16
-      i32.add
-      local.set 8
-      local.get 8
-      local.set 20
-      local.get 0
-      i32.const 0
-      local.get 16
-      i32.add
-      i32.store offset=144 align=4
-      local.get 0
-      i32.const 2
-      i32.store offset=148 align=4
-      local.get 0
-      local.get 6
-      i32.store offset=160 align=4
-      local.get 0
-      local.get 7
-      i32.store offset=168 align=4
-      local.get 0
-      local.get 8
-      i32.store offset=152 align=4
-      local.get 0
-      i32.const 2261
-      i32.store offset=140 align=4
-      local.get 17
-      local.set 6
-      i32.const 31
-      local.set 7
-      local.get 6
-      i64.extend_i32_s
-      local.get 7
-      i64.extend_i32_s
-      i64.mul
-      local.tee 32
-      i32.wrap_i64
-      local.set 8
-      local.get 8
-      local.set 17
-      i32.const 4
-      local.set 7
-      local.get 23
-      local.set 6
-      local.get 6
-      local.get 7
-      i32.add
-      local.set 8
-      local.get 8
-      local.set 23
-      local.get 6
-      local.set 25
-      local.get 7
-      local.set 26
-      local.get 8
-      local.set 27
-      i32.const 1
-      local.set 7
-      local.get 18
-      local.set 6
-      local.get 6
-      local.get 7
-      i32.sub
-      local.set 8
-      local.get 8
-      local.set 18
-      local.get 6
-      local.set 25
-      local.get 7
-      local.set 26
-      local.get 8
-      local.set 27
-      local.get 27
-      i32.eqz
-      i32.eqz
-      if
-        local.get 4
+        local.get 17
         local.set 9
         local.get 9
+        local.set 19
+        local.get 19
+        local.set 6
+        i32.const 7
+        local.set 7
+        local.get 6
+        local.get 7
+        i32.rotr
+        local.set 8
+        local.get 8
+        i32.const 31
+        i32.shr_u
+        local.set 16
+        local.get 16
+        local.get 8
+        i32.const 30
+        i32.shr_u
+        i32.const 1
+        i32.and
+        i32.xor
+        local.set 9
+        local.get 8
+        local.set 19
+        local.get 19
+        local.set 7
+        local.get 17
+        local.set 6
+        local.get 6
+        local.get 7
+        i32.xor
+        local.set 8
+        local.get 8
+        local.set 17
+        local.get 6
+        local.set 25
+        local.get 7
+        local.set 26
+        local.get 8
+        local.set 27
+        local.get 23
+        local.set 10
+        block
+          block
+            local.get 10
+            local.set 12
+            local.get 12
+            i32.const 4095
+            i32.and
+            i32.const 4092
+            i32.gt_u
+            br_if 0
+            local.get 13
+            local.get 12
+            i32.const 12
+            i32.shr_u
+            i32.const 16383
+            i32.and
+            i32.const 3
+            i32.shl
+            i32.add
+            local.tee 14
+            i32.load offset=4 align=4
+            local.get 12
+            i32.const 26
+            i32.shr_u
+            i32.ne
+            br_if 0
+            local.get 14
+            i32.load offset=0 align=4
+            local.tee 14
+            i32.const 1
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 0
+            local.get 14
+            i32.const -4096
+            i32.and
+            local.get 12
+            i32.const 4095
+            i32.and
+            i32.add
+            i32.load offset=0 align=1
+            local.set 7
+            br 1
+          end
+          i32.const 3
+          local.get 10
+          call 4
+          local.set 7
+          global.get 0
+          if
+            local.get 0
+            local.get 4
+            i32.const 7
+            i32.add
+            i32.store offset=128 align=4
+            local.get 0
+            i32.const 4
+            i32.store offset=144 align=4
+            local.get 0
+            i32.const 2
+            i32.store offset=148 align=4
+            local.get 0
+            local.get 25
+            i32.store offset=160 align=4
+            local.get 0
+            local.get 26
+            i32.store offset=168 align=4
+            local.get 0
+            local.get 27
+            i32.store offset=152 align=4
+            local.get 0
+            i32.const 2261
+            i32.store offset=140 align=4
+            i32.const 3
+            local.set 5
+            br 4
+          end
+        end
+        local.get 17
+        local.set 6
+        local.get 6
+        local.get 7
+        i32.add
+        local.set 8
+        local.get 6
+        local.set 25
+        local.get 7
+        local.set 26
+        local.get 8
+        local.set 27
+        local.get 8
+        local.set 17
+        i32.const 0
+        local.set 7
+        local.get 20
+        local.set 6
+        local.get 27
+        local.get 25
+        i32.lt_u
+        local.set 16
+        local.get 6
+        local.get 7
+        i32.add
+        local.get 16
+        i32.add
+        local.set 8
+        local.get 8
+        local.set 20
         local.get 0
-        i32.load offset=296 align=4
-        i32.gt_u
+        i32.const 0
+        local.get 16
+        i32.add
+        i32.store offset=144 align=4
+        local.get 0
+        i32.const 2
+        i32.store offset=148 align=4
+        local.get 0
+        local.get 6
+        i32.store offset=160 align=4
+        local.get 0
+        local.get 7
+        i32.store offset=168 align=4
+        local.get 0
+        local.get 8
+        i32.store offset=152 align=4
+        local.get 0
+        i32.const 2261
+        i32.store offset=140 align=4
+        local.get 17
+        local.set 6
+        i32.const 31
+        local.set 7
+        local.get 6
+        i64.extend_i32_s
+        local.get 7
+        i64.extend_i32_s
+        i64.mul
+        local.tee 32
+        i32.wrap_i64
+        local.set 8
+        local.get 8
+        local.set 17
+        i32.const 4
+        local.set 7
+        local.get 23
+        local.set 6
+        local.get 6
+        local.get 7
+        i32.add
+        local.set 8
+        local.get 8
+        local.set 23
+        local.get 6
+        local.set 25
+        local.get 7
+        local.set 26
+        local.get 8
+        local.set 27
+        i32.const 1
+        local.set 7
+        local.get 18
+        local.set 6
+        local.get 6
+        local.get 7
+        i32.sub
+        local.set 8
+        local.get 8
+        local.set 18
+        local.get 6
+        local.set 25
+        local.get 7
+        local.set 26
+        local.get 8
+        local.set 27
+        local.get 27
+        i32.eqz
+        i32.eqz
         if
+          local.get 4
+          local.set 9
+          local.get 9
+          local.get 0
+          i32.load offset=296 align=4
+          i32.gt_u
+          if
+            local.get 0
+            local.get 4
+            i32.const 21
+            i32.add
+            i32.store offset=128 align=4
+            local.get 0
+            i32.const 2
+            i32.store offset=144 align=4
+            local.get 0
+            i32.const 2
+            i32.store offset=148 align=4
+            local.get 0
+            local.get 25
+            i32.store offset=160 align=4
+            local.get 0
+            local.get 26
+            i32.store offset=168 align=4
+            local.get 0
+            local.get 27
+            i32.store offset=152 align=4
+            local.get 0
+            i32.const 2261
+            i32.store offset=140 align=4
+            local.get 0
+            local.get 17
+            i32.store offset=0 align=4
+            local.get 0
+            local.get 18
+            i32.store offset=8 align=4
+            local.get 0
+            local.get 19
+            i32.store offset=16 align=4
+            local.get 0
+            local.get 20
+            i32.store offset=24 align=4
+            local.get 0
+            local.get 21
+            i32.store offset=32 align=4
+            local.get 0
+            local.get 22
+            i32.store offset=40 align=4
+            local.get 0
+            local.get 23
+            i32.store offset=48 align=4
+            local.get 0
+            local.get 24
+            i32.store offset=56 align=4
+            i32.const 16974832
+            local.get 4
+            i32.const 21
+            i32.add
+            call 0
+            local.set 5
+            local.get 5
+            i32.const 1
+            i32.shr_u
+            i32.const 8
+            i32.add
+            local.get 15
+            i32.add
+            return
+          end
+          local.get 15
+          i32.const 9
+          i32.add
+          local.set 15
           local.get 0
           local.get 4
-          i32.const 21
-          i32.add
           i32.store offset=128 align=4
+          i32.const 0
+          local.set 2
           local.get 0
           i32.const 2
           i32.store offset=144 align=4
@@ -319,44 +361,19 @@
           local.get 0
           i32.const 2261
           i32.store offset=140 align=4
-          local.get 0
-          local.get 17
-          i32.store offset=0 align=4
-          local.get 0
-          local.get 18
-          i32.store offset=8 align=4
-          local.get 0
-          local.get 19
-          i32.store offset=16 align=4
-          local.get 0
-          local.get 20
-          i32.store offset=24 align=4
-          local.get 0
-          local.get 21
-          i32.store offset=32 align=4
-          local.get 0
-          local.get 22
-          i32.store offset=40 align=4
-          local.get 0
-          local.get 23
-          i32.store offset=48 align=4
-          local.get 0
-          local.get 24
-          i32.store offset=56 align=4
-          i32.const 16974832
-          local.get 4
-          i32.const 21
-          i32.add
-          call 0
-          local.set 5
-          local.get 5
-          i32.const 1
-          i32.shr_u
-          i32.const 8
-          i32.add
           local.get 15
+          i32.const 64
           i32.add
-          return
+          local.get 1
+          i32.le_u
+          local.get 0
+          i32.load offset=1800 align=4
+          i32.eqz
+          i32.and
+          br_if 2
+          i32.const 0
+          local.set 5
+          br 3
         end
         local.get 15
         i32.const 9
@@ -364,8 +381,10 @@
         local.set 15
         local.get 0
         local.get 4
+        i32.const 23
+        i32.add
         i32.store offset=128 align=4
-        i32.const 0
+        i32.const 1
         local.set 2
         local.get 0
         i32.const 2
@@ -394,73 +413,11 @@
         i32.load offset=1800 align=4
         i32.eqz
         i32.and
-        br_if 2
-        local.get 0
-        local.get 17
-        i32.store offset=0 align=4
-        local.get 0
-        local.get 18
-        i32.store offset=8 align=4
-        local.get 0
-        local.get 19
-        i32.store offset=16 align=4
-        local.get 0
-        local.get 20
-        i32.store offset=24 align=4
-        local.get 0
-        local.get 21
-        i32.store offset=32 align=4
-        local.get 0
-        local.get 22
-        i32.store offset=40 align=4
-        local.get 0
-        local.get 23
-        i32.store offset=48 align=4
-        local.get 0
-        local.get 24
-        i32.store offset=56 align=4
-        local.get 15
-        return
+        br_if 1
+        i32.const 0
+        local.set 5
+        br 2
       end
-      local.get 15
-      i32.const 9
-      i32.add
-      local.set 15
-      local.get 0
-      local.get 4
-      i32.const 23
-      i32.add
-      i32.store offset=128 align=4
-      i32.const 1
-      local.set 2
-      local.get 0
-      i32.const 2
-      i32.store offset=144 align=4
-      local.get 0
-      i32.const 2
-      i32.store offset=148 align=4
-      local.get 0
-      local.get 25
-      i32.store offset=160 align=4
-      local.get 0
-      local.get 26
-      i32.store offset=168 align=4
-      local.get 0
-      local.get 27
-      i32.store offset=152 align=4
-      local.get 0
-      i32.const 2261
-      i32.store offset=140 align=4
-      local.get 15
-      i32.const 64
-      i32.add
-      local.get 1
-      i32.le_u
-      local.get 0
-      i32.load offset=1800 align=4
-      i32.eqz
-      i32.and
-      br_if 1
       local.get 0
       local.get 17
       i32.store offset=0 align=4
@@ -485,106 +442,82 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      local.get 15
-      return
-    end
-    local.get 0
-    local.get 17
-    i32.store offset=0 align=4
-    local.get 0
-    local.get 18
-    i32.store offset=8 align=4
-    local.get 0
-    local.get 19
-    i32.store offset=16 align=4
-    local.get 0
-    local.get 20
-    i32.store offset=24 align=4
-    local.get 0
-    local.get 21
-    i32.store offset=32 align=4
-    local.get 0
-    local.get 22
-    i32.store offset=40 align=4
-    local.get 0
-    local.get 23
-    i32.store offset=48 align=4
-    local.get 0
-    local.get 24
-    i32.store offset=56 align=4
-    i32.const 16974864
-    local.get 4
-    i32.const 23
-    i32.add
-    call 0
-    local.tee 5
-    if
-      local.get 5
+      i32.const 16974864
+      local.get 4
+      i32.const 23
+      i32.add
+      call 0
+      local.tee 5
+      if
+        local.get 5
+        i32.const 1
+        i32.shr_u
+        i32.const 0
+        i32.add
+        local.get 15
+        i32.add
+        return
+      end
+      local.get 0
+      i32.load offset=0 align=4
+      local.set 17
+      local.get 0
+      i32.load offset=8 align=4
+      local.set 18
+      local.get 0
+      i32.load offset=16 align=4
+      local.set 19
+      local.get 0
+      i32.load offset=24 align=4
+      local.set 20
+      local.get 0
+      i32.load offset=32 align=4
+      local.set 21
+      local.get 0
+      i32.load offset=40 align=4
+      local.set 22
+      local.get 0
+      i32.load offset=48 align=4
+      local.set 23
+      local.get 0
+      i32.load offset=56 align=4
+      local.set 24
+      local.get 0
+      local.get 4
+      i32.const 24
+      i32.add
+      i32.store offset=128 align=4
       i32.const 1
-      i32.shr_u
-      i32.const 0
-      i32.add
-      local.get 15
-      i32.add
-      return
+      local.set 5
+      br 1
     end
-    local.get 0
-    i32.load offset=0 align=4
-    local.set 17
-    local.get 0
-    i32.load offset=8 align=4
-    local.set 18
-    local.get 0
-    i32.load offset=16 align=4
-    local.set 19
-    local.get 0
-    i32.load offset=24 align=4
-    local.set 20
-    local.get 0
-    i32.load offset=32 align=4
-    local.set 21
-    local.get 0
-    i32.load offset=40 align=4
-    local.set 22
-    local.get 0
-    i32.load offset=48 align=4
-    local.set 23
-    local.get 0
-    i32.load offset=56 align=4
-    local.set 24
-    local.get 0
-    local.get 4
-    i32.const 24
-    i32.add
-    i32.store offset=128 align=4
-    local.get 0
-    local.get 17
-    i32.store offset=0 align=4
-    local.get 0
-    local.get 18
-    i32.store offset=8 align=4
-    local.get 0
-    local.get 19
-    i32.store offset=16 align=4
-    local.get 0
-    local.get 20
-    i32.store offset=24 align=4
-    local.get 0
-    local.get 21
-    i32.store offset=32 align=4
-    local.get 0
-    local.get 22
-    i32.store offset=40 align=4
-    local.get 0
-    local.get 23
-    i32.store offset=48 align=4
-    local.get 0
-    local.get 24
-    i32.store offset=56 align=4
-    i32.const 1
-    local.get 15
-    i32.add
-    return
+    unreachable
   end
-  unreachable
+  local.get 0
+  local.get 17
+  i32.store offset=0 align=4
+  local.get 0
+  local.get 18
+  i32.store offset=8 align=4
+  local.get 0
+  local.get 19
+  i32.store offset=16 align=4
+  local.get 0
+  local.get 20
+  i32.store offset=24 align=4
+  local.get 0
+  local.get 21
+  i32.store offset=32 align=4
+  local.get 0
+  local.get 22
+  i32.store offset=40 align=4
+  local.get 0
+  local.get 23
+  i32.store offset=48 align=4
+  local.get 0
+  local.get 24
+  i32.store offset=56 align=4
+  local.get 5
+  local.get 15
+  i32.add
 )
