@@ -664,12 +664,16 @@ export function exitTo(l: u32): void {
   retCount(idx + 1);
 }
 
-/** Hand this instruction to the interpreter and leave with what it reports (for rare paths: #GP). */
+/**
+ * Hand this instruction to the interpreter and leave after it (for rare paths: #GP, #DE): it retired unless
+ * it faulted (jitStep's "go on", 0, counts as 2 here).
+ */
 export function interpretAndExit(): void {
   if (!ripValid) storeRip();
   storeFlags();
   spillRegs();
-  i32c(<u32>arenaRecord()); eipPlus(0); call(F_STEP); localSet(L_STATUS);
+  i32c(<u32>arenaRecord()); eipPlus(0); call(F_STEP); i32c(1); op(OP_I32_NE); i32c(1); op(OP_I32_SHL);
+  localSet(L_STATUS);
   retStatus(idx);
 }
 

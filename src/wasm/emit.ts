@@ -1,5 +1,5 @@
 // Native wasm for the most frequent guest instructions: MOV (moffs too), LEA, MOVZX/MOVSX, the ALU operations,
-// TEST, NOT, NEG, shifts and rotates, IMUL, INC/DEC, SETcc/CMOVcc, PUSH/POP (immediates too), LEAVE, BSWAP,
+// TEST, NOT, NEG, shifts and rotates, MUL/IMUL, DIV/IDIV (32-bit), INC/DEC, SETcc/CMOVcc, PUSH/POP (immediates too), LEAVE, BSWAP,
 // Jcc/JMP/CALL/RET near and indirect. Every other
 // instruction, and every form not handled here, calls the interpreter (jitStep) from its record, so coverage
 // never depends on this file. The building blocks are in emit-core.ts.
@@ -8,13 +8,14 @@ import {
   branchToT, condition, eipPlus, exitTo, fImm, fLen, fMod, fOp, fOsz, fReg, fRm, fSeg, getReg, guardTargetT,
   idx, insnEnd, insnStart, localTee64, gotoBlock, popToT, pushEa, r, readDest, readETo, relTarget,
   setLazyResult, setRegFrom, setSpFromA, sizeMask, spUp, targetBlock, writeDest, pushCarry,
-  incDecPending, flushFlags, flagsDead, fA32, stack32, L_G0, pushStart, pushFinish,
+  incDecPending, flushFlags, flagsDead, fA32, stack32, L_G0, pushStart, pushFinish, interpretAndExit,
 } from "./emit-core";
 import {
   BLOCKTYPE_VOID, OP_END, OP_I32_ADD, OP_I32_AND, OP_I32_EQ, OP_I32_EXTEND16_S, OP_I32_EXTEND8_S, OP_I32_OR,
   OP_I32_ROTL, OP_I32_ROTR, OP_I32_SHL, OP_I32_SHR_S, OP_I32_SHR_U, OP_I32_SUB, OP_I32_WRAP_I64, OP_I32_XOR,
   OP_I64_EXTEND_I32_S, OP_I64_MUL, OP_I64_NE, OP_IF, OP_SELECT, byte, call, i32c, localGet, localSet, localTee,
-  op,
+  op, i64c, OP_I64_EXTEND_I32_U, OP_I64_SHR_U, OP_I64_SHL, OP_I64_OR, OP_I64_DIV_S, OP_I64_DIV_U, OP_I64_REM_S,
+  OP_I64_REM_U, OP_I32_EQZ, OP_I32_GE_U,
 } from "./encoder";
 import { CF, OF, LF_SUB } from "../cpu/flags";
 import { thunkRegister, emitThunkShortcut } from "./emit-thunk";
@@ -173,7 +174,10 @@ function emitShift(o: u32): u32 {
   return 1;
 }
 
-/** F6/F7 /0 /1 TEST E,imm; /2 NOT; /3 NEG. MUL, IMUL, DIV and IDIV stay with the interpreter. */
+/**
+ * F6/F7 /0 /1 TEST E,imm; /2 NOT; /3 NEG; 32-bit MUL, IMUL; 32-bit DIV, IDIV of a register. The other sizes
+ * stay with the interpreter.
+ */
 function emitGrp3(o: u32): u32 {
   const size: u32 = o == 0xf6 ? 1 : fOsz();
   const k = fReg();
@@ -183,7 +187,7 @@ function emitGrp3(o: u32): u32 {
     aluCore(4, size);
     return 1;
   }
-  if (k > 3) return 0;
+  if (k >= 4) return size == 4 ? (k < 6 ? emitMulAcc(k == 5) : emitDivAcc(k == 7)) : 0;
   readDest(size);
   if (k == 2) { // NOT: no flags
     localGet(L_A); i32c(sizeMask(size)); op(OP_I32_XOR); localSet(L_R);
@@ -198,6 +202,60 @@ function emitGrp3(o: u32): u32 {
   localGet(L_A); localSet(L_B);
   i32c(0); localSet(L_A);
   aluFlags(5, LF_SUB, size);
+  return 1;
+}
+
+/**
+ * F7 /4 MUL, /5 IMUL r/m32: EDX:EAX = EAX * r/m32. CF = OF = the product does not fit 32 bits; ZF SF PF from the
+ * low half, AF clear (src/cpu/ops/muldiv.ts).
+ */
+function emitMulAcc(signed: bool): u32 {
+  const ext = signed ? OP_I64_EXTEND_I32_S : OP_I64_EXTEND_I32_U;
+  readETo(4, L_B);
+  getReg(0, 4); op(ext); localGet(L_B); op(ext); op(OP_I64_MUL); localTee64();
+  op(OP_I32_WRAP_I64); localSet(L_R);
+  localGet(L_W); i64c(32); op(OP_I64_SHR_U); op(OP_I32_WRAP_I64); localSet(L_T);
+  setRegFrom(0, 4, L_R);
+  setRegFrom(2, 4, L_T);
+  if (flagsDead()) return 1;
+  i32c(CF | OF); i32c(0);
+  if (signed) { localGet(L_W); localGet(L_R); op(OP_I64_EXTEND_I32_S); op(OP_I64_NE); } else localGet(L_T);
+  op(OP_SELECT); localSet(L_T);
+  setLazyResult(4, L_T);
+  return 1;
+}
+
+/**
+ * F7 /6 DIV, /7 IDIV r32: EAX = EDX:EAX / r32, EDX = the remainder; the flags are left as they were. A zero
+ * divisor or a quotient that does not fit goes to the interpreter, which raises the #DE (IDIV by -1 too: its
+ * one overflowing case would trap in wasm). Register divisors only: the interpreter would read a memory
+ * operand a second time.
+ */
+function emitDivAcc(signed: bool): u32 {
+  if (fMod() != 3) return 0;
+  getReg(fRm(), 4); localSet(L_B);
+  getReg(2, 4); op(OP_I64_EXTEND_I32_U); i64c(32); op(OP_I64_SHL);
+  getReg(0, 4); op(OP_I64_EXTEND_I32_U); op(OP_I64_OR); localSet(L_W);
+  localGet(L_B); op(OP_I32_EQZ);
+  if (signed) { localGet(L_B); i32c(0xffff_ffff); op(OP_I32_EQ); } else { getReg(2, 4); localGet(L_B); op(OP_I32_GE_U); }
+  op(OP_I32_OR);
+  op(OP_IF); byte(BLOCKTYPE_VOID);
+  interpretAndExit();
+  op(OP_END);
+  const ext = signed ? OP_I64_EXTEND_I32_S : OP_I64_EXTEND_I32_U;
+  localGet(L_W); localGet(L_B); op(ext); op(signed ? OP_I64_REM_S : OP_I64_REM_U); op(OP_I32_WRAP_I64); localSet(L_R);
+  localGet(L_W); localGet(L_B); op(ext); op(signed ? OP_I64_DIV_S : OP_I64_DIV_U); localTee64();
+  if (signed) {
+    // The quotient must fit 32 bits signed (unsigned, EDX < divisor above made sure of it).
+    op(OP_I32_WRAP_I64); op(OP_I64_EXTEND_I32_S); localGet(L_W); op(OP_I64_NE);
+    op(OP_IF); byte(BLOCKTYPE_VOID);
+    interpretAndExit();
+    op(OP_END);
+    localGet(L_W);
+  }
+  op(OP_I32_WRAP_I64); localSet(L_T);
+  setRegFrom(0, 4, L_T);
+  setRegFrom(2, 4, L_R);
   return 1;
 }
 

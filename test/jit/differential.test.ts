@@ -419,3 +419,58 @@ thunk:
     }
   });
 });
+
+describe('JIT: one-operand MUL, IMUL, DIV and IDIV', () => {
+  // Every 32-bit form the translator emits, on operands at the edges: products that do and do not fit, quotients
+  // that do and do not fit, zero and -1 divisors. A #DE is taken by a handler that skips the instruction and
+  // counts it, so the faulting cases must leave the same state too.
+  const VALUES = [0, 1, 2, 3, 0x7f, 0x80, 0xffff, 0x10000, 0x7fff_ffff, 0x8000_0000, 0x8000_0001, 0xffff_fffe, 0xffff_ffff, 0x1234_5678];
+  const HIGH = [0, 1, 0x7fff_ffff, 0xffff_ffff];
+  it.skipIf(!requireNasm())('agree with the interpreter, #DE included', () => {
+    const triples = VALUES.flatMap((a) => HIGH.flatMap((d) => VALUES.map((c) => [a, d, c])));
+    const ops = ['mul ecx', 'imul ecx', 'mul dword [esi+8]', 'imul dword [esi+8]', 'div ecx', 'idiv ecx', 'div ebp', 'idiv ebp'];
+    const body = ops.flatMap((o, i) => [
+      'mov eax, [esi]', 'mov edx, [esi+4]', 'mov ecx, [esi+8]', 'mov ebp, ecx', 'add ebp, eax', // flags: an ADD's
+      o, `mov [edi+${i * 12}], eax`, `mov [edi+${i * 12 + 4}], edx`, 'pushfd', `pop dword [edi+${i * 12 + 8}]`,
+    ]);
+    const bin = assemble(`bits 32
+org 0x1000
+  lgdt [gdtr]
+  mov eax, de_handler
+  mov [idt], ax
+  shr eax, 16
+  mov [idt+6], ax
+  mov word [idt+2], 8
+  mov word [idt+4], 0x8e00
+  lidt [idtr]
+  mov esi, triples
+  mov edi, 0x100000
+  mov ebx, ${triples.length}
+top:
+  ${body.join('\n  ')}
+  add esi, 12
+  add edi, ${ops.length * 12}
+  dec ebx
+  jnz top
+  hlt
+de_handler:
+  add dword [esp], 2 ; every divide above is two bytes long
+  inc dword [de_count]
+  iretd
+align 8
+gdt: dq 0, 0x00cf9a000000ffff, 0x00cf92000000ffff
+gdtr: dw 23
+  dd gdt
+idt: dq 0
+idtr: dw 7
+  dd idt
+de_count: dd 0
+align 4
+triples: dd ${triples.flat().join(',')}
+`);
+    const { interp, jit } = runBoth(flat32(bin, (h) => h.setReg('esp', 0x9000)), 10_000_000);
+    expect(interp.state.halted, 'the program ran to its HLT').toBe(true);
+    expect(jit.jitInsns).toBeGreaterThan(BigInt(Math.floor(jit.insns / 2)));
+    expectSame(interp, jit, 'mul/div');
+  });
+});

@@ -23,7 +23,7 @@ export function randomProgram(seed: number): string {
   const lines: string[] = [];
   let label = 0;
   const one = (): void => {
-    const k = Math.floor(r() * 35);
+    const k = Math.floor(r() * 37);
     const d32 = pick(DST32), s32 = pick(DST32), d16 = pick(DST16), d8 = pick(DST8), s8 = pick(DST8);
     switch (k) {
       case 0: lines.push(`${pick(ALU)} ${d32}, ${s32}`); break;
@@ -79,7 +79,10 @@ export function randomProgram(seed: number): string {
       case 32: lines.push(`push ${pick(['byte -5', 'byte 0x7f', '0x12345678', 'word 0x1234'])}`, `pop ${pick([d32, d16])}`); break;
       case 33: lines.push(`bswap ${d32}`, `${pick(['not', 'neg'])} ${pick([d16, m('byte'), m('word'), d8])}`); break;
       case 34: lines.push('push ebp', 'mov ebp, esp', `push ${s32}`, `push ${m('dword')}`, 'leave'); break;
-      default: lines.push(`imul ${d32}`, `mul ${pick(['ecx', m('dword')])}`); break;
+      case 35: lines.push(`${pick(['mul', 'imul'])} ${pick([s32, m('dword')])}`); break;
+      // A divisor made odd (never 0) and EDX below it (DIV) or EAX sign-extended (IDIV): no #DE.
+      case 36: lines.push('or ecx, 1', ...(r() < 0.5 ? ['xor edx, edx', 'div ecx'] : ['cdq', 'idiv ecx'])); break;
+      default: throw new Error(`random-program: no form ${k}`);
     }
   };
   for (let i = 0; i < 40; i++) one();

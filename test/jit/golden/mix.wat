@@ -1,4 +1,4 @@
-;; module 0: 1304 bytes
+;; module 0: 1310 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -324,6 +324,10 @@
             i32.const 21
             i32.add
             call 0
+            i32.const 1
+            i32.ne
+            i32.const 1
+            i32.shl
             local.set 5
             local.get 5
             i32.const 1

@@ -1,4 +1,4 @@
-;; module 0: 1340 bytes
+;; module 0: 1352 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -217,6 +217,10 @@
             i32.const 6
             i32.add
             call 0
+            i32.const 1
+            i32.ne
+            i32.const 1
+            i32.shl
             local.set 5
             local.get 5
             i32.const 1
@@ -452,6 +456,10 @@
         i32.const 9
         i32.add
         call 0
+        i32.const 1
+        i32.ne
+        i32.const 1
+        i32.shl
         local.set 5
         local.get 5
         i32.const 1
@@ -532,7 +540,7 @@
   i32.add
 )
 
-;; module 1: 1276 bytes
+;; module 1: 1288 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -712,6 +720,10 @@
             i32.const 4
             i32.add
             call 0
+            i32.const 1
+            i32.ne
+            i32.const 1
+            i32.shl
             local.set 5
             local.get 5
             i32.const 1
@@ -945,6 +957,10 @@
         i32.const 7
         i32.add
         call 0
+        i32.const 1
+        i32.ne
+        i32.const 1
+        i32.shl
         local.set 5
         local.get 5
         i32.const 1
@@ -1041,7 +1057,7 @@
   i32.add
 )
 
-;; module 2: 576 bytes
+;; module 2: 582 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1176,6 +1192,10 @@
         i32.const 16974960
         local.get 4
         call 0
+        i32.const 1
+        i32.ne
+        i32.const 1
+        i32.shl
         local.set 5
         local.get 5
         i32.const 1
@@ -1230,7 +1250,7 @@
   i32.add
 )
 
-;; module 3: 1074 bytes
+;; module 3: 1080 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1435,6 +1455,10 @@
             i32.const 1
             i32.add
             call 0
+            i32.const 1
+            i32.ne
+            i32.const 1
+            i32.shl
             local.set 5
             local.get 5
             i32.const 1
@@ -1645,7 +1669,7 @@
   i32.add
 )
 
-;; module 4: 3239 bytes
+;; module 4: 3275 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1741,6 +1765,10 @@
                     i32.const 5
                     i32.add
                     call 0
+                    i32.const 1
+                    i32.ne
+                    i32.const 1
+                    i32.shl
                     local.set 5
                     local.get 5
                     i32.const 1
@@ -2008,6 +2036,10 @@
                     i32.const 11
                     i32.add
                     call 0
+                    i32.const 1
+                    i32.ne
+                    i32.const 1
+                    i32.shl
                     local.set 5
                     local.get 5
                     i32.const 1
@@ -2305,6 +2337,10 @@
                   i32.const 20
                   i32.add
                   call 0
+                  i32.const 1
+                  i32.ne
+                  i32.const 1
+                  i32.shl
                   local.set 5
                   local.get 5
                   i32.const 1
@@ -2647,6 +2683,10 @@
             i32.const 23
             i32.add
             call 0
+            i32.const 1
+            i32.ne
+            i32.const 1
+            i32.shl
             local.set 5
             local.get 5
             i32.const 1
@@ -2808,6 +2848,10 @@
           i32.const 25
           i32.add
           call 0
+          i32.const 1
+          i32.ne
+          i32.const 1
+          i32.shl
           local.set 5
           local.get 5
           i32.const 1
@@ -2967,6 +3011,10 @@
           i32.const 20
           i32.add
           call 0
+          i32.const 1
+          i32.ne
+          i32.const 1
+          i32.shl
           local.set 5
           local.get 5
           i32.const 1
