@@ -38,8 +38,12 @@ const META_USED: u32 = 0x4000_0000;
 export let jitEnabled: bool = false;
 export function setJitEnabled(on: bool): void { jitEnabled = on; }
 
-/** Executions of an untranslated block entry before it is translated. */
-export let jitThreshold: u32 = 256;
+/**
+ * Executions of an untranslated block entry before it is translated. A boot runs much code a few hundred
+ * times: at 256, 3.6 k modules (28 MiB of wasm) were compiled and the host engine's compilers took more CPU
+ * than the guest; at 1024, a third of that.
+ */
+export let jitThreshold: u32 = 1024;
 export function setJitThreshold(n: u32): void { jitThreshold = n > 0 ? n : 1; }
 
 /**

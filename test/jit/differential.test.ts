@@ -315,8 +315,8 @@ l2:
   jne l1
   ret
 `);
-    // The production threshold (256 executions), more than the 21 lookups of l1 and l2 a call makes.
-    const { interp, jit } = runBoth(flat32(bin), 400_000, 256);
+    // The production threshold (1024 executions), more than the 21 lookups of l1 and l2 a call makes.
+    const { interp, jit } = runBoth(flat32(bin), 400_000, 1024);
     expect(interp.state.halted).toBe(true);
     expectSame(interp, jit, 'string scans');
     expect(Number(jit.jitInsns) / jit.insns, 'share of instructions run in translated code').toBeGreaterThan(0.9);
