@@ -104,6 +104,8 @@ export const MAX_GROUP: u32 = 32;
 const groupDelta = new StaticArray<u32>(<i32>MAX_GROUP); // block EIP minus the first block's
 const groupLive = new StaticArray<bool>(<i32>MAX_GROUP); // the block has code (it can be branched to)
 let groupCount: u32 = 0;
+/** The block being emitted. */
+let curBlock: u32 = 0;
 /** Blocks longer than this never exist, so a budget this large allows any block to run to its end. */
 const MAX_PASS: u32 = 64;
 
@@ -125,7 +127,7 @@ export function findTarget(delta: u32): i32 {
 }
 
 export function beginBlock(key: u32, i: u32): void {
-  blockMode = key; ripValid = true; pend = PEND_NONE;
+  blockMode = key; curBlock = i; ripValid = true; pend = PEND_NONE;
 }
 
 /**
@@ -138,11 +140,14 @@ export function gotoBlock(j: u32, retired: u32): void {
   const d = unchecked(groupDelta[j]);
   if (d != 0) { i32c(d); op(OP_I32_ADD); }
   mem(OP_I32_STORE, 2, CPU_RIP);
-  i32c(j); localSet(L_K);
+  // A later block's code follows the end of its label, which encloses this block's code: a direct branch. An
+  // earlier one (a loop) goes through the dispatch loop, with $k on it.
+  const forward = j > curBlock;
+  if (!forward) { i32c(j); localSet(L_K); }
   storeFlags(); // the target block starts from the flags in memory
   localGet(L_DONE); i32c(MAX_PASS); op(OP_I32_ADD); localGet(L_LEFT); op(OP_I32_LE_U);
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_INTR); op(OP_I32_EQZ); op(OP_I32_AND);
-  byte(OP_BR_IF); uleb(depth - dispatchLevel); // the dispatch loop
+  byte(OP_BR_IF); uleb(depth - (forward ? dispatchLevel + groupCount - j : dispatchLevel));
   i32c(0); localSet(L_STATUS);
   brExit();
 }

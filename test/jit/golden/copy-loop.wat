@@ -1,4 +1,4 @@
-;; module 0: 1419 bytes
+;; module 0: 1415 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -443,8 +443,6 @@
         i32.const 9
         i32.add
         i32.store offset=128 align=4
-        i32.const 1
-        local.set 2
         local.get 0
         local.get 0
         i32.load offset=136 align=4
@@ -486,7 +484,7 @@
         i32.load offset=1800 align=4
         i32.eqz
         i32.and
-        br_if 1
+        br_if 0
         i32.const 0
         local.set 5
         br 2

@@ -1,4 +1,4 @@
-;; module 0: 1310 bytes
+;; module 0: 1306 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -388,8 +388,6 @@
         i32.const 23
         i32.add
         i32.store offset=128 align=4
-        i32.const 1
-        local.set 2
         local.get 0
         i32.const 2
         i32.store offset=144 align=4
@@ -417,7 +415,7 @@
         i32.load offset=1800 align=4
         i32.eqz
         i32.and
-        br_if 1
+        br_if 0
         i32.const 0
         local.set 5
         br 2

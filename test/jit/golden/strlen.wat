@@ -1,4 +1,4 @@
-;; module 0: 1352 bytes
+;; module 0: 1348 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -265,8 +265,6 @@
         i32.const 8
         i32.add
         i32.store offset=128 align=4
-        i32.const 1
-        local.set 2
         local.get 0
         i32.const 2
         i32.store offset=144 align=4
@@ -294,7 +292,7 @@
         i32.load offset=1800 align=4
         i32.eqz
         i32.and
-        br_if 1
+        br_if 0
         i32.const 0
         local.set 5
         br 2
@@ -540,7 +538,7 @@
   i32.add
 )
 
-;; module 1: 1288 bytes
+;; module 1: 1284 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -768,8 +766,6 @@
         i32.const 6
         i32.add
         i32.store offset=128 align=4
-        i32.const 1
-        local.set 2
         local.get 0
         i32.const 2
         i32.store offset=144 align=4
@@ -797,7 +793,7 @@
         i32.load offset=1800 align=4
         i32.eqz
         i32.and
-        br_if 1
+        br_if 0
         i32.const 0
         local.set 5
         br 2
@@ -1250,7 +1246,7 @@
   i32.add
 )
 
-;; module 3: 1080 bytes
+;; module 3: 1076 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1517,8 +1513,6 @@
         i32.const 3
         i32.add
         i32.store offset=128 align=4
-        i32.const 1
-        local.set 2
         local.get 0
         local.get 0
         i32.load offset=136 align=4
@@ -1560,7 +1554,7 @@
         i32.load offset=1800 align=4
         i32.eqz
         i32.and
-        br_if 1
+        br_if 0
         i32.const 0
         local.set 5
         br 2
@@ -1669,7 +1663,7 @@
   i32.add
 )
 
-;; module 4: 3275 bytes
+;; module 4: 3255 bytes
 (func 0 (locals 28 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
@@ -1861,8 +1855,6 @@
                   i32.const 14
                   i32.add
                   i32.store offset=128 align=4
-                  i32.const 2
-                  local.set 2
                   local.get 15
                   i32.const 64
                   i32.add
@@ -1872,7 +1864,7 @@
                   i32.load offset=1800 align=4
                   i32.eqz
                   i32.and
-                  br_if 6
+                  br_if 1
                   i32.const 0
                   local.set 5
                   br 7
@@ -2114,8 +2106,6 @@
                 i32.const 13
                 i32.add
                 i32.store offset=128 align=4
-                i32.const 3
-                local.set 2
                 local.get 0
                 local.get 0
                 i32.load offset=136 align=4
@@ -2157,7 +2147,7 @@
                 i32.load offset=1800 align=4
                 i32.eqz
                 i32.and
-                br_if 5
+                br_if 1
                 i32.const 0
                 local.set 5
                 br 6
@@ -2360,8 +2350,6 @@
                 i32.const 25
                 i32.add
                 i32.store offset=128 align=4
-                i32.const 5
-                local.set 2
                 local.get 0
                 i32.const 2
                 i32.store offset=144 align=4
@@ -2389,7 +2377,7 @@
                 i32.load offset=1800 align=4
                 i32.eqz
                 i32.and
-                br_if 5
+                br_if 3
                 i32.const 0
                 local.set 5
                 br 6
@@ -2403,8 +2391,6 @@
               i32.const 22
               i32.add
               i32.store offset=128 align=4
-              i32.const 4
-              local.set 2
               local.get 0
               i32.const 2
               i32.store offset=144 align=4
@@ -2432,7 +2418,7 @@
               i32.load offset=1800 align=4
               i32.eqz
               i32.and
-              br_if 4
+              br_if 1
               i32.const 0
               local.set 5
               br 5
@@ -2706,8 +2692,6 @@
           i32.const 16
           i32.add
           i32.store offset=128 align=4
-          i32.const 6
-          local.set 2
           local.get 0
           local.get 0
           i32.load offset=136 align=4
@@ -2749,7 +2733,7 @@
           i32.load offset=1800 align=4
           i32.eqz
           i32.and
-          br_if 2
+          br_if 1
           i32.const 0
           local.set 5
           br 3
