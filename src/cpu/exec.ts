@@ -23,7 +23,7 @@ import { R_LEN } from "./dcache";
 import { segLimit, mode } from "./state";
 import { accUser } from "./mem";
 import { tlbLookup, TLB_X, TLB_UR } from "../mmu/tlb";
-import { callBlock, markUsed, jitEnabled, jitThreshold, jitFind, jitClaim, codeDirty, clearCodeDirty, M_META, M_FN, M_HITS, META_NO_JIT } from "../wasm/cache";
+import { callBlock, markUsed, ecFind, ecFill, jitEnabled, jitThreshold, jitFind, jitClaim, codeDirty, clearCodeDirty, M_META, M_FN, M_HITS, META_NO_JIT } from "../wasm/cache";
 import { translateHot, MAX_BLOCK_INSNS } from "../wasm/translate";
 import { KEY_USER, KEY_MODE_MASK } from "../wasm/emit-core";
 import { checkedCall } from "../wasm/check";
@@ -169,6 +169,15 @@ function blockCall(left: u32): i32 {
   const h = tlbLookup(segBase(1) + at, accUser ? TLB_UR | TLB_X : TLB_X);
   if (h == 0) return BLOCK_NONE;
   const key = (mode() & KEY_MODE_MASK) | (accUser ? KEY_USER : 0);
+  if (!checkMode) {
+    const c = ecFind(h, key);
+    if (c != 0) {
+      const len = (load<u32>(c + M_META) >> 8) & 0x1fff;
+      const limit = segLimit(1);
+      if (at > limit || len - 1 > limit - at) return BLOCK_NONE;
+      return <i32>callBlock(c, cpu, left);
+    }
+  }
   let slot = jitFind(h, key);
   if (slot == 0) slot = jitClaim(h, key); // first execution seen (or its entry was evicted or went stale)
   const meta = load<u32>(slot + M_META);
@@ -187,6 +196,7 @@ function blockCall(left: u32): i32 {
   if (at > limit || len - 1 > limit - at) return BLOCK_NONE;
   markUsed(slot, meta);
   if (checkMode) return checkedCall(slot, left, h);
+  ecFill(slot);
   return <i32>callBlock(slot, cpu, left);
 }
 

@@ -22,17 +22,19 @@ interface Outcome {
   jitInsns: bigint;
 }
 
-function runBoth(setup: (h: CpuHarness) => void, budget: number, threshold = 1): { interp: Outcome; jit: Outcome } {
+function runBoth(setup: (h: CpuHarness) => void, budget: number, threshold = 1, maxModules?: number): { interp: Outcome; jit: Outcome; flushes: number } {
+  let flushes = 0;
   const go = (jit: boolean): Outcome => {
-    const h = new CpuHarness(module, RAM, jit ? { threshold } : false);
+    const h = new CpuHarness(module, RAM, jit ? { threshold, ...(maxModules ? { maxModules } : {}) } : false);
     setup(h);
     const r = h.step(budget);
+    if (jit) flushes = h.core.jit.getStats().flushes;
     return {
       state: h.getState(), ram: h.readMem(0, RAM), insns: h.insnCount(), exit: r.exit,
       jitInsns: h.core.jit.getStats().insns,
     };
   };
-  return { interp: go(false), jit: go(true) };
+  return { interp: go(false), jit: go(true), flushes };
 }
 
 /** Flat 32-bit protected mode, paging off, the program at 0x1000 and EIP on it. */
@@ -472,5 +474,35 @@ triples: dd ${triples.flat().join(',')}
     expect(interp.state.halted, 'the program ran to its HLT').toBe(true);
     expect(jit.jitInsns).toBeGreaterThan(BigInt(Math.floor(jit.insns / 2)));
     expectSame(interp, jit, 'mul/div');
+  });
+});
+
+describe('JIT: the cap on live modules', () => {
+  // Eight functions, each in a page (a module) of its own, called in turn: with room for three modules every
+  // translation is dropped again and again and the host reuses the table slots. Nothing may still reach a
+  // dropped function (the run loop's entry cache was cleared with the map).
+  it.skipIf(!requireNasm())('flushes everything when full, and runs on correctly', () => {
+    const fns = Array.from({ length: 8 }, (_, i) => `align 4096
+f${i}:
+  add eax, ${i + 1}
+  imul eax, eax, ${2 * i + 3}
+  xor ebx, eax
+  ret`);
+    const bin = assemble(`bits 32
+org 0x1000
+  mov esp, 0x80000
+  mov ecx, 300
+top:
+  ${fns.map((_, i) => `call f${i}`).join('\n  ')}
+  dec ecx
+  jnz top
+  hlt
+${fns.join('\n')}
+`);
+    const { interp, jit, flushes } = runBoth(flat32(bin), 100_000, 1, 3);
+    expect(interp.state.halted).toBe(true);
+    expect(flushes, 'the cap was reached').toBeGreaterThan(10);
+    expect(jit.jitInsns).toBeGreaterThan(0n);
+    expectSame(interp, jit, 'module cap');
   });
 });
