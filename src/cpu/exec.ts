@@ -172,9 +172,11 @@ function blockCall(left: u32): i32 {
   if (!checkMode) {
     const c = ecFind(h, key);
     if (c != 0) {
-      const len = (load<u32>(c + M_META) >> 8) & 0x1fff;
+      const m = load<u32>(c + M_META);
+      const len = (m >> 8) & 0x1fff;
       const limit = segLimit(1);
       if (at > limit || len - 1 > limit - at) return BLOCK_NONE;
+      markUsed(c, m);
       return <i32>callBlock(c, cpu, left);
     }
   }

@@ -23,6 +23,9 @@ export interface JitExports {
   jitCheckInject(): void;
   jitInstall(fn: number): void;
   jitFlushAll(): void;
+  jitDropCold(): number;
+  jitNewPeriod(): void;
+  jitSlotReferenced(fn: number): number;
   jitOutLength(): number;
   jitEnable(on: number): void;
   setJitThreshold(n: number): void;
@@ -57,6 +60,8 @@ export class JitCheckError extends Error {}
 export interface JitStats {
   blocks: number;
   liveModules: number;
+  /** Times the cap on live modules was met by dropping the modules that had not run lately. */
+  coldDrops: number;
   /** Modules compiled (each holds the blocks of one page that were hot or warm together). */
   modules: number;
   wasmBytes: number;
@@ -87,6 +92,12 @@ export class Jit {
   private readonly tableBase: number;
   private next: number;
   private flushesSeen = 0;
+  /** Table slots freed by dropping cold modules, to reuse. */
+  private free: number[] = [];
+  /** USED bits were cleared since the last flush (at three quarters of the cap, or by a drop). */
+  private periodStarted = false;
+  /** Times the cap was met by dropping cold modules (not everything). */
+  private drops = 0;
   private maxModules: number;
   private onModule: ((bytes: Uint8Array) => void) | undefined;
   private wasmBytes = 0;
@@ -165,7 +176,12 @@ export class Jit {
       this.flushesSeen = flushes;
       this.freeSlots();
     }
-    if (this.next - this.tableBase >= this.maxModules) {
+    if (!this.periodStarted && this.live() >= (this.maxModules * 3) / 4) {
+      // What runs from here to the cap is what dropCold keeps.
+      this.exports.jitNewPeriod();
+      this.periodStarted = true;
+    }
+    if (this.live() >= this.maxModules && !this.dropCold()) {
       this.exports.jitFlushAll();
       this.flushesSeen = this.stats.getUint32(L.JIT_STAT_FLUSHES, true);
       this.freeSlots();
@@ -190,7 +206,7 @@ export class Jit {
     this.wasmBytes += len;
     this.modules++;
     const table = this.exports.table;
-    const index = this.next++;
+    const index = this.free.pop() ?? this.next++;
     if (index >= table.length) table.grow(index + 1 - table.length);
     table.set(index, exports.g as Function);
     this.exports.jitInstall(index);
@@ -201,19 +217,45 @@ export class Jit {
     const table = this.exports.table;
     for (let i = this.tableBase; i < this.next; i++) table.set(i, null);
     this.next = this.tableBase;
+    this.free = [];
+    this.periodStarted = false;
+  }
+
+  /** Modules in the table. */
+  private live(): number { return this.next - this.tableBase - this.free.length; }
+
+  /**
+   * At the cap: the core drops the map entries of modules that have not run lately; the table slots nothing
+   * reaches any more are freed (the engine can collect their modules) and reused. False when that freed too
+   * little (an eighth of the cap) to be worth its scan of the map: the caller flushes everything.
+   */
+  private dropCold(): boolean {
+    const before = this.free.length;
+    this.exports.jitDropCold();
+    const table = this.exports.table;
+    const free = new Set(this.free);
+    for (let i = this.tableBase; i < this.next; i++) {
+      if (free.has(i) || this.exports.jitSlotReferenced(i)) continue;
+      table.set(i, null);
+      this.free.push(i);
+    }
+    if (this.free.length - before < this.maxModules / 8) return false;
+    this.drops++;
+    return true;
   }
 
   getStats(): JitStats {
     const s = this.stats;
     return {
       blocks: s.getUint32(L.JIT_STAT_COMPILED, true),
-      liveModules: this.next - this.tableBase,
+      liveModules: this.live(),
       modules: this.modules,
       wasmBytes: this.wasmBytes,
       compileMs: this.compileMs,
       invalidated: s.getUint32(L.JIT_STAT_INVALIDATED, true),
       evicted: s.getUint32(L.JIT_STAT_EVICTED, true),
       flushes: s.getUint32(L.JIT_STAT_FLUSHES, true),
+      coldDrops: this.drops,
       failed: this.failed,
       insns: s.getBigUint64(L.JIT_STAT_INSNS, true),
       entries: s.getBigUint64(L.JIT_STAT_ENTRIES, true),
@@ -236,7 +278,7 @@ export function formatJitStats(s: JitStats, totalInsns: bigint): string {
       `${nativeShare}% of translated instructions are native wasm; ` +
       `${s.entries > 0n ? (Number(s.insns) / Number(s.entries)).toFixed(1) : 0} instructions per entry from the run loop`,
     `jit: ${s.invalidated} code-page writes invalidated translations, ${s.evicted} blocks evicted by others, ` +
-      `${s.flushes} full flushes` +
+      `${s.flushes} full flushes, ${s.coldDrops} drops of cold modules` +
       (s.failed ? `, ${s.failed} modules failed to compile` : ''),
     ...(s.check ? [`jit check: ${s.check.checked} calls compared with the interpreter, ${s.check.unchecked} not ` +
       '(they changed mode or a control register, or did too much to undo)'] : []),

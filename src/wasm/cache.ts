@@ -67,7 +67,8 @@ export function clearCodeDirty(): void { codeDirty = false; }
 // direct-mapped 64 KiB cache of copies of the map entries of compiled blocks, filled when the map finds one.
 // A copy is valid while its page generation and mode key match, like the entry; it is dropped when its entry
 // is evicted (the host may reuse the function's table slot) and with everything on a flush. A copy counts as
-// "run lately" when the map chooses which compiled block to evict (the run loop does not mark it).
+// "run lately" when the map chooses which compiled block to evict; the run loop marks the copy USED, which
+// jitDropCold reads.
 const EC_BITS: u32 = 12;
 // (entryCache is allocated below the record arena, whose address the golden tests' code holds.)
 
@@ -273,3 +274,77 @@ export function jitInstall(fn: u32): void {
   const k = (load<u32>(slot + M_META) & META_BLOCK_MASK) >> META_BLOCK_SHIFT;
   return call_indirect<u32>(load<u32>(slot + M_FN), cpu, left, k, <u32><i32>load<i16>(slot + M_HITS));
 }
+
+// ---- dropping cold modules at the host's cap ----
+/** Function-table indices the scans below can mark (the host's cap keeps tables far smaller). */
+const SLOT_MARKS: u32 = 65536;
+const slotMark: usize = heap.alloc(<usize>SLOT_MARKS);
+
+@inline function markSlot(fn: u32): void { if (fn < SLOT_MARKS) store<u8>(slotMark + <usize>fn, 1); }
+@inline function slotMarked(fn: u32): bool { return fn >= SLOT_MARKS || load<u8>(slotMark + <usize>fn) != 0; }
+
+/** Mark each module a map entry (`usedOnly`: a valid one that ran lately) or an entry-cache copy reaches. */
+function markReferenced(usedOnly: bool): void {
+  memory.fill(slotMark, 0, <usize>SLOT_MARKS);
+  for (let i: u32 = 0; i < <u32>JIT_MAP_ENTRIES; i++) {
+    const e = <usize>JIT_MAP + (<usize>i << 4);
+    const tag = <usize>load<u32>(e + M_TAG);
+    const fn = load<u32>(e + M_FN);
+    if (tag == 0 || fn == 0) continue;
+    if (usedOnly && ((load<u32>(e + M_META) & META_USED) == 0 || <u32>load<u16>(e + M_GEN) != pageGen(tag))) continue;
+    markSlot(fn);
+  }
+  for (let i: u32 = 0; i < (<u32>1 << EC_BITS); i++) {
+    const c = entryCache + (<usize>i << 4);
+    if (load<u32>(c + M_TAG) == 0 || (usedOnly && (load<u32>(c + M_META) & META_USED) == 0)) continue;
+    markSlot(load<u32>(c + M_FN));
+  }
+}
+
+/**
+ * The host's cap on live modules is reached: instead of dropping everything, drop the map entries and
+ * entry-cache copies of the modules none of whose blocks ran since the last time (USED in the entry or in
+ * its copy, which the run loop marks), and stale entries; the others start a new period with USED clear. Returns the entries dropped. The host
+ * then frees the table slots jitSlotReferenced() says nothing reaches.
+ */
+export function jitDropCold(): u32 {
+  markReferenced(true);
+  for (let i: u32 = 0; i < (<u32>1 << EC_BITS); i++) {
+    const c = entryCache + (<usize>i << 4);
+    const fn = load<u32>(c + M_FN);
+    if (load<u32>(c + M_TAG) == 0) continue;
+    if (!slotMarked(fn)) store<u32>(c + M_TAG, 0);
+    else store<u32>(c + M_META, load<u32>(c + M_META) & ~META_USED);
+  }
+  let dropped: u32 = 0;
+  for (let i: u32 = 0; i < <u32>JIT_MAP_ENTRIES; i++) {
+    const e = <usize>JIT_MAP + (<usize>i << 4);
+    const tag = <usize>load<u32>(e + M_TAG);
+    const fn = load<u32>(e + M_FN);
+    if (tag == 0 || fn == 0) continue;
+    if (!slotMarked(fn) || <u32>load<u16>(e + M_GEN) != pageGen(tag)) {
+      memory.fill(e, 0, 16);
+      dropped++;
+    } else {
+      store<u32>(e + M_META, load<u32>(e + M_META) & ~META_USED);
+    }
+  }
+  store<u32>(stat(JIT_STAT_EVICTED), load<u32>(stat(JIT_STAT_EVICTED)) + dropped);
+  markReferenced(false);
+  return dropped;
+}
+
+/** Start a period of use (USED cleared everywhere): the host does this when its table is three quarters full. */
+export function jitNewPeriod(): void {
+  for (let i: u32 = 0; i < <u32>JIT_MAP_ENTRIES; i++) {
+    const e = <usize>JIT_MAP + (<usize>i << 4);
+    store<u32>(e + M_META, load<u32>(e + M_META) & ~META_USED);
+  }
+  for (let i: u32 = 0; i < (<u32>1 << EC_BITS); i++) {
+    const c = entryCache + (<usize>i << 4);
+    store<u32>(c + M_META, load<u32>(c + M_META) & ~META_USED);
+  }
+}
+
+/** After jitDropCold: whether a map entry or an entry-cache copy still reaches function-table index `fn`. */
+export function jitSlotReferenced(fn: u32): bool { return slotMarked(fn); }

@@ -22,19 +22,19 @@ interface Outcome {
   jitInsns: bigint;
 }
 
-function runBoth(setup: (h: CpuHarness) => void, budget: number, threshold = 1, maxModules?: number): { interp: Outcome; jit: Outcome; flushes: number } {
-  let flushes = 0;
+function runBoth(setup: (h: CpuHarness) => void, budget: number, threshold = 1, maxModules?: number): { interp: Outcome; jit: Outcome; flushes: number; coldDrops: number } {
+  let flushes = 0, coldDrops = 0;
   const go = (jit: boolean): Outcome => {
     const h = new CpuHarness(module, RAM, jit ? { threshold, ...(maxModules ? { maxModules } : {}) } : false);
     setup(h);
     const r = h.step(budget);
-    if (jit) flushes = h.core.jit.getStats().flushes;
+    if (jit) ({ flushes, coldDrops } = h.core.jit.getStats());
     return {
       state: h.getState(), ram: h.readMem(0, RAM), insns: h.insnCount(), exit: r.exit,
       jitInsns: h.core.jit.getStats().insns,
     };
   };
-  return { interp: go(false), jit: go(true), flushes };
+  return { interp: go(false), jit: go(true), flushes, coldDrops };
 }
 
 /** Flat 32-bit protected mode, paging off, the program at 0x1000 and EIP on it. */
@@ -478,8 +478,9 @@ triples: dd ${triples.flat().join(',')}
 });
 
 describe('JIT: the cap on live modules', () => {
-  // Eight functions, each in a page (a module) of its own, called in turn: with room for three modules every
-  // translation is dropped again and again and the host reuses the table slots. Nothing may still reach a
+  // Eight functions, each in a page (a module) of its own, called in turn: with room for three modules, and
+  // all of them in use (none cold), every translation is dropped again and again and the host reuses the table
+  // slots. Nothing may still reach a
   // dropped function (the run loop's entry cache was cleared with the map).
   it.skipIf(!requireNasm())('flushes everything when full, and runs on correctly', () => {
     const fns = Array.from({ length: 8 }, (_, i) => `align 4096
@@ -504,5 +505,43 @@ ${fns.join('\n')}
     expect(flushes, 'the cap was reached').toBeGreaterThan(10);
     expect(jit.jitInsns).toBeGreaterThan(0n);
     expectSame(interp, jit, 'module cap');
+  });
+});
+
+describe('JIT: dropping the modules that have not run lately', () => {
+  // Eight phases, each a loop in a page of its own calling two functions in pages of their own: at a cap of
+  // six modules, the modules of finished phases are dropped (not everything) and their table slots reused.
+  it.skipIf(!requireNasm())('keeps the running ones and runs on correctly', () => {
+    const phases = Array.from({ length: 8 }, (_, i) => `align 4096
+p${i}:
+  mov ecx, 60
+.l:
+  call f${i}a
+  call f${i}b
+  dec ecx
+  jnz .l
+  jmp ${i < 7 ? `p${i + 1}` : 'done'}
+align 4096
+f${i}a:
+  add eax, ${i + 1}
+  ret
+align 4096
+f${i}b:
+  imul eax, eax, ${2 * i + 3}
+  xor ebx, eax
+  ret`);
+    const bin = assemble(`bits 32
+org 0x1000
+  mov esp, 0x80000
+  jmp p0
+done:
+  hlt
+${phases.join('\n')}
+`);
+    const { interp, jit, coldDrops } = runBoth(flat32(bin), 100_000, 1, 6);
+    expect(interp.state.halted).toBe(true);
+    expect(coldDrops, 'the cap was met by dropping cold modules').toBeGreaterThan(2);
+    expect(Number(jit.jitInsns) / jit.insns, 'share of instructions run in translated code').toBeGreaterThan(0.8);
+    expectSame(interp, jit, 'cold drops');
   });
 });
