@@ -277,7 +277,8 @@ export function formatJitStats(s: JitStats, totalInsns: bigint): string {
     `jit: ${share}% of ${totalInsns} guest instructions ran in translated code; ` +
       `${nativeShare}% of translated instructions are native wasm; ` +
       `${s.entries > 0n ? (Number(s.insns) / Number(s.entries)).toFixed(1) : 0} instructions per entry from the run loop`,
-    `jit: ${s.invalidated} code-page writes invalidated translations, ${s.evicted} blocks evicted by others, ` +
+    `jit: ${s.invalidated} code-page writes invalidated translations, ${s.evicted} blocks evicted (by others ` +
+      'in their set, or with cold modules), ' +
       `${s.flushes} full flushes, ${s.coldDrops} drops of cold modules` +
       (s.failed ? `, ${s.failed} modules failed to compile` : ''),
     ...(s.check ? [`jit check: ${s.check.checked} calls compared with the interpreter, ${s.check.unchecked} not ` +

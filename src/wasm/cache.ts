@@ -16,7 +16,8 @@
 //
 // Blocks execute from their own copies of the decoded records (the record arena below), never from the
 // decoded cache, whose direct-mapped slots other code evicts. Everything is dropped at once when the record
-// arena or the host's cap on live modules is full.
+// arena is full; at the host's cap on live modules, the modules that have not run lately (jitDropCold), or
+// everything if too few of them are cold.
 import {
   JIT_MAP, JIT_MAP_ENTRIES, JIT_PAGE_GEN, JIT_PAGE_GEN_PAGES, RAM_BASE, JIT_STAT_EVICTED, JIT_STATS, JIT_STAT_COMPILED, JIT_STAT_INVALIDATED,
   JIT_STAT_FLUSHES, JIT_PENDING_LIST, JIT_PENDING_DELTAS,
@@ -303,9 +304,9 @@ function markReferenced(usedOnly: bool): void {
 
 /**
  * The host's cap on live modules is reached: instead of dropping everything, drop the map entries and
- * entry-cache copies of the modules none of whose blocks ran since the last time (USED in the entry or in
- * its copy, which the run loop marks), and stale entries; the others start a new period with USED clear. Returns the entries dropped. The host
- * then frees the table slots jitSlotReferenced() says nothing reaches.
+ * entry-cache copies of the modules none of whose blocks ran in this period (USED in the entry or in its
+ * copy, which the run loop marks), and stale entries; the others start a new period with USED clear.
+ * Returns the entries dropped. The host then frees the table slots jitSlotReferenced() says nothing reaches.
  */
 export function jitDropCold(): u32 {
   markReferenced(true);

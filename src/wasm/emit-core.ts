@@ -46,7 +46,7 @@ export const L_LEFT: u32 = 1;
 export const L_K: u32 = 2;
 export const L_DELTA: u32 = 3;
 export const L_BASE: u32 = 4; // EIP of the group's first block (every EIP is $base + a constant)
-export const L_STATUS: u32 = 5;
+export const L_STATUS: u32 = 5; // jitStep's status; at a branch to the shared exit, what the block retired
 export const L_A: u32 = 6;
 export const L_B: u32 = 7;
 export const L_R: u32 = 8;
@@ -187,7 +187,11 @@ export function closeGroup(): void {
 /** Branch to the shared exit with $status set. */
 function brExit(): void { byte(OP_BR); uleb(depth - exitLevel); }
 
-/** After jitStep (registers are in the CPU block): return (status >> 1) + k: jitStep's status 1 (faulted) retires nothing more, 2 retires its instruction. */
+/**
+ * After jitStep: return (status >> 1) + k: jitStep's status 1 (faulted) retires nothing more, 2 retires its
+ * instruction. A return of its own: the registers are in the CPU block already, and the shared exit's spill
+ * would overwrite them with stale locals.
+ */
 export function retStatus(k: u32): void {
   localGet(L_STATUS); i32c(1); op(OP_I32_SHR_U); i32c(k); op(OP_I32_ADD); localGet(L_DONE); op(OP_I32_ADD);
   op(OP_RETURN);
