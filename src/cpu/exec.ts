@@ -160,6 +160,16 @@ const BLOCK_COMPILE: i32 = -2;
 const BLOCK_SKIP: i32 = -3;
 
 /**
+ * The block at EIP `at` (its length in map-entry META `meta`) lies within CS, whose limit may have shrunk since
+ * the block was translated.
+ */
+@inline function withinCs(at: u32, meta: u32): bool {
+  const len = (meta >> 8) & 0x1fff;
+  const limit = segLimit(1);
+  return at <= limit && len - 1 <= limit - at;
+}
+
+/**
  * Run the translated block at EIP if there is one: returns the instructions it retired, BLOCK_NONE (interpret
  * instead), or BLOCK_COMPILE (the block just became hot and was translated: the host compiles it).
  */
@@ -173,9 +183,7 @@ function blockCall(left: u32): i32 {
     const c = ecFind(h, key);
     if (c != 0) {
       const m = load<u32>(c + M_META);
-      const len = (m >> 8) & 0x1fff;
-      const limit = segLimit(1);
-      if (at > limit || len - 1 > limit - at) return BLOCK_NONE;
+      if (!withinCs(at, m)) return BLOCK_NONE;
       markUsed(c, m);
       return <i32>callBlock(c, cpu, left);
     }
@@ -192,10 +200,7 @@ function blockCall(left: u32): i32 {
     if (translateHot(at, h, slot, key)) return BLOCK_COMPILE;
     return (load<u32>(slot + M_META) & META_NO_JIT) != 0 ? BLOCK_SKIP : BLOCK_NONE;
   }
-  // The CS limit may have shrunk since the block was translated.
-  const len = (meta >> 8) & 0x1fff;
-  const limit = segLimit(1);
-  if (at > limit || len - 1 > limit - at) return BLOCK_NONE;
+  if (!withinCs(at, meta)) return BLOCK_NONE;
   markUsed(slot, meta);
   if (checkMode) return checkedCall(slot, left, h);
   ecFill(slot);

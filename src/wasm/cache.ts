@@ -312,10 +312,7 @@ export function jitDropCold(): u32 {
   markReferenced(true);
   for (let i: u32 = 0; i < (<u32>1 << EC_BITS); i++) {
     const c = entryCache + (<usize>i << 4);
-    const fn = load<u32>(c + M_FN);
-    if (load<u32>(c + M_TAG) == 0) continue;
-    if (!slotMarked(fn)) store<u32>(c + M_TAG, 0);
-    else store<u32>(c + M_META, load<u32>(c + M_META) & ~META_USED);
+    if (load<u32>(c + M_TAG) != 0 && !slotMarked(load<u32>(c + M_FN))) store<u32>(c + M_TAG, 0);
   }
   let dropped: u32 = 0;
   for (let i: u32 = 0; i < <u32>JIT_MAP_ENTRIES; i++) {
@@ -323,14 +320,10 @@ export function jitDropCold(): u32 {
     const tag = <usize>load<u32>(e + M_TAG);
     const fn = load<u32>(e + M_FN);
     if (tag == 0 || fn == 0) continue;
-    if (!slotMarked(fn) || <u32>load<u16>(e + M_GEN) != pageGen(tag)) {
-      memory.fill(e, 0, 16);
-      dropped++;
-    } else {
-      store<u32>(e + M_META, load<u32>(e + M_META) & ~META_USED);
-    }
+    if (!slotMarked(fn) || <u32>load<u16>(e + M_GEN) != pageGen(tag)) { memory.fill(e, 0, 16); dropped++; }
   }
   store<u32>(stat(JIT_STAT_EVICTED), load<u32>(stat(JIT_STAT_EVICTED)) + dropped);
+  jitNewPeriod();
   markReferenced(false);
   return dropped;
 }
