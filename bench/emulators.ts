@@ -25,6 +25,13 @@ export interface Emulator {
   /** Why this emulator cannot run here ("not installed"), or null when it can. */
   unavailable(repo: string): string | null;
   command(repo: string, guest: Guest): Command;
+  /**
+   * The arguments that add the device boot's hardware: raw image `disks.vda` (read-only) as a virtio-blk disk,
+   * `disks.sda` as the disk of an AHCI controller (writable: QEMU's ide-hd refuses read-only drives; the guest
+   * only reads), and a virtio NIC on the user-mode network, where 10.0.2.2 is the host's loopback. Absent where
+   * the emulator has no such devices (v86).
+   */
+  ioArgs?(disks: { vda: string; sda: string }): string[];
 }
 
 /** This bundle (build/node/bench.js), which runs v86 in child mode. */
@@ -39,6 +46,7 @@ export const EMULATORS: readonly Emulator[] = [
       file: process.execPath,
       args: [join(repo, 'build/node/wasmpc.js'), 'run', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append],
     }),
+    ioArgs: (disks) => ['-s', `3,virtio-blk,${disks.vda},ro`, '-s', `4,ahci-hd,${disks.sda}`, '-s', '2,virtio-net,user'],
   },
   {
     id: 'v86',
@@ -60,6 +68,11 @@ export const EMULATORS: readonly Emulator[] = [
       file: 'qemu-system-i386',
       args: ['-accel', 'tcg', '-m', '256', '-nographic', '-no-reboot', '-kernel', guest.kernel, '-initrd', guest.initrd, '-append', guest.append],
     }),
+    ioArgs: (disks) => [
+      '-drive', `file=${disks.vda},if=none,id=vd,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=vd',
+      '-device', 'ahci,id=ahci', '-drive', `file=${disks.sda},if=none,id=sd,format=raw`, '-device', 'ide-hd,drive=sd,bus=ahci.0',
+      '-netdev', 'user,id=net', '-device', 'virtio-net-pci,netdev=net',
+    ],
   },
 ];
 

@@ -1,10 +1,13 @@
 // `npm run bench`: boots images/debian-i686 with wasmpc.bench=1 in each emulator, times the guest's serial
 // markers from the host, and prints one table (see --help). `bench.js --v86-child ...` is the v86 runner.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { IO_BYTES, IO_WORKLOADS } from '../src/images/init-script';
 import type { Manifest } from '../src/images/manifest';
 import { imagePaths, repoRoot } from '../src/images/paths';
 import { missingGnuTime, runChild, type ChildRun } from './child';
@@ -17,13 +20,18 @@ import { formatMicro, runMicro } from './micro';
 const USAGE = `usage: npm run bench [-- options]
 
 Boots images/debian-i686 (built first if missing) with wasmpc.bench=1 in wasmpc, v86 and QEMU (TCG), and
-times each guest workload between its serial markers.
+times each guest workload between its serial markers. A second boot of wasmpc and QEMU (wasmpc.bench=io) adds a
+virtio disk, an AHCI disk and a virtio NIC on the user network, and times reading 64 MiB from each disk and
+downloading 64 MiB from this process over HTTP.
   --only LIST     emulators to run, comma-separated: wasmpc,v86,qemu (default: all)
+  --no-io         skip the device boot
   --runs N        boots per emulator; the table shows medians (default 1)
   --timeout S     seconds one boot may take before it counts as hung (default 1800)
   --json FILE     also write the numbers as JSON`;
 
 const APPEND = 'console=ttyS0 wasmpc.bench=1';
+/** The device boot skips the kernel's crypto self-tests: only the transfers are timed. */
+const IO_APPEND = 'console=ttyS0 cryptomgr.notests wasmpc.bench=io';
 /** What `dd if=/dev/zero bs=1M count=8 | sha256sum` must print: a wrong hash means a wrong CPU, not a slow one. */
 const SHA256_OF_ZEROS = createHash('sha256').update(Buffer.alloc(8 * 1024 * 1024)).digest('hex');
 
@@ -32,6 +40,14 @@ interface Options {
   runs: number;
   timeoutMs: number;
   json: string | null;
+  io: boolean;
+}
+
+/** The device boot's inputs: two raw disk images and an HTTP server on the loopback, each IO_BYTES of noise. */
+interface IoSetup {
+  disks: { vda: string; sda: string };
+  port: number;
+  close(): Promise<void>;
 }
 
 interface EmulatorResult {
@@ -48,11 +64,15 @@ function log(message: string): void {
 }
 
 function parseOptions(argv: readonly string[]): Options | string {
-  const options: Options = { only: new Set(EMULATORS.map((emulator) => emulator.id)), runs: 1, timeoutMs: 1_800_000, json: null };
+  const options: Options = { only: new Set(EMULATORS.map((emulator) => emulator.id)), runs: 1, timeoutMs: 1_800_000, json: null, io: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const arg = argv[i + 1];
     if (flag === undefined) break;
+    if (flag === '--no-io') {
+      options.io = false;
+      continue;
+    }
     if (arg === undefined || !['--only', '--runs', '--timeout', '--json'].includes(flag)) return `unknown argument ${flag}`;
     i++;
     if (flag === '--only') {
@@ -93,22 +113,62 @@ function analyze(run: ChildRun, timeoutMs: number): { metrics: Metrics; gzipByte
   const exit = run.status === 0 ? '' : `exited with status ${String(run.status)}: ${run.stderr.trim().split('\n').at(-1) ?? ''}`;
   if ('error' in timings) return { error: exit === '' ? timings.error : `${timings.error}; ${exit}` };
   if (exit !== '') return { error: `${exit} (after the guest was done)` };
-  const sha = timings.workloadOutput.sha256.join(' ').trim().split(/\s+/)[0] ?? '';
+  const sha = (timings.workloadOutput.sha256 ?? []).join(' ').trim().split(/\s+/)[0] ?? '';
   if (sha !== SHA256_OF_ZEROS) return { error: `sha256 workload printed "${sha}", expected ${SHA256_OF_ZEROS}` };
   return {
     metrics: {
       userspace: Math.round(timings.userspaceMs),
-      sha256: Math.round(timings.workloadMs.sha256),
-      gzip: Math.round(timings.workloadMs.gzip),
-      loop: Math.round(timings.workloadMs.loop),
+      sha256: Math.round(timings.workloadMs.sha256 ?? NaN),
+      gzip: Math.round(timings.workloadMs.gzip ?? NaN),
+      loop: Math.round(timings.workloadMs.loop ?? NaN),
       exit: Math.round(run.exitMs),
       rss: run.peakRssKiB,
+      vda: null,
+      sda: null,
+      http: null,
     },
-    gzipBytes: timings.workloadOutput.gzip.join(' ').trim(),
+    gzipBytes: (timings.workloadOutput.gzip ?? []).join(' ').trim(),
   };
 }
 
-async function benchmark(emulator: Emulator, repo: string, guest: Guest, options: Options): Promise<EmulatorResult> {
+/** The device boot's metrics, or why they do not count: each workload must have moved exactly IO_BYTES. */
+function analyzeIo(run: ChildRun, timeoutMs: number): Pick<Metrics, 'vda' | 'sda' | 'http'> | { error: string } {
+  if (run.timedOut) return { error: `the device boot did not exit within ${timeoutMs / 1000} s` };
+  const timings = parseBenchOutput(run.serial, IO_WORKLOADS);
+  if ('error' in timings) return { error: `device boot: ${timings.error}` };
+  if (run.status !== 0) return { error: `device boot exited with status ${String(run.status)}: ${run.stderr.trim().split('\n').at(-1) ?? ''}` };
+  const metrics = { vda: 0, sda: 0, http: 0 };
+  for (const workload of IO_WORKLOADS) {
+    const printed = (timings.workloadOutput[workload] ?? []).join(' ').trim();
+    // dd (bs=1M) prints "64+0 records out" when it read every block whole; wc -c prints the byte count.
+    const expected = workload === 'http' ? `${IO_BYTES}` : `${IO_BYTES >> 20}+0 records out`;
+    if (printed !== expected) return { error: `the ${workload} workload printed "${printed}", not "${expected}"` };
+    metrics[workload] = Math.round(timings.workloadMs[workload] ?? NaN);
+  }
+  return metrics;
+}
+
+async function startIo(): Promise<IoSetup> {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmpc-bench-io-'));
+  const disks = { vda: join(dir, 'vda.raw'), sda: join(dir, 'sda.raw') };
+  for (const disk of Object.values(disks)) writeFileSync(disk, randomBytes(IO_BYTES));
+  const blob = randomBytes(IO_BYTES);
+  const server: Server = createServer((_request, response) => {
+    response.setHeader('content-length', blob.length);
+    response.end(blob);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    disks,
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function benchmark(emulator: Emulator, repo: string, guest: Guest, options: Options, io: IoSetup | null): Promise<EmulatorResult> {
   const unavailable = emulator.unavailable(repo);
   if (unavailable !== null) {
     log(`${emulator.title}: ${unavailable}`);
@@ -123,6 +183,16 @@ async function benchmark(emulator: Emulator, repo: string, guest: Guest, options
       return { status: 'failed', note: analysis.error, runs: result.runs };
     }
     log(`${emulator.title}: guest done, exited after ${((analysis.metrics.exit ?? 0) / 1000).toFixed(1)} s`);
+    if (io !== null && emulator.ioArgs) {
+      log(`${emulator.title}: device boot ${i} of ${options.runs}`);
+      const command = emulator.command(repo, { ...guest, append: `${IO_APPEND} wasmpc.bench.http=${io.port}` });
+      const ioAnalysis = analyzeIo(await runChild({ ...command, args: [...command.args, ...emulator.ioArgs(io.disks)] }, options.timeoutMs), options.timeoutMs);
+      if ('error' in ioAnalysis) {
+        log(`${emulator.title}: ${ioAnalysis.error}`);
+        return { status: 'failed', note: ioAnalysis.error, runs: result.runs };
+      }
+      Object.assign(analysis.metrics, ioAnalysis);
+    }
     result.runs.push(analysis.metrics);
     result.gzipBytes = analysis.gzipBytes;
   }
@@ -152,8 +222,13 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const micro = runMicro();
   const results = new Map<Emulator['id'], EmulatorResult>();
-  for (const emulator of EMULATORS.filter((candidate) => options.only.has(candidate.id))) {
-    results.set(emulator.id, await benchmark(emulator, repo, guest, options));
+  const io = options.io ? await startIo() : null;
+  try {
+    for (const emulator of EMULATORS.filter((candidate) => options.only.has(candidate.id))) {
+      results.set(emulator.id, await benchmark(emulator, repo, guest, options, io));
+    }
+  } finally {
+    await io?.close();
   }
 
   const columns = new Map<Emulator['id'], Column>();

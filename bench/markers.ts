@@ -16,10 +16,10 @@ export interface TimedLine {
 export interface GuestTimings {
   /** Process start to `wasmpc-guest: userspace`. */
   userspaceMs: number;
-  /** Start marker to end marker of each workload. */
-  workloadMs: Record<BenchWorkload, number>;
+  /** Start marker to end marker of each workload asked for. */
+  workloadMs: Partial<Record<BenchWorkload, number>>;
   /** What each workload printed between its markers. */
-  workloadOutput: Record<BenchWorkload, string[]>;
+  workloadOutput: Partial<Record<BenchWorkload, string[]>>;
   /** Process start to `wasmpc-guest: done`. */
   doneMs: number;
 }
@@ -41,10 +41,10 @@ export function benchMarker(workload: BenchWorkload, edge: 'start' | 'end'): str
 }
 
 /**
- * Finds the markers in order and times the spans between them. A marker counts when a line ends with it, so a
+ * Finds the markers of `workloads` in order and times the spans between them. A marker counts when a line ends with it, so a
  * kernel message printed on the same line does not hide it. Returns a reason instead when one is missing.
  */
-export function parseBenchOutput(chunks: readonly SerialChunk[]): GuestTimings | { error: string } {
+export function parseBenchOutput(chunks: readonly SerialChunk[], workloads: readonly BenchWorkload[] = BENCH_WORKLOADS): GuestTimings | { error: string } {
   const lines = timedLines(chunks);
   let cursor = 0;
   const find = (marker: string): TimedLine | null => {
@@ -64,9 +64,9 @@ export function parseBenchOutput(chunks: readonly SerialChunk[]): GuestTimings |
 
   const userspace = find(GUEST_MARKERS.userspace);
   if (userspace === null) return missing(GUEST_MARKERS.userspace);
-  const workloadMs = {} as Record<BenchWorkload, number>;
-  const workloadOutput = {} as Record<BenchWorkload, string[]>;
-  for (const workload of BENCH_WORKLOADS) {
+  const workloadMs: Partial<Record<BenchWorkload, number>> = {};
+  const workloadOutput: Partial<Record<BenchWorkload, string[]>> = {};
+  for (const workload of workloads) {
     const start = find(benchMarker(workload, 'start'));
     if (start === null) return missing(benchMarker(workload, 'start'));
     const from = cursor;

@@ -8,6 +8,10 @@ export const METRICS = [
   { id: 'loop', label: 'sh loop, 20k (s)', scale: 1 / 1000, digits: 2 },
   { id: 'exit', label: 'total to exit (s)', scale: 1 / 1000, digits: 2 },
   { id: 'rss', label: 'peak RSS (MiB)', scale: 1 / 1024, digits: 0 },
+  // The device boot (wasmpc.bench=io), a second boot with the disks and the NIC.
+  { id: 'vda', label: 'virtio-blk read, 64 MiB (s)', scale: 1 / 1000, digits: 2 },
+  { id: 'sda', label: 'AHCI read, 64 MiB (s)', scale: 1 / 1000, digits: 2 },
+  { id: 'http', label: 'HTTP via user net, 64 MiB (s)', scale: 1 / 1000, digits: 2 },
 ] as const;
 
 export type MetricId = (typeof METRICS)[number]['id'];

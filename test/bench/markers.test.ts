@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchOutput, timedLines, type SerialChunk } from '../../bench/markers';
 import { EMULATORS, type Emulator } from '../../bench/emulators';
+import { IO_WORKLOADS } from '../../src/images/init-script';
 import { formatTable, median, medianMetrics, ratio, type Column, type Metrics } from '../../bench/table';
 
 /** A guest's bench output, one chunk per entry: [ms since process start, text]. */
@@ -43,6 +44,17 @@ describe('bench serial markers', () => {
     });
   });
 
+  it('times the device workloads of wasmpc.bench=io with the same markers', () => {
+    const io = chunks(
+      [900, 'wasmpc-guest: userspace\r\nwasmpc-bench: vda start\r\n'],
+      [1900, '64+0 records out\r\nwasmpc-bench: vda end\r\nwasmpc-bench: sda start\r\n'],
+      [3400, 'wasmpc-bench: sda end\r\nwasmpc-bench: http start\r\n'],
+      [6400, '67108864\r\nwasmpc-bench: http end\r\nwasmpc-guest: done\r\n'],
+    );
+    expect(parseBenchOutput(io, IO_WORKLOADS)).toMatchObject({ workloadMs: { vda: 1000, sda: 1500, http: 3000 }, workloadOutput: { sda: [], http: ['67108864'] } });
+    expect(parseBenchOutput(io)).toMatchObject({ error: 'no "wasmpc-bench: sha256 start" on the serial port; last line: wasmpc-guest: done' });
+  });
+
   it('names the first missing marker and the last line the guest printed', () => {
     const hung = GOOD.slice(0, 5);
     expect(parseBenchOutput(hung)).toEqual({ error: 'no "wasmpc-bench: gzip end" on the serial port; last line: wasmpc-bench: gzip start' });
@@ -56,8 +68,8 @@ describe('bench serial markers', () => {
 });
 
 describe('bench table', () => {
-  const v86: Metrics = { userspace: 30_000, sha256: 3000, gzip: 25_000, loop: 7000, exit: 80_000, rss: 400 * 1024 };
-  const qemu: Metrics = { userspace: 10_000, sha256: 1000, gzip: 15_000, loop: 2000, exit: 33_000, rss: 160 * 1024 };
+  const v86: Metrics = { userspace: 30_000, sha256: 3000, gzip: 25_000, loop: 7000, exit: 80_000, rss: 400 * 1024, vda: null, sda: null, http: null };
+  const qemu: Metrics = { userspace: 10_000, sha256: 1000, gzip: 15_000, loop: 2000, exit: 33_000, rss: 160 * 1024, vda: 500, sda: 700, http: 2000 };
 
   it('takes medians per metric, ignoring runs without a value', () => {
     expect(median([3, 1, 2])).toBe(2);
@@ -81,7 +93,9 @@ describe('bench table', () => {
     expect(lines[0]).toMatch(/^metric\s+wasmpc\s+v86\s+QEMU\s+ours\/v86\s+ours\/QEMU$/);
     expect(lines[2]).toMatch(/^boot to userspace \(s\)\s+does not boot yet\s+30\.00\s+10\.00\s+—\s+—$/);
     expect(lines[7]).toMatch(/^peak RSS \(MiB\)\s+does not boot yet\s+400\s+160\s+—\s+—$/);
-    expect(lines).toHaveLength(8);
+    // v86 has no device boot: a dash, not a zero.
+    expect(lines[8]).toMatch(/^virtio-blk read, 64 MiB \(s\)\s+does not boot yet\s+—\s+0\.50\s+—\s+—$/);
+    expect(lines).toHaveLength(11);
   });
 
   it('computes ratios once wasmpc has numbers', () => {
