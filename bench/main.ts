@@ -140,7 +140,7 @@ function analyzeIo(run: ChildRun, timeoutMs: number): Pick<Metrics, 'vda' | 'sda
   const metrics = { vda: 0, sda: 0, http: 0 };
   for (const workload of IO_WORKLOADS) {
     const printed = (timings.workloadOutput[workload] ?? []).join(' ').trim();
-    // dd (bs=1M) prints "64+0 records out" when it read every block whole; wc -c prints the byte count.
+    // dd (bs=1M) prints "64+0 records out" when it read every block whole; stat prints the download's size.
     const expected = workload === 'http' ? `${IO_BYTES}` : `${IO_BYTES >> 20}+0 records out`;
     if (printed !== expected) return { error: `the ${workload} workload printed "${printed}", not "${expected}"` };
     metrics[workload] = Math.round(timings.workloadMs[workload] ?? NaN);
