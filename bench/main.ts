@@ -139,10 +139,11 @@ function analyzeIo(run: ChildRun, timeoutMs: number): Pick<Metrics, 'vda' | 'sda
   if (run.status !== 0) return { error: `device boot exited with status ${String(run.status)}: ${run.stderr.trim().split('\n').at(-1) ?? ''}` };
   const metrics = { vda: 0, sda: 0, http: 0 };
   for (const workload of IO_WORKLOADS) {
-    const printed = (timings.workloadOutput[workload] ?? []).join(' ').trim();
-    // dd (bs=1M) prints "64+0 records out" when it read every block whole; stat prints the download's size.
+    // dd (bs=1M) prints "64+0 records out" when it read every block whole; stat prints the download's size. A
+    // kernel message may land between the markers too, so one line must be exactly that.
+    const lines = (timings.workloadOutput[workload] ?? []).map((line) => line.trim());
     const expected = workload === 'http' ? `${IO_BYTES}` : `${IO_BYTES >> 20}+0 records out`;
-    if (printed !== expected) return { error: `the ${workload} workload printed "${printed}", not "${expected}"` };
+    if (!lines.includes(expected)) return { error: `the ${workload} workload printed "${lines.join(' ')}", not "${expected}"` };
     metrics[workload] = Math.round(timings.workloadMs[workload] ?? NaN);
   }
   return metrics;
