@@ -44,7 +44,10 @@ const HTTP_PORT = 8080;
       const data = require('fs').readFileSync(${JSON.stringify(blobFile)});
       require('http').createServer((q, s) => { s.setHeader('content-length', data.length); s.end(data); })
         .listen(${HTTP_PORT}, '10.12.0.1', () => console.log('listening'));`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => server.stdout.once('data', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      server.stdout.once('data', () => resolve());
+      server.once('exit', (code) => reject(new Error(`the HTTP server in ${ns!.name} exited (status ${String(code)}) before listening`)));
+    });
     const command = [
       'ip link set eth0 up',
       'ip addr add 10.12.0.2/24 dev eth0',
