@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { NetBackend } from '../net/backend';
-import { MAX_FRAME, MIN_FRAME } from '../net/backend';
+import { MIN_FRAME } from '../net/backend';
 import { packageRoot } from './core-module';
 
 export class TapUnavailableError extends Error {}
@@ -75,7 +75,8 @@ export class TapNetBackend implements NetBackend {
   }
 
   send(frame: Uint8Array): void {
-    if (this.closed || frame.length < MIN_FRAME || frame.length > MAX_FRAME) return;
+    // No upper bound here: a guest may raise its MTU, and the interface's own MTU is the kernel's to enforce.
+    if (this.closed || frame.length < MIN_FRAME) return;
     if (!this.addon.send(this.handle, frame)) this.sendFailures++;
   }
 
