@@ -64,13 +64,15 @@ export const L_G0: u32 = 17;
 export const L_FA: u32 = 25; // first operand, masked to its size
 export const L_FB: u32 = 26; // second operand, masked
 export const L_FR: u32 = 27; // result, masked
-export const L_FC: u32 = 28; // INC/DEC: the CF they kept (0/1)
+export const L_FC: u32 = 28; // INC/DEC: the CF they kept (0/1); a result (PEND_RES): CF OF AF in EFLAGS positions
 /** Scratch of the inline flag computations from the lazy flags in memory (pushMemFlag). */
 export const L_X: u32 = 29;
 export const L_Y: u32 = 30;
 export const L_Z: u32 = 31;
-export const NUM_SCRATCH_LOCALS: u32 = 28; // i32 $base .. $c, EAX .. EDI, $fa .. $fc, $x $y $z
-export const L_W: u32 = 32; // i64 scratch (products)
+/** CF and OF of a rotate (bits in EFLAGS positions), over the flags `pend` says (see `ovMask`). */
+export const L_FO: u32 = 32;
+export const NUM_SCRATCH_LOCALS: u32 = 29; // i32 $base .. $c, EAX .. EDI, $fa .. $fc, $x $y $z, $fo
+export const L_W: u32 = 33; // i64 scratch (products)
 
 export const OP_GLOBAL_GET: u32 = 0x23;
 
@@ -88,9 +90,16 @@ export let ripValid: bool = true;
 // them inline; they are stored (storeFlags) only where something else may read the flags: before the
 // interpreter runs an instruction, before a helper that reads or merges EFLAGS, and on every way out of
 // the function (returns and faults; a branch to another block of the group, which starts from memory).
+// PEND_RES is a shift's or a multiply's result: CF OF AF eagerly in $fc, ZF SF PF from $fr.
 const PEND_NONE: u32 = 0, PEND_ADD: u32 = 1, PEND_SUB: u32 = 2, PEND_LOGIC: u32 = 3, PEND_INC: u32 = 4, PEND_DEC: u32 = 5;
+const PEND_RES: u32 = 6;
 let pend: u32 = PEND_NONE;
 let pendSize: u32 = 4;
+/**
+ * Flags (CF and OF: a rotate's) whose values are in $fo, over what `pend` says for the others (PEND_NONE:
+ * the CPU block). A rotate writes only these two, so it leaves the rest pending instead of materialising it.
+ */
+let ovMask: u32 = 0;
 /** The instruction being emitted stores to memory. */
 export let wrote: bool = false;
 
@@ -127,7 +136,7 @@ export function findTarget(delta: u32): i32 {
 }
 
 export function beginBlock(key: u32, i: u32): void {
-  blockMode = key; curBlock = i; ripValid = true; pend = PEND_NONE;
+  blockMode = key; curBlock = i; ripValid = true; pend = PEND_NONE; ovMask = 0;
 }
 
 /**
@@ -240,7 +249,7 @@ export function arenaRecord(): usize {
   return recCopy;
 }
 /** After an interpreted instruction: it returned with CPU_RIP at the next one; no flags in locals. */
-export function afterFallback(): void { ripValid = true; pend = PEND_NONE; }
+export function afterFallback(): void { ripValid = true; pend = PEND_NONE; ovMask = 0; }
 
 @inline export function fOp(): u32 { return <u32>load<u16>(r + R_OP); }
 @inline export function fOsz(): u32 { return <u32>load<u8>(r + R_OSZ); }
@@ -423,14 +432,19 @@ export function setLazyOperands(size: u32): void {
  * setLazyResult(): CF OF AF eagerly from local `eager` (bits in EFLAGS positions), ZF SF PF lazy from $r.
  */
 export function setLazyResult(size: u32, eager: u32): void {
-  pend = PEND_NONE; // all six arithmetic flags are written to memory: pending ones are dead
+  pend = PEND_NONE; ovMask = 0; // all six arithmetic flags are written to memory: pending ones are dead
+  storeResult(size, eager, L_R);
+}
+
+/** Store a result's flags: CF OF AF from local `eager`, ZF SF PF lazy from local `res`. */
+function storeResult(size: u32, eager: u32, res: u32): void {
   localGet(L_CPU);
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_FLAGS); i32c(~(CF | OF | AF)); op(OP_I32_AND);
   localGet(eager); op(OP_I32_OR);
   mem(OP_I32_STORE, 2, CPU_FLAGS);
   localGet(L_CPU); i32c(LF_RES); mem(OP_I32_STORE, 2, CPU_LF_OP);
   localGet(L_CPU); i32c(sizeIndex(size)); mem(OP_I32_STORE, 2, CPU_LF_SIZE);
-  localGet(L_CPU); localGet(L_R); mem(OP_I32_STORE, 2, CPU_LF_RES);
+  localGet(L_CPU); localGet(res); mem(OP_I32_STORE, 2, CPU_LF_RES);
   localGet(L_CPU); i32c(ZF | SF | PF); mem(OP_I32_STORE, 2, CPU_LF_MASK);
 }
 
@@ -466,9 +480,10 @@ export function aluFlags(aluOp: u32, lf: u32, size: u32): void {
   if (aluOp == 2 || aluOp == 3) {
     localGet(L_CPU); i32c(lf); localGet(L_C); op(OP_I32_ADD); mem(OP_I32_STORE, 2, CPU_LF_OP); // LF_ADC/LF_SBB = +1
     setLazyOperands(size);
-    pend = PEND_NONE;
+    pend = PEND_NONE; ovMask = 0;
     return;
   }
+  ovMask = 0;
   maskedTo(L_A, size, L_FA);
   maskedTo(L_B, size, L_FB);
   localGet(L_R); localSet(L_FR);
@@ -483,6 +498,39 @@ export function incDecPending(size: u32, dec: bool): void {
   localGet(L_C); localSet(L_FC);
   pend = dec ? PEND_DEC : PEND_INC;
   pendSize = size;
+  ovMask = 0;
+}
+
+/**
+ * A shift's or a multiply's flags (setLazyResult() in src/cpu/flags.ts) kept in the flag locals: CF OF AF from
+ * local `eager` (bits in EFLAGS positions), ZF SF PF from $r.
+ */
+export function resultPending(size: u32, eager: u32): void {
+  localGet(eager); localSet(L_FC);
+  localGet(L_R); localSet(L_FR);
+  pend = PEND_RES;
+  pendSize = size;
+  ovMask = 0;
+}
+
+/** A rotate's CF and OF, from local `bits` (EFLAGS positions): the other flags stay where they are. */
+export function rotatePending(bits: u32): void {
+  localGet(bits); localSet(L_FO);
+  ovMask = CF | OF;
+}
+
+/**
+ * A rotate by a count in CL, whose flags are written only when the count is not zero: CF and OF from local
+ * `bits` into the CPU block (the caller flushed the pending flags first), as setFlags() would, without
+ * materialising the lazy ones (they stay lazy: the mask says which).
+ */
+export function rotateFlagsToMemory(bits: u32): void {
+  localGet(L_CPU);
+  localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_FLAGS); i32c(~(CF | OF)); op(OP_I32_AND); localGet(bits); op(OP_I32_OR);
+  mem(OP_I32_STORE, 2, CPU_FLAGS);
+  localGet(L_CPU);
+  localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_MASK); i32c(~(CF | OF)); op(OP_I32_AND);
+  mem(OP_I32_STORE, 2, CPU_LF_MASK);
 }
 
 function maskedTo(from: u32, size: u32, to: u32): void {
@@ -496,7 +544,9 @@ export function pushCarry(): void { pushAnyFlag(CF); }
 
 /** Push one arithmetic flag as 0/1 from wherever the flags are: the flag locals, or the CPU block. */
 function pushAnyFlag(f: u32): void {
-  if (pend == PEND_NONE) pushMemFlag(f); else pushFlag(f);
+  if ((ovMask & f) != 0) { localGet(L_FO); i32c(ctz<u32>(f)); op(OP_I32_SHR_U); i32c(1); op(OP_I32_AND); }
+  else if (pend == PEND_NONE) pushMemFlag(f);
+  else pushFlag(f);
 }
 
 /**
@@ -550,7 +600,21 @@ function pushMemLfOp(): void { localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_OP); 
  * (code only: the flags stay pending for the code that follows on other paths).
  */
 export function storeFlags(): void {
+  storeBaseFlags();
+  if (ovMask == 0) return;
+  // The rotate's CF and OF over them: out of the lazy mask, into EFLAGS.
+  localGet(L_CPU);
+  localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_FLAGS); i32c(~ovMask); op(OP_I32_AND); localGet(L_FO); op(OP_I32_OR);
+  mem(OP_I32_STORE, 2, CPU_FLAGS);
+  localGet(L_CPU);
+  if (pend == PEND_NONE) { localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_LF_MASK); i32c(~ovMask); op(OP_I32_AND); }
+  else i32c((pend == PEND_INC || pend == PEND_DEC || pend == PEND_RES ? ZF | SF | PF : ARITH) & ~ovMask);
+  mem(OP_I32_STORE, 2, CPU_LF_MASK);
+}
+
+function storeBaseFlags(): void {
   if (pend == PEND_NONE) return;
+  if (pend == PEND_RES) { storeResult(pendSize, L_FC, L_FR); return; }
   if (pend == PEND_INC || pend == PEND_DEC) {
     // CF kept, OF and AF eagerly in EFLAGS; ZF SF PF lazy from the result.
     localGet(L_CPU);
@@ -574,7 +638,7 @@ export function storeFlags(): void {
 }
 
 /** Store the pending flags for good: from here on the flags in memory are the current ones. */
-export function flushFlags(): void { storeFlags(); pend = PEND_NONE; }
+export function flushFlags(): void { storeFlags(); pend = PEND_NONE; ovMask = 0; }
 
 /** Push one pending flag (CF ZF SF OF PF) as 0/1, computed from the flag locals. */
 function pushFlag(f: u32): void {
@@ -586,10 +650,12 @@ function pushFlag(f: u32): void {
     if (pend == PEND_ADD) { localGet(L_FR); localGet(L_FA); op(OP_I32_LT_U); }
     else if (pend == PEND_SUB) { localGet(L_FA); localGet(L_FB); op(OP_I32_LT_U); }
     else if (pend == PEND_LOGIC) i32c(0);
+    else if (pend == PEND_RES) { localGet(L_FC); i32c(1); op(OP_I32_AND); }
     else localGet(L_FC);
     return;
   }
   // OF
+  if (pend == PEND_RES) { localGet(L_FC); i32c(11); op(OP_I32_SHR_U); i32c(1); op(OP_I32_AND); return; }
   if (pend == PEND_ADD || pend == PEND_SUB) {
     // ADD: the operands agree in sign and the result does not; SUB: they differ and the result has b's sign.
     localGet(L_FA); localGet(pend == PEND_ADD ? L_FR : L_FB); op(OP_I32_XOR);
@@ -710,9 +776,11 @@ export function guardTargetT(): void {
 /** The condition `cc` (0..15) as 0/1: inline from the flag locals, or from the lazy flags in memory. */
 export function condition(cc: u32): void {
   const base = cc >> 1;
-  if (pend == PEND_SUB && base == 3) { localGet(L_FA); localGet(L_FB); op(OP_I32_LE_U); } // BE: a <= b
-  else if (pend == PEND_SUB && base == 6) { pushSigned(L_FA); pushSigned(L_FB); op(OP_I32_LT_S); } // L
-  else if (pend == PEND_SUB && base == 7) { pushSigned(L_FA); pushSigned(L_FB); op(OP_I32_LE_S); } // LE
+  // (The fused forms compare the operands: only while no rotate has replaced CF and OF.)
+  const sub = pend == PEND_SUB && ovMask == 0;
+  if (sub && base == 3) { localGet(L_FA); localGet(L_FB); op(OP_I32_LE_U); } // BE: a <= b
+  else if (sub && base == 6) { pushSigned(L_FA); pushSigned(L_FB); op(OP_I32_LT_S); } // L
+  else if (sub && base == 7) { pushSigned(L_FA); pushSigned(L_FB); op(OP_I32_LE_S); } // LE
   else {
     switch (base) {
       case 0: pushAnyFlag(OF); break;

@@ -4,11 +4,11 @@
 // instruction, and every form not handled here, calls the interpreter (jitStep) from its record, so coverage
 // never depends on this file. The building blocks are in emit-core.ts.
 import {
-  F_SETFLAGS, L_A, L_B, L_C, L_OFF, L_R, L_T, L_VAL, L_W, access, aluCompute, aluCore, aluFlags,
+  L_A, L_B, L_C, L_OFF, L_R, L_T, L_VAL, L_W, access, aluCompute, aluCore, aluFlags,
   branchToT, condition, eipPlus, exitTo, fImm, fLen, fMod, fOp, fOsz, fReg, fRm, fSeg, getReg, guardTargetT,
   idx, insnEnd, insnStart, localTee64, gotoBlock, popToT, pushEa, r, readDest, readETo, relTarget,
   setLazyResult, setRegFrom, setSpFromA, sizeMask, spUp, targetBlock, writeDest, pushCarry,
-  incDecPending, flushFlags, flagsDead, fA32, stack32, L_G0, pushStart, pushFinish, interpretAndExit,
+  incDecPending, resultPending, rotatePending, rotateFlagsToMemory, flushFlags, flagsDead, fA32, stack32, L_G0, pushStart, pushFinish, interpretAndExit,
 } from "./emit-core";
 import {
   BLOCKTYPE_VOID, OP_END, OP_I32_ADD, OP_I32_AND, OP_I32_EQ, OP_I32_EXTEND16_S, OP_I32_EXTEND8_S, OP_I32_OR,
@@ -118,10 +118,10 @@ function emitShift(o: u32): u32 {
   const c: u32 = o == 0xd1 || o == 0xd0 ? 1 : (fImm() & 31);
   // A zero count still checks the operand for writing; a shift by CL of memory stays interpreted for that.
   if ((constCount && (c == 0 || c >= bits)) || (!constCount && fMod() != 3)) return 0;
-  // A count in CL may be zero at run time, leaving the flags alone on that path: store pending ones first.
-  // Rotates merge CF and OF into EFLAGS through setFlags, which reads the flags in memory.
+  // A count in CL may be zero at run time, leaving the flags alone on that path: store pending ones first, and
+  // the new ones to the CPU block on the other path. A constant count keeps them in the flag locals.
   const dead = fMod() == 3 && flagsDead();
-  if (!dead && (!constCount || kind <= 1)) flushFlags();
+  if (!dead && !constCount) flushFlags();
   readDest(size);
   if (!constCount) {
     getReg(1, 1); i32c(31); op(OP_I32_AND); localTee(L_B);
@@ -140,8 +140,11 @@ function emitShift(o: u32): u32 {
       localGet(L_C); localGet(L_R); i32c(30); op(OP_I32_SHR_U); i32c(1); op(OP_I32_AND); op(OP_I32_XOR); localSet(L_T);
     }
     writeDest(4);
-    // Rotates write CF and OF only: setFlags materialises the lazy flags that survive.
-    if (!dead) { localGet(L_C); localGet(L_T); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); i32c(CF | OF); call(F_SETFLAGS); }
+    // Rotates write CF and OF only; the other flags stay as they are, lazy or pending.
+    if (!dead) {
+      localGet(L_C); localGet(L_T); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); localSet(L_T);
+      if (constCount) rotatePending(L_T); else rotateFlagsToMemory(L_T);
+    }
   } else {
     // $a is the operand zero-extended from its size; a count below the width never shifts everything out.
     if (kind == 4 || kind == 6) { // SHL/SAL
@@ -167,7 +170,7 @@ function emitShift(o: u32): u32 {
     writeDest(size);
     if (!dead) {
       localGet(L_C); localGet(L_T); i32c(11); op(OP_I32_SHL); op(OP_I32_OR); localSet(L_T);
-      setLazyResult(size, L_T);
+      if (constCount) resultPending(size, L_T); else setLazyResult(size, L_T);
     }
   }
   if (!constCount) op(OP_END);
@@ -221,7 +224,7 @@ function emitMulAcc(signed: bool): u32 {
   i32c(CF | OF); i32c(0);
   if (signed) { localGet(L_W); localGet(L_R); op(OP_I64_EXTEND_I32_S); op(OP_I64_NE); } else localGet(L_T);
   op(OP_SELECT); localSet(L_T);
-  setLazyResult(4, L_T);
+  resultPending(4, L_T);
   return 1;
 }
 
@@ -315,7 +318,7 @@ function emitImul(o: u32): u32 {
   if (flagsDead()) return 1;
   i32c(CF | OF); i32c(0); localGet(L_W); localGet(L_R); op(OP_I64_EXTEND_I32_S); op(OP_I64_NE); op(OP_SELECT);
   localSet(L_T);
-  setLazyResult(4, L_T);
+  resultPending(4, L_T);
   return 1;
 }
 

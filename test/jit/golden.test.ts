@@ -58,6 +58,25 @@ strlen:
   sub ecx, 1
   jnz .l
   hlt`,
+  // A SHA-256 round's Sigma1: rotates whose CF and OF a MOV does not overwrite stay in a local (no call to
+  // merge them into EFLAGS), a constant shift's flags stay pending, the loop's DEC decides the branch.
+  'sha-sigma': `
+  mov ecx, 0x6a09e667
+  mov ebx, 16
+.l:
+  mov esi, ecx
+  ror esi, 6
+  mov edx, ecx
+  ror edx, 11
+  xor edx, esi
+  mov esi, ecx
+  rol esi, 7
+  xor edx, esi
+  shr esi, 3
+  add ecx, edx
+  dec ebx
+  jnz .l
+  hlt`,
 };
 
 describe('JIT golden code', () => {

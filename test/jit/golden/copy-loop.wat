@@ -1,5 +1,5 @@
 ;; module 0: 1415 bytes
-(func 0 (locals 28 x i32, 1 x i64)
+(func 0 (locals 29 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3

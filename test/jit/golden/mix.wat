@@ -1,5 +1,5 @@
 ;; module 0: 1306 bytes
-(func 0 (locals 28 x i32, 1 x i64)
+(func 0 (locals 29 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -224,7 +224,7 @@
         local.get 7
         i64.extend_i32_s
         i64.mul
-        local.tee 32
+        local.tee 33
         i32.wrap_i64
         local.set 8
         local.get 8

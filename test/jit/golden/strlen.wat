@@ -1,5 +1,5 @@
 ;; module 0: 1348 bytes
-(func 0 (locals 28 x i32, 1 x i64)
+(func 0 (locals 29 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -539,7 +539,7 @@
 )
 
 ;; module 1: 1284 bytes
-(func 0 (locals 28 x i32, 1 x i64)
+(func 0 (locals 29 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -1054,7 +1054,7 @@
 )
 
 ;; module 2: 582 bytes
-(func 0 (locals 28 x i32, 1 x i64)
+(func 0 (locals 29 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -1247,7 +1247,7 @@
 )
 
 ;; module 3: 1076 bytes
-(func 0 (locals 28 x i32, 1 x i64)
+(func 0 (locals 29 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -1664,7 +1664,7 @@
 )
 
 ;; module 4: 3255 bytes
-(func 0 (locals 28 x i32, 1 x i64)
+(func 0 (locals 29 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
