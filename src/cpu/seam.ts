@@ -102,7 +102,7 @@ export function reset(): void {
 export function run(budget: u32): u32 { return coreRun(budget); }
 
 /** The host changed the physical map or the A20 gate: drop every cached translation. */
-export function invalidateTranslations(): void { flushTlb(false); }
+export function invalidateTranslations(): void { flushTlb(false); leaveTranslatedCode(); }
 
 /** The host (a device's DMA, a loader) wrote guest RAM [phys, phys + length): drop code cached from it. */
 export function codeWritten(phys: u32, length: u32): void {
@@ -158,7 +158,7 @@ export { readForWrite as jitRmwRead } from "./operand";
 export function jitCond(cc: u32): u32 { return condition(cc) ? 1 : 0; }
 export { jitInstall, jitFlushAll, jitDropCold, jitSlotReferenced, jitNewPeriod, setJitThreshold } from "../wasm/cache";
 export { outLength as jitOutLength } from "../wasm/encoder";
-import { setJitEnabled } from "../wasm/cache";
+import { setJitEnabled, leaveTranslatedCode } from "../wasm/cache";
 import { setJitCheck, jitJournal, heMode, heLog, heNext, HE_OFF, HE_REPLAY, HE_IOR, HE_IOW, HE_MMIOR, HE_MMIOW, HE_NOW } from "../wasm/journal";
 /** Turn translated code on or off (--no-jit). Off drops nothing; on starts counting hotness. */
 export function jitEnable(on: bool): void { setJitEnabled(on); }

@@ -53,6 +53,12 @@ export function setJitThreshold(n: u32): void { jitThreshold = n > 0 ? n : 1; }
  */
 export let codeDirty: bool = false;
 export function clearCodeDirty(): void { codeDirty = false; }
+/**
+ * The host changed what guest addresses map to (a device moved a BAR over them) while translated code may be
+ * running it (from an MMIO write): it leaves at the end of the instruction, as after a write to its code, and
+ * forgets the pages it remembered from the TLB.
+ */
+export function leaveTranslatedCode(): void { codeDirty = true; }
 
 @inline function stat(off: u32): usize { return <usize>JIT_STATS + off; }
 @inline function bump(off: u32): void { store<u32>(stat(off), load<u32>(stat(off)) + 1); }

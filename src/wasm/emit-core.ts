@@ -24,6 +24,7 @@ import {
   OP_I32_LT_S, OP_I32_LT_U, OP_I32_LE_S, OP_I32_LE_U, OP_I32_GT_U, OP_I32_EXTEND8_S, OP_I32_EXTEND16_S,
   BLOCKTYPE_VOID, T_I32, OP_ELSE, OP_BLOCK, OP_BR, OP_BR_IF, OP_I32_NE, OP_I32_STORE8 as ST8, OP_I32_ROTL, OP_I32_ROTR, OP_I32_EQ,
   OP_SELECT, OP_LOOP, OP_UNREACHABLE, depth, OP_I32_SHR_S, OP_I64_EXTEND_I32_S, OP_I64_MUL, OP_I64_NE, OP_I32_WRAP_I64,
+  OP_DROP,
 } from "./encoder";
 
 // Imported functions (indices) and globals of a block module; translate.ts declares them in this order.
@@ -71,8 +72,17 @@ export const L_Y: u32 = 30;
 export const L_Z: u32 = 31;
 /** CF and OF of a rotate (bits in EFLAGS positions), over the flags `pend` says (see `ovMask`). */
 export const L_FO: u32 = 32;
-export const NUM_SCRATCH_LOCALS: u32 = 29; // i32 $base .. $c, EAX .. EDI, $fa .. $fc, $x $y $z, $fo
-export const L_W: u32 = 33; // i64 scratch (products)
+/**
+ * The last two pages the inline path found in the TLB (see accessKind): one for stack-segment accesses, one for
+ * the others. $pgs/$pgd: the linear page number shifted left by one, bit 0 set if writes are allowed (-1: none);
+ * $dls/$dld: host address minus linear address in that page.
+ */
+export const L_PGS: u32 = 33;
+export const L_DLS: u32 = 34;
+export const L_PGD: u32 = 35;
+export const L_DLD: u32 = 36;
+export const NUM_SCRATCH_LOCALS: u32 = 33; // i32 $base .. $c, EAX .. EDI, $fa .. $fc, $x $y $z, $fo, the pages
+export const L_W: u32 = 37; // i64 scratch (products)
 
 export const OP_GLOBAL_GET: u32 = 0x23;
 
@@ -212,6 +222,16 @@ export function emitPrologue(): void {
   i32c(<u32>(TLB_BASE - CPU_BASE * (TLB_STRIDE / CPU_STRIDE))); op(OP_I32_ADD);
   localSet(L_TLB);
   loadRegs();
+  forgetPages();
+}
+
+/**
+ * Forget the pages remembered from the TLB: at entry, and after the interpreter ran an instruction (it may
+ * have changed the paging state: CR0, CR3, CR4, INVLPG, a task switch, a mode change).
+ */
+export function forgetPages(): void {
+  i32c(0xffff_ffff); localSet(L_PGS);
+  i32c(0xffff_ffff); localSet(L_PGD);
 }
 export function beginInsn(rec: usize, i: u32, offset: u32, next: usize): void {
   r = rec; idx = i; off = offset; recCopy = 0; nextRec = next;
@@ -346,9 +366,10 @@ export function readMemTo(size: u32, l: u32): void {
 /**
  * A data access of `size` bytes at segment `s`, offset $off: a read into local `l`, or a write of $val. The
  * hit path is the interpreter's, inline: the segment's precomputed access bits and limit (segAddr), then the
- * TLB entry's tag and permission bits (tlbLookup) within one page. Anything else (expand-down segments, limit
- * faults, TLB misses, MMIO, code pages, page crossings, data breakpoints) calls the core's accessor, which
- * raises the fault if there is one.
+ * TLB entry's tag and permission bits (tlbLookup) within one page, skipped when the access is to the page the
+ * last hit of its kind found (stack-segment accesses and the others remember one page each, with whether it
+ * may be written: $pgs/$pgd). Anything else (expand-down segments, limit faults, TLB misses, MMIO, code pages,
+ * page crossings, data breakpoints) calls the core's accessor, which raises the fault if there is one.
  */
 export function access(s: u32, size: u32, write: bool, l: u32): void { accessKind(s, size, write ? ACC_W : ACC_R, l); }
 
@@ -382,21 +403,33 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
   if (size > 1) {
     localGet(L_LIN); i32c(0xfff); op(OP_I32_AND); i32c(4096 - size); op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
   }
+  // The page this kind of access used last, if the access is allowed there: no TLB lookup. (The remembered
+  // translation stays usable until the interpreter runs, as a CPU's TLB keeps it until an invalidation.)
+  const pg = s == SEG_SS ? L_PGS : L_PGD;
+  const dl = s == SEG_SS ? L_DLS : L_DLD;
+  const wants = kind != ACC_R;
+  op(OP_BLOCK); byte(T_I32); // $have: the host address
+  localGet(L_LIN); localGet(dl); op(OP_I32_ADD);
+  localGet(L_LIN); i32c(12); op(OP_I32_SHR_U);
+  if (wants) { i32c(1); op(OP_I32_SHL); i32c(1); op(OP_I32_OR); localGet(pg); }
+  else { localGet(pg); i32c(1); op(OP_I32_SHR_U); }
+  op(OP_I32_EQ); byte(OP_BR_IF); uleb(0);
+  op(OP_DROP);
   // The TLB slot; its high word is the tag, its low word the host page and permission bits (src/mmu/tlb.ts).
   pushTlbSlot(); localTee(L_E);
   mem(OP_I32_LOAD, 2, 4); localGet(L_LIN); i32c(12 + <u32>TLB_BITS); op(OP_I32_SHR_U); op(OP_I32_NE);
-  byte(OP_BR_IF); uleb(0);
+  byte(OP_BR_IF); uleb(1);
   localGet(L_E); mem(OP_I32_LOAD, 2, 0); localTee(L_E); i32c(tneed); op(OP_I32_AND); i32c(tneed); op(OP_I32_NE);
-  byte(OP_BR_IF); uleb(0);
-  localGet(L_E); i32c(0xffff_f000); op(OP_I32_AND); localGet(L_LIN); i32c(0xfff); op(OP_I32_AND); op(OP_I32_ADD);
-  if (write) {
-    if (checkMode) { localTee(L_E); i32c(size); call(F_JOURNAL); localGet(L_E); }
-    localGet(L_VAL);
-    if (size == 4) mem(OP_I32_STORE, 0, 0); else if (size == 2) mem(OP_I32_STORE16, 0, 0); else mem(ST8, 0, 0);
-  } else {
-    if (size == 4) mem(OP_I32_LOAD, 0, 0); else if (size == 2) mem(OP_I32_LOAD16_U, 0, 0); else mem(OP_I32_LOAD8_U, 0, 0);
-    localSet(l);
-  }
+  byte(OP_BR_IF); uleb(1);
+  // Remember the page (writable when this access checked for writing).
+  localGet(L_LIN); i32c(12); op(OP_I32_SHR_U); i32c(1); op(OP_I32_SHL);
+  if (wants) { i32c(1); op(OP_I32_OR); }
+  localSet(pg);
+  localGet(L_E); i32c(0xffff_f000); op(OP_I32_AND); localGet(L_LIN); i32c(0xffff_f000); op(OP_I32_AND); op(OP_I32_SUB);
+  localTee(dl);
+  localGet(L_LIN); op(OP_I32_ADD);
+  op(OP_END); // $have
+  emitHostAccess(size, write, l);
   byte(OP_BR); uleb(1);
   op(OP_END); // $slow:
   i32c(s); localGet(L_OFF);
@@ -405,6 +438,18 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
   else { call(F_READ8 + sizeIndex(size)); localSet(l); }
   faultCheck();
   op(OP_END); // $done
+}
+
+/** The access itself at the host address on the stack: a store of $val, or a load into local `l`. */
+function emitHostAccess(size: u32, write: bool, l: u32): void {
+  if (write) {
+    if (checkMode) { localTee(L_E); i32c(size); call(F_JOURNAL); localGet(L_E); }
+    localGet(L_VAL);
+    if (size == 4) mem(OP_I32_STORE, 0, 0); else if (size == 2) mem(OP_I32_STORE16, 0, 0); else mem(ST8, 0, 0);
+  } else {
+    if (size == 4) mem(OP_I32_LOAD, 0, 0); else if (size == 2) mem(OP_I32_LOAD16_U, 0, 0); else mem(OP_I32_LOAD8_U, 0, 0);
+    localSet(l);
+  }
 }
 
 /** Push the address of the TLB slot for the linear address in $lin (tlbSlot in src/mmu/tlb.ts). */

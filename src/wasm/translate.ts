@@ -33,7 +33,7 @@ import { emitNative } from "./emit";
 import {
   F_STEP, L_CPU, L_BASE, L_STATUS, L_K, L_DELTA, NUM_SCRATCH_LOCALS, NUM_IMPORTED_FUNCS, beginBlock, beginInsn,
   afterFallback, ripValid, arenaRecord, retCount, retStatus, emitPrologue, setGroup, setGroupBlock, groupBlockDelta,
-  findTarget, gotoBlock, openGroup, closeGroup, MAX_GROUP, spillRegs, loadRegs, flushFlags,
+  findTarget, gotoBlock, openGroup, closeGroup, MAX_GROUP, spillRegs, loadRegs, flushFlags, forgetPages,
 } from "./emit-core";
 import { JIT_STAT_NATIVE } from "../layout/memory";
 
@@ -314,4 +314,5 @@ function emitFallback(i: u32, off: u32): void {
   retStatus(i);
   op(OP_END);
   loadRegs(); // the interpreter may have changed any register
+  forgetPages(); // and the paging state
 }

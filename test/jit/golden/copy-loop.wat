@@ -1,5 +1,5 @@
-;; module 0: 1415 bytes
-(func 0 (locals 29 x i32, 1 x i64)
+;; module 0: 1511 bytes
+(func 0 (locals 33 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -35,6 +35,10 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
+  i32.const -1
+  local.set 33
+  i32.const -1
+  local.set 35
   block
     loop
       block
@@ -48,37 +52,60 @@
           block
             local.get 10
             local.set 12
-            local.get 13
-            local.get 12
-            i32.const 12
-            i32.shr_u
-            i32.const 16383
-            i32.and
-            i32.const 3
-            i32.shl
-            i32.add
-            local.tee 14
-            i32.load offset=4 align=4
-            local.get 12
-            i32.const 26
-            i32.shr_u
-            i32.ne
-            br_if 0
-            local.get 14
-            i32.load offset=0 align=4
-            local.tee 14
-            i32.const 1
-            i32.and
-            i32.const 1
-            i32.ne
-            br_if 0
-            local.get 14
-            i32.const -4096
-            i32.and
-            local.get 12
-            i32.const 4095
-            i32.and
-            i32.add
+            block (result i32)
+              local.get 12
+              local.get 36
+              i32.add
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              local.get 35
+              i32.const 1
+              i32.shr_u
+              i32.eq
+              br_if 0
+              drop
+              local.get 13
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 16383
+              i32.and
+              i32.const 3
+              i32.shl
+              i32.add
+              local.tee 14
+              i32.load offset=4 align=4
+              local.get 12
+              i32.const 26
+              i32.shr_u
+              i32.ne
+              br_if 1
+              local.get 14
+              i32.load offset=0 align=4
+              local.tee 14
+              i32.const 1
+              i32.and
+              i32.const 1
+              i32.ne
+              br_if 1
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 1
+              i32.shl
+              local.set 35
+              local.get 14
+              i32.const -4096
+              i32.and
+              local.get 12
+              i32.const -4096
+              i32.and
+              i32.sub
+              local.tee 36
+              local.get 12
+              i32.add
+            end
             i32.load8_u offset=0 align=1
             local.set 9
             br 1
@@ -112,37 +139,64 @@
           block
             local.get 10
             local.set 12
-            local.get 13
-            local.get 12
-            i32.const 12
-            i32.shr_u
-            i32.const 16383
-            i32.and
-            i32.const 3
-            i32.shl
-            i32.add
-            local.tee 14
-            i32.load offset=4 align=4
-            local.get 12
-            i32.const 26
-            i32.shr_u
-            i32.ne
-            br_if 0
-            local.get 14
-            i32.load offset=0 align=4
-            local.tee 14
-            i32.const 2
-            i32.and
-            i32.const 2
-            i32.ne
-            br_if 0
-            local.get 14
-            i32.const -4096
-            i32.and
-            local.get 12
-            i32.const 4095
-            i32.and
-            i32.add
+            block (result i32)
+              local.get 12
+              local.get 36
+              i32.add
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 1
+              i32.shl
+              i32.const 1
+              i32.or
+              local.get 35
+              i32.eq
+              br_if 0
+              drop
+              local.get 13
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 16383
+              i32.and
+              i32.const 3
+              i32.shl
+              i32.add
+              local.tee 14
+              i32.load offset=4 align=4
+              local.get 12
+              i32.const 26
+              i32.shr_u
+              i32.ne
+              br_if 1
+              local.get 14
+              i32.load offset=0 align=4
+              local.tee 14
+              i32.const 2
+              i32.and
+              i32.const 2
+              i32.ne
+              br_if 1
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 1
+              i32.shl
+              i32.const 1
+              i32.or
+              local.set 35
+              local.get 14
+              i32.const -4096
+              i32.and
+              local.get 12
+              i32.const -4096
+              i32.and
+              i32.sub
+              local.tee 36
+              local.get 12
+              i32.add
+            end
             local.get 11
             i32.store8 offset=0 align=1
             br 1
@@ -553,6 +607,10 @@
       local.get 0
       i32.load offset=56 align=4
       local.set 24
+      i32.const -1
+      local.set 33
+      i32.const -1
+      local.set 35
       local.get 0
       local.get 4
       i32.const 10

@@ -1,5 +1,5 @@
-;; module 0: 1306 bytes
-(func 0 (locals 29 x i32, 1 x i64)
+;; module 0: 1359 bytes
+(func 0 (locals 33 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -35,6 +35,10 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
+  i32.const -1
+  local.set 33
+  i32.const -1
+  local.set 35
   block
     loop
       block
@@ -96,37 +100,60 @@
             i32.const 4092
             i32.gt_u
             br_if 0
-            local.get 13
-            local.get 12
-            i32.const 12
-            i32.shr_u
-            i32.const 16383
-            i32.and
-            i32.const 3
-            i32.shl
-            i32.add
-            local.tee 14
-            i32.load offset=4 align=4
-            local.get 12
-            i32.const 26
-            i32.shr_u
-            i32.ne
-            br_if 0
-            local.get 14
-            i32.load offset=0 align=4
-            local.tee 14
-            i32.const 1
-            i32.and
-            i32.const 1
-            i32.ne
-            br_if 0
-            local.get 14
-            i32.const -4096
-            i32.and
-            local.get 12
-            i32.const 4095
-            i32.and
-            i32.add
+            block (result i32)
+              local.get 12
+              local.get 36
+              i32.add
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              local.get 35
+              i32.const 1
+              i32.shr_u
+              i32.eq
+              br_if 0
+              drop
+              local.get 13
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 16383
+              i32.and
+              i32.const 3
+              i32.shl
+              i32.add
+              local.tee 14
+              i32.load offset=4 align=4
+              local.get 12
+              i32.const 26
+              i32.shr_u
+              i32.ne
+              br_if 1
+              local.get 14
+              i32.load offset=0 align=4
+              local.tee 14
+              i32.const 1
+              i32.and
+              i32.const 1
+              i32.ne
+              br_if 1
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 1
+              i32.shl
+              local.set 35
+              local.get 14
+              i32.const -4096
+              i32.and
+              local.get 12
+              i32.const -4096
+              i32.and
+              i32.sub
+              local.tee 36
+              local.get 12
+              i32.add
+            end
             i32.load offset=0 align=1
             local.set 7
             br 1
@@ -224,7 +251,7 @@
         local.get 7
         i64.extend_i32_s
         i64.mul
-        local.tee 33
+        local.tee 37
         i32.wrap_i64
         local.set 8
         local.get 8
@@ -484,6 +511,10 @@
       local.get 0
       i32.load offset=56 align=4
       local.set 24
+      i32.const -1
+      local.set 33
+      i32.const -1
+      local.set 35
       local.get 0
       local.get 4
       i32.const 24

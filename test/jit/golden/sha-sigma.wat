@@ -1,5 +1,5 @@
-;; module 0: 1266 bytes
-(func 0 (locals 29 x i32, 1 x i64)
+;; module 0: 1282 bytes
+(func 0 (locals 33 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -35,6 +35,10 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
+  i32.const -1
+  local.set 33
+  i32.const -1
+  local.set 35
   block
     loop
       block
@@ -484,6 +488,10 @@
       local.get 0
       i32.load offset=56 align=4
       local.set 24
+      i32.const -1
+      local.set 33
+      i32.const -1
+      local.set 35
       local.get 0
       local.get 4
       i32.const 28

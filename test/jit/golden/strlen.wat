@@ -1,5 +1,5 @@
-;; module 0: 1348 bytes
-(func 0 (locals 29 x i32, 1 x i64)
+;; module 0: 1393 bytes
+(func 0 (locals 33 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -35,6 +35,10 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
+  i32.const -1
+  local.set 33
+  i32.const -1
+  local.set 35
   block
     loop
       block
@@ -68,37 +72,60 @@
           block
             local.get 10
             local.set 12
-            local.get 13
-            local.get 12
-            i32.const 12
-            i32.shr_u
-            i32.const 16383
-            i32.and
-            i32.const 3
-            i32.shl
-            i32.add
-            local.tee 14
-            i32.load offset=4 align=4
-            local.get 12
-            i32.const 26
-            i32.shr_u
-            i32.ne
-            br_if 0
-            local.get 14
-            i32.load offset=0 align=4
-            local.tee 14
-            i32.const 1
-            i32.and
-            i32.const 1
-            i32.ne
-            br_if 0
-            local.get 14
-            i32.const -4096
-            i32.and
-            local.get 12
-            i32.const 4095
-            i32.and
-            i32.add
+            block (result i32)
+              local.get 12
+              local.get 36
+              i32.add
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              local.get 35
+              i32.const 1
+              i32.shr_u
+              i32.eq
+              br_if 0
+              drop
+              local.get 13
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 16383
+              i32.and
+              i32.const 3
+              i32.shl
+              i32.add
+              local.tee 14
+              i32.load offset=4 align=4
+              local.get 12
+              i32.const 26
+              i32.shr_u
+              i32.ne
+              br_if 1
+              local.get 14
+              i32.load offset=0 align=4
+              local.tee 14
+              i32.const 1
+              i32.and
+              i32.const 1
+              i32.ne
+              br_if 1
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 1
+              i32.shl
+              local.set 35
+              local.get 14
+              i32.const -4096
+              i32.and
+              local.get 12
+              i32.const -4096
+              i32.and
+              i32.sub
+              local.tee 36
+              local.get 12
+              i32.add
+            end
             i32.load8_u offset=0 align=1
             local.set 6
             br 1
@@ -538,8 +565,8 @@
   i32.add
 )
 
-;; module 1: 1284 bytes
-(func 0 (locals 29 x i32, 1 x i64)
+;; module 1: 1329 bytes
+(func 0 (locals 33 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -575,6 +602,10 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
+  i32.const -1
+  local.set 33
+  i32.const -1
+  local.set 35
   block
     loop
       block
@@ -592,37 +623,60 @@
           block
             local.get 10
             local.set 12
-            local.get 13
-            local.get 12
-            i32.const 12
-            i32.shr_u
-            i32.const 16383
-            i32.and
-            i32.const 3
-            i32.shl
-            i32.add
-            local.tee 14
-            i32.load offset=4 align=4
-            local.get 12
-            i32.const 26
-            i32.shr_u
-            i32.ne
-            br_if 0
-            local.get 14
-            i32.load offset=0 align=4
-            local.tee 14
-            i32.const 1
-            i32.and
-            i32.const 1
-            i32.ne
-            br_if 0
-            local.get 14
-            i32.const -4096
-            i32.and
-            local.get 12
-            i32.const 4095
-            i32.and
-            i32.add
+            block (result i32)
+              local.get 12
+              local.get 36
+              i32.add
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              local.get 35
+              i32.const 1
+              i32.shr_u
+              i32.eq
+              br_if 0
+              drop
+              local.get 13
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 16383
+              i32.and
+              i32.const 3
+              i32.shl
+              i32.add
+              local.tee 14
+              i32.load offset=4 align=4
+              local.get 12
+              i32.const 26
+              i32.shr_u
+              i32.ne
+              br_if 1
+              local.get 14
+              i32.load offset=0 align=4
+              local.tee 14
+              i32.const 1
+              i32.and
+              i32.const 1
+              i32.ne
+              br_if 1
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 1
+              i32.shl
+              local.set 35
+              local.get 14
+              i32.const -4096
+              i32.and
+              local.get 12
+              i32.const -4096
+              i32.and
+              i32.sub
+              local.tee 36
+              local.get 12
+              i32.add
+            end
             i32.load8_u offset=0 align=1
             local.set 6
             br 1
@@ -1053,8 +1107,8 @@
   i32.add
 )
 
-;; module 2: 582 bytes
-(func 0 (locals 29 x i32, 1 x i64)
+;; module 2: 627 bytes
+(func 0 (locals 33 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -1090,6 +1144,10 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
+  i32.const -1
+  local.set 33
+  i32.const -1
+  local.set 35
   block
     loop
       block
@@ -1110,37 +1168,60 @@
           i32.const 4092
           i32.gt_u
           br_if 0
-          local.get 13
-          local.get 12
-          i32.const 12
-          i32.shr_u
-          i32.const 16383
-          i32.and
-          i32.const 3
-          i32.shl
-          i32.add
-          local.tee 14
-          i32.load offset=4 align=4
-          local.get 12
-          i32.const 26
-          i32.shr_u
-          i32.ne
-          br_if 0
-          local.get 14
-          i32.load offset=0 align=4
-          local.tee 14
-          i32.const 1
-          i32.and
-          i32.const 1
-          i32.ne
-          br_if 0
-          local.get 14
-          i32.const -4096
-          i32.and
-          local.get 12
-          i32.const 4095
-          i32.and
-          i32.add
+          block (result i32)
+            local.get 12
+            local.get 34
+            i32.add
+            local.get 12
+            i32.const 12
+            i32.shr_u
+            local.get 33
+            i32.const 1
+            i32.shr_u
+            i32.eq
+            br_if 0
+            drop
+            local.get 13
+            local.get 12
+            i32.const 12
+            i32.shr_u
+            i32.const 16383
+            i32.and
+            i32.const 3
+            i32.shl
+            i32.add
+            local.tee 14
+            i32.load offset=4 align=4
+            local.get 12
+            i32.const 26
+            i32.shr_u
+            i32.ne
+            br_if 1
+            local.get 14
+            i32.load offset=0 align=4
+            local.tee 14
+            i32.const 1
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 1
+            local.get 12
+            i32.const 12
+            i32.shr_u
+            i32.const 1
+            i32.shl
+            local.set 33
+            local.get 14
+            i32.const -4096
+            i32.and
+            local.get 12
+            i32.const -4096
+            i32.and
+            i32.sub
+            local.tee 34
+            local.get 12
+            i32.add
+          end
           i32.load offset=0 align=1
           local.set 9
           br 1
@@ -1246,8 +1327,8 @@
   i32.add
 )
 
-;; module 3: 1076 bytes
-(func 0 (locals 29 x i32, 1 x i64)
+;; module 3: 1092 bytes
+(func 0 (locals 33 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -1283,6 +1364,10 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
+  i32.const -1
+  local.set 33
+  i32.const -1
+  local.set 35
   block
     loop
       block
@@ -1623,6 +1708,10 @@
       local.get 0
       i32.load offset=56 align=4
       local.set 24
+      i32.const -1
+      local.set 33
+      i32.const -1
+      local.set 35
       local.get 0
       local.get 4
       i32.const 4
@@ -1663,8 +1752,8 @@
   i32.add
 )
 
-;; module 4: 3255 bytes
-(func 0 (locals 29 x i32, 1 x i64)
+;; module 4: 3425 bytes
+(func 0 (locals 33 x i32, 1 x i64)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -1700,6 +1789,10 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
+  i32.const -1
+  local.set 33
+  i32.const -1
+  local.set 35
   block
     loop
       block
@@ -1793,37 +1886,64 @@
                       i32.const 4092
                       i32.gt_u
                       br_if 0
-                      local.get 13
-                      local.get 12
-                      i32.const 12
-                      i32.shr_u
-                      i32.const 16383
-                      i32.and
-                      i32.const 3
-                      i32.shl
-                      i32.add
-                      local.tee 14
-                      i32.load offset=4 align=4
-                      local.get 12
-                      i32.const 26
-                      i32.shr_u
-                      i32.ne
-                      br_if 0
-                      local.get 14
-                      i32.load offset=0 align=4
-                      local.tee 14
-                      i32.const 2
-                      i32.and
-                      i32.const 2
-                      i32.ne
-                      br_if 0
-                      local.get 14
-                      i32.const -4096
-                      i32.and
-                      local.get 12
-                      i32.const 4095
-                      i32.and
-                      i32.add
+                      block (result i32)
+                        local.get 12
+                        local.get 34
+                        i32.add
+                        local.get 12
+                        i32.const 12
+                        i32.shr_u
+                        i32.const 1
+                        i32.shl
+                        i32.const 1
+                        i32.or
+                        local.get 33
+                        i32.eq
+                        br_if 0
+                        drop
+                        local.get 13
+                        local.get 12
+                        i32.const 12
+                        i32.shr_u
+                        i32.const 16383
+                        i32.and
+                        i32.const 3
+                        i32.shl
+                        i32.add
+                        local.tee 14
+                        i32.load offset=4 align=4
+                        local.get 12
+                        i32.const 26
+                        i32.shr_u
+                        i32.ne
+                        br_if 1
+                        local.get 14
+                        i32.load offset=0 align=4
+                        local.tee 14
+                        i32.const 2
+                        i32.and
+                        i32.const 2
+                        i32.ne
+                        br_if 1
+                        local.get 12
+                        i32.const 12
+                        i32.shr_u
+                        i32.const 1
+                        i32.shl
+                        i32.const 1
+                        i32.or
+                        local.set 33
+                        local.get 14
+                        i32.const -4096
+                        i32.and
+                        local.get 12
+                        i32.const -4096
+                        i32.and
+                        i32.sub
+                        local.tee 34
+                        local.get 12
+                        i32.add
+                      end
                       local.get 11
                       i32.store offset=0 align=1
                       br 1
@@ -2178,37 +2298,60 @@
                 block
                   local.get 10
                   local.set 12
-                  local.get 13
-                  local.get 12
-                  i32.const 12
-                  i32.shr_u
-                  i32.const 16383
-                  i32.and
-                  i32.const 3
-                  i32.shl
-                  i32.add
-                  local.tee 14
-                  i32.load offset=4 align=4
-                  local.get 12
-                  i32.const 26
-                  i32.shr_u
-                  i32.ne
-                  br_if 0
-                  local.get 14
-                  i32.load offset=0 align=4
-                  local.tee 14
-                  i32.const 1
-                  i32.and
-                  i32.const 1
-                  i32.ne
-                  br_if 0
-                  local.get 14
-                  i32.const -4096
-                  i32.and
-                  local.get 12
-                  i32.const 4095
-                  i32.and
-                  i32.add
+                  block (result i32)
+                    local.get 12
+                    local.get 36
+                    i32.add
+                    local.get 12
+                    i32.const 12
+                    i32.shr_u
+                    local.get 35
+                    i32.const 1
+                    i32.shr_u
+                    i32.eq
+                    br_if 0
+                    drop
+                    local.get 13
+                    local.get 12
+                    i32.const 12
+                    i32.shr_u
+                    i32.const 16383
+                    i32.and
+                    i32.const 3
+                    i32.shl
+                    i32.add
+                    local.tee 14
+                    i32.load offset=4 align=4
+                    local.get 12
+                    i32.const 26
+                    i32.shr_u
+                    i32.ne
+                    br_if 1
+                    local.get 14
+                    i32.load offset=0 align=4
+                    local.tee 14
+                    i32.const 1
+                    i32.and
+                    i32.const 1
+                    i32.ne
+                    br_if 1
+                    local.get 12
+                    i32.const 12
+                    i32.shr_u
+                    i32.const 1
+                    i32.shl
+                    local.set 35
+                    local.get 14
+                    i32.const -4096
+                    i32.and
+                    local.get 12
+                    i32.const -4096
+                    i32.and
+                    i32.sub
+                    local.tee 36
+                    local.get 12
+                    i32.add
+                  end
                   i32.load8_u offset=0 align=1
                   local.set 6
                   br 1
@@ -2487,6 +2630,10 @@
             local.get 0
             i32.load offset=56 align=4
             local.set 24
+            i32.const -1
+            local.set 33
+            i32.const -1
+            local.set 35
             local.get 15
             i32.const 1
             i32.add
@@ -2752,37 +2899,60 @@
             i32.const 4092
             i32.gt_u
             br_if 0
-            local.get 13
-            local.get 12
-            i32.const 12
-            i32.shr_u
-            i32.const 16383
-            i32.and
-            i32.const 3
-            i32.shl
-            i32.add
-            local.tee 14
-            i32.load offset=4 align=4
-            local.get 12
-            i32.const 26
-            i32.shr_u
-            i32.ne
-            br_if 0
-            local.get 14
-            i32.load offset=0 align=4
-            local.tee 14
-            i32.const 1
-            i32.and
-            i32.const 1
-            i32.ne
-            br_if 0
-            local.get 14
-            i32.const -4096
-            i32.and
-            local.get 12
-            i32.const 4095
-            i32.and
-            i32.add
+            block (result i32)
+              local.get 12
+              local.get 34
+              i32.add
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              local.get 33
+              i32.const 1
+              i32.shr_u
+              i32.eq
+              br_if 0
+              drop
+              local.get 13
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 16383
+              i32.and
+              i32.const 3
+              i32.shl
+              i32.add
+              local.tee 14
+              i32.load offset=4 align=4
+              local.get 12
+              i32.const 26
+              i32.shr_u
+              i32.ne
+              br_if 1
+              local.get 14
+              i32.load offset=0 align=4
+              local.tee 14
+              i32.const 1
+              i32.and
+              i32.const 1
+              i32.ne
+              br_if 1
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 1
+              i32.shl
+              local.set 33
+              local.get 14
+              i32.const -4096
+              i32.and
+              local.get 12
+              i32.const -4096
+              i32.and
+              i32.sub
+              local.tee 34
+              local.get 12
+              i32.add
+            end
             i32.load offset=0 align=1
             local.set 9
             br 1
@@ -2869,37 +3039,60 @@
         block
           local.get 10
           local.set 12
-          local.get 13
-          local.get 12
-          i32.const 12
-          i32.shr_u
-          i32.const 16383
-          i32.and
-          i32.const 3
-          i32.shl
-          i32.add
-          local.tee 14
-          i32.load offset=4 align=4
-          local.get 12
-          i32.const 26
-          i32.shr_u
-          i32.ne
-          br_if 0
-          local.get 14
-          i32.load offset=0 align=4
-          local.tee 14
-          i32.const 1
-          i32.and
-          i32.const 1
-          i32.ne
-          br_if 0
-          local.get 14
-          i32.const -4096
-          i32.and
-          local.get 12
-          i32.const 4095
-          i32.and
-          i32.add
+          block (result i32)
+            local.get 12
+            local.get 36
+            i32.add
+            local.get 12
+            i32.const 12
+            i32.shr_u
+            local.get 35
+            i32.const 1
+            i32.shr_u
+            i32.eq
+            br_if 0
+            drop
+            local.get 13
+            local.get 12
+            i32.const 12
+            i32.shr_u
+            i32.const 16383
+            i32.and
+            i32.const 3
+            i32.shl
+            i32.add
+            local.tee 14
+            i32.load offset=4 align=4
+            local.get 12
+            i32.const 26
+            i32.shr_u
+            i32.ne
+            br_if 1
+            local.get 14
+            i32.load offset=0 align=4
+            local.tee 14
+            i32.const 1
+            i32.and
+            i32.const 1
+            i32.ne
+            br_if 1
+            local.get 12
+            i32.const 12
+            i32.shr_u
+            i32.const 1
+            i32.shl
+            local.set 35
+            local.get 14
+            i32.const -4096
+            i32.and
+            local.get 12
+            i32.const -4096
+            i32.and
+            i32.sub
+            local.tee 36
+            local.get 12
+            i32.add
+          end
           i32.load8_u offset=0 align=1
           local.set 6
           br 1
