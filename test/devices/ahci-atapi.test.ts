@@ -188,11 +188,15 @@ describe("AHCI ATAPI CD-ROM", () => {
     expect(await d.sense()).toEqual([0x5, 0x39, 0x00]);
   });
 
-  it("ejects through START STOP UNIT, then reports NOT READY / MEDIUM NOT PRESENT", async () => {
+  it("ejects through START STOP UNIT, then reports NOT READY / MEDIUM NOT PRESENT - TRAY OPEN", async () => {
     await d.packet([0x1b, 0, 0, 0, 0b10]);
     expect(d.failed()).toBe(false);
     expect(await d.testUnitReady()).toBe(false);
-    expect(await d.sense()).toEqual([0x2, 0x3a, 0x00]);
+    expect(await d.sense()).toEqual([0x2, 0x3a, 0x02]);
+    // The disc is on the open tray, not in the drive: Door Open without Media Present (the guest's eject
+    // reads the tray open through this, test/pc/guest-ahci.test.ts).
+    const ev = await d.packet([0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8], 8);
+    expect(ev[5]).toBe(0b01);
     await d.packet([0x1b, 0, 0, 0, 0b11]);                            // load: the disc is back, a new medium
     expect(await d.testUnitReady()).toBe(false);
     expect(await d.sense()).toEqual([0x6, 0x28, 0x00]);
@@ -218,7 +222,7 @@ describe("AHCI ATAPI CD-ROM", () => {
     expect(d.failed()).toBe(true);
     expect(await d.sense()).toEqual([0x6, 0x28, 0x00]);                // the removal is a change too
     expect(await d.testUnitReady()).toBe(false);
-    expect(await d.sense()).toEqual([0x2, 0x3a, 0x00]);
+    expect(await d.sense()).toEqual([0x2, 0x3a, 0x01]);                // tray closed, empty
     d.cd.insert(disc(1000, "cd-2"));
     const ev = await d.packet([0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8], 8);
     expect([ev[2], ev[4], ev[5]]).toEqual([4, 2, 0b10]);               // media class, NewMedia, present
@@ -250,7 +254,7 @@ describe("AHCI ATAPI drive without a disc", () => {
   it("is NOT READY with MEDIUM NOT PRESENT until a disc goes in", async () => {
     const d = new Drive();
     expect(await d.testUnitReady()).toBe(false);
-    expect(await d.sense()).toEqual([0x2, 0x3a, 0x00]);
+    expect(await d.sense()).toEqual([0x2, 0x3a, 0x01]);
     await d.packet([0x25], 8, true);
     expect(d.failed()).toBe(true);
     d.cd.insert(disc(16));

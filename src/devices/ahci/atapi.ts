@@ -53,7 +53,9 @@ export const enum Asc {
   InvalidFieldInCdb = 0x2400,
   MediumMayHaveChanged = 0x2800,
   SavingParametersNotSupported = 0x3900,
-  MediumNotPresent = 0x3a00,
+  /** MEDIUM NOT PRESENT - TRAY CLOSED / - TRAY OPEN (MMC-5 Table F.1). */
+  MediumNotPresentTrayClosed = 0x3a01,
+  MediumNotPresentTrayOpen = 0x3a02,
   MediumRemovalPrevented = 0x5302,
 }
 
@@ -252,7 +254,10 @@ export class AtapiCdrom implements SataDevice {
     return { ...ataResult(ATA_STS_DRDY | ATA_STS_ERR, (key << 4) | abrt), count: INTERRUPT_REASON_DONE };
   }
 
-  private notReady(): AtaResult { return this.check(SenseKey.NotReady, Asc.MediumNotPresent); }
+  private notReady(): AtaResult { return this.check(SenseKey.NotReady, this.noMedium()); }
+
+  /** Why no medium is ready: the tray is open (a disc on it is outside the drive), or it is closed and empty. */
+  private noMedium(): Asc { return this.trayOpen ? Asc.MediumNotPresentTrayOpen : Asc.MediumNotPresentTrayClosed; }
 
   private send(bytes: Uint8Array, limit: number, data: DataBuffer, pio: boolean): AtaResult {
     const r = reply(bytes, data, pio, ATA_STS_DRDY, limit);
@@ -264,7 +269,7 @@ export class AtapiCdrom implements SataDevice {
   private requestSense(): Uint8Array {
     let s = this.sense;
     if (this.unitAttention) s = { key: SenseKey.UnitAttention, asc: Asc.MediumMayHaveChanged };
-    else if (s.key === SenseKey.NoSense && !this.ready) s = { key: SenseKey.NotReady, asc: Asc.MediumNotPresent };
+    else if (s.key === SenseKey.NoSense && !this.ready) s = { key: SenseKey.NotReady, asc: this.noMedium() };
     this.unitAttention = false;
     this.sense = { key: SenseKey.NoSense, asc: Asc.None };
     const out = new Uint8Array(18);
@@ -386,7 +391,9 @@ export class AtapiCdrom implements SataDevice {
     if (!(cdb[4]! & (1 << GESN_CLASS_MEDIA))) {
       return send(new Uint8Array([0, 2, GESN_NEA, 1 << GESN_CLASS_MEDIA]), limit);
     }
-    const status = (this.backend ? 0b10 : 0) | (this.trayOpen ? 0b01 : 0);
+    // Media Status: Door or Tray Open, else Media Present (a disc on an open tray is not in the drive; Linux's
+    // sr driver takes Media Present for a drive ready to read).
+    const status = this.trayOpen ? 0b01 : this.backend ? 0b10 : 0;
     const out = new Uint8Array([0, 6, GESN_CLASS_MEDIA, 1 << GESN_CLASS_MEDIA, this.event, status, 0, 0]);
     this.event = MediaEvent.NoChange;
     return send(out, limit);
