@@ -74,10 +74,12 @@ export async function assemblePc(config: MachineConfig, boot: Boot, host: PcHost
     const ports = ahciPorts(s);
     if (ports.length === 0) continue;
     const devices: SataDevice[] = [];
-    for (const p of ports) {
+    for (const [port, p] of ports.entries()) {
       const where = `-s ${s.slot}:${s.func},${s.emulation},${p.type}:${p.path ?? ''}`;
-      if (p.type === 'hd') devices.push(new AtaDisk(await openDisk(p.path!, p, where)));
-      else devices.push(new AtapiCdrom(p.path === undefined ? undefined : await openDisk(p.path, { ...p, ro: true }, where)));
+      if (p.type === 'hd') { devices.push(new AtaDisk(await openDisk(p.path!, p, where))); continue; }
+      const cd = new AtapiCdrom(p.path === undefined ? undefined : await openDisk(p.path, { ...p, ro: true }, where));
+      pc.addCdrom(s.slot, s.func, port, cd);
+      devices.push(cd);
     }
     pc.pci.attach(s.slot, s.func, new AhciHba({ memory: mem, devices, wake }), `ahci ${ports.map((p) => `${p.type}:${p.path ?? ''}`).join(',')}`);
   }

@@ -21,6 +21,7 @@ import { InterruptRouter } from '../devices/interrupt-router';
 import { AcpiPm, ACPI_PM_BLOCK_LENGTH, SLP_TYP_S5 } from '../devices/acpi-pm';
 import { DebugExit, DEBUG_EXIT_LENGTH } from '../devices/debug-exit';
 import { PostCodePort } from '../devices/debug-port';
+import type { AtapiCdrom } from '../devices/ahci/atapi';
 import { buildFirmware, type Firmware } from '../../bios';
 import { applyEntryState } from './entry';
 import { SharedIrq, fanOut } from './irq';
@@ -74,6 +75,8 @@ export class Pc {
   readonly acpiPm: AcpiPm;
   readonly post = new PostCodePort();
   firmware: Firmware | undefined;
+  /** The CD drives on AHCI ports, by slot, function and port (see cdrom()). */
+  private readonly cdroms = new Map<string, AtapiCdrom>();
   private readonly router = new InterruptRouter();
   private a20Kbd = true;
   private a20Port92 = false;
@@ -184,6 +187,16 @@ export class Pc {
   }
 
   /** Run until power-off or a fatal stop. */
+
+  /**
+   * The CD drive on AHCI port `port` of the controller at `slot`:`func`, for media changes while the guest
+   * runs: `insert(backend)` closes the tray on a new disc, `eject()` takes the disc out (the guest sees UNIT
+   * ATTENTION and a media event; src/devices/ahci/atapi.ts). Undefined if that port holds no CD drive.
+   */
+  cdrom(slot: number, port = 0, func = 0): AtapiCdrom | undefined { return this.cdroms.get(`${slot}.${func}.${port}`); }
+
+  /** Called by assemblePc for each CD drive it attaches. */
+  addCdrom(slot: number, func: number, port: number, drive: AtapiCdrom): void { this.cdroms.set(`${slot}.${func}.${port}`, drive); }
   run(): Promise<MachineExit> { return this.machine.run(); }
 
   private updateA20(): void {
