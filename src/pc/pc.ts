@@ -186,8 +186,6 @@ export class Pc {
     this.resetPlatform();
   }
 
-  /** Run until power-off or a fatal stop. */
-
   /**
    * The CD drive on AHCI port `port` of the controller at `slot`:`func`, for media changes while the guest
    * runs: `insert(backend)` closes the tray on a new disc, `eject()` takes the disc out (the guest sees UNIT
@@ -197,6 +195,8 @@ export class Pc {
 
   /** Called by assemblePc for each CD drive it attaches. */
   addCdrom(slot: number, func: number, port: number, drive: AtapiCdrom): void { this.cdroms.set(`${slot}.${func}.${port}`, drive); }
+
+  /** Run until power-off or a fatal stop. */
   run(): Promise<MachineExit> { return this.machine.run(); }
 
   private updateA20(): void {
