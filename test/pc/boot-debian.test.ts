@@ -86,8 +86,13 @@ describe('the Debian i686 guest on wasmpc', () => {
     // modules whose host code is cold again by the next tick. The test holds the line at what is achieved and the
     // closing note tracks the gap.
     expect(r.idleCpuShare).toBeLessThan(0.5);
-    // No firmware complaints.
-    expect(log).not.toMatch(/ACPI Error|ACPI BIOS Error|BIOS bug|\[Firmware Bug\]|MP-BIOS bug/);
+    // No firmware complaints. Linux's check_timer() also says "MP-BIOS bug: 8254 timer not connected to IO-APIC"
+    // when fewer than five ticks arrive while it spins on the TSC for ~160 ms of host time, which a host whose
+    // cores are busy elsewhere (a loaded CI machine) can cause: that is accepted only when the kernel then finds
+    // the timer on the same I/O APIC pin ("found apic 0 pin 2 ... works"); the routing is checked above.
+    const complaints = log.replace(
+      /\.\.MP-BIOS bug: 8254 timer not connected to IO-APIC[^\n]*\n[^\n]*through the 8259A[^\n]*\n[^\n]*found apic 0 pin 2[^\n]*\n[^\n]*\.{7} works\./g, '');
+    expect(complaints).not.toMatch(/ACPI Error|ACPI BIOS Error|BIOS bug|\[Firmware Bug\]|MP-BIOS bug/);
     // The kernel's crypto self-tests (most of the boot's instructions: AES, SHA, DRBG ... computed and compared
     // with known answers) all passed on this CPU.
     expect(log).not.toMatch(/alg: self-tests for .* failed|alg: .* test failed/);
