@@ -109,6 +109,9 @@ export function writeLin32(lin: u32, v: u32): void {
   if (size == 4) writeLin32(lin, v); else if (size == 2) writeLin16(lin, v); else writeLin8(lin, v);
 }
 
+/** The host address of `lin` when the TLB already allows a read (or a write) there at this privilege, else 0. */
+export function tlbHost(lin: u32, write: bool): usize { return tlbLookup(lin, write ? needW() : needR()); }
+
 /** Check that a later write of `size` bytes at `lin` cannot fault (read-modify-write instructions). */
 export function probeWrite(lin: u32, size: u32): void {
   const last = lin + size - 1;
@@ -130,6 +133,21 @@ export function segAddr(s: u32, off: u32, size: u32, need: u32): u32 {
     return <u32>load<u64>(p + SEG_BASE) + off;
   }
   return segAddrSlow(s, off, size, need);
+}
+
+/**
+ * The linear address of seg:off for `len` bytes (len >= 1) if an expand-up segment passes the checks of
+ * segAddr for all of them, else -1. Raises nothing: a caller that gets -1 goes the element-by-element way,
+ * which raises the fault at the element that has it.
+ */
+export function segRange(s: u32, off: u32, len: u32, need: u32): i64 {
+  const p = segPtr(s);
+  const valid = load<u32>(p + SEG_VALID);
+  const limit = load<u32>(p + SEG_LIMIT);
+  if ((valid & (need | SEGV_EXPAND_DOWN)) == need && off <= limit && len - 1 <= limit - off) {
+    return <i64>(<u32>load<u64>(p + SEG_BASE) + off);
+  }
+  return -1;
 }
 
 function segAddrSlow(s: u32, off: u32, size: u32, need: u32): u32 {

@@ -11,7 +11,7 @@ const CF = 0x001, PF = 0x004, AF = 0x010, ZF = 0x040, SF = 0x080, DF = 0x400, OF
 const STATUS = CF | PF | AF | ZF | SF | OF;
 const C2 = 1 << 10;
 
-const GROUPS = ['alu', 'bcd', 'bit', 'misc', 'muldiv', 'shift', 'string', 'x87-arith', 'x87-load', 'x87-trans'];
+const GROUPS = ['alu', 'bcd', 'bit', 'misc', 'muldiv', 'shift', 'string', 'string-bulk', 'x87-arith', 'x87-load', 'x87-trans'];
 const all = new Map(GROUPS.map((g) => [g, loadVectors(g)] as const));
 const form = (name: string): Vector[] => {
   for (const vectors of all.values()) {

@@ -156,6 +156,49 @@ describe('32-bit paging', () => {
     expect(r).toMatchObject({ vector: 14, error: 0, cr2: DATA + 0x1000 });
   });
 
+  it('stops REP MOVSD at a not-present destination page with ECX/ESI/EDI of the elements done, and resumes', () => {
+    tables(P | RW | US, DATA_PHYS | P | RW); // DATA present; DATA + 0x1000 (PT index 1) not yet
+    f.enablePaging(PD, 0x10);
+    const SRC = 0x200000; // identity-mapped by the 4 MiB page
+    const src = Uint8Array.from({ length: 0x1000 }, (_, i) => (i * 7 + 3) & 0xff);
+    f.h.writeMem(SRC, src);
+    f.h.writeMem(DATA_PHYS, new Uint8Array(0x2000));
+    f.h.setReg('esi', SRC);
+    f.h.setReg('edi', DATA + 0x800);
+    f.h.setReg('ecx', 0x400);
+    const rep = [0xf3, 0xa5];
+    // SDM 7.3.9.1: the fault comes at element 0x200, the first in the missing page, after 0x200 were done.
+    expect(f.run(rep)).toMatchObject({ vector: 14, error: 0b010, cr2: DATA + 0x1000 });
+    const s = f.h.getState();
+    expect([s.ecx, s.esi, s.edi]).toEqual([0x200, SRC + 0x800, DATA + 0x1000]);
+    expect(f.h.readMem(DATA_PHYS + 0x800, 0x800)).toEqual(src.subarray(0, 0x800));
+    expect(f.h.readMem(DATA_PHYS + 0x1000, 4)).toEqual(new Uint8Array(4));
+    // What the guest's handler does: map the page and return to the instruction, which goes on from there.
+    f.write32(PT + 4, (DATA_PHYS + 0x1000) | P | RW);
+    f.reset();
+    f.enablePaging(PD, 0x10);
+    for (const r of ['ecx', 'esi', 'edi'] as const) f.h.setReg(r, s[r]);
+    expect(f.run(rep).vector).toBeUndefined();
+    const t = f.h.getState();
+    expect([t.ecx, t.esi, t.edi]).toEqual([0, SRC + 0x1000, DATA + 0x1800]);
+    expect(f.h.readMem(DATA_PHYS + 0x800, 0x1000)).toEqual(src);
+  });
+
+  it('stops REP STOSB going down (DF=1) at a not-present page below with CR2 at its last byte', () => {
+    tables(P | RW | US, 0); // DATA not present
+    f.write32(PT + 4, (DATA_PHYS + 0x1000) | P | RW);
+    f.h.writeMem(DATA_PHYS + 0x1000, new Uint8Array(0x20));
+    f.enablePaging(PD, 0x10);
+    f.h.setReg('eflags', 0x402);
+    f.h.setReg('eax', 0xab);
+    f.h.setReg('edi', DATA + 0x1010);
+    f.h.setReg('ecx', 0x100);
+    expect(f.run([0xf3, 0xaa])).toMatchObject({ vector: 14, error: 0b010, cr2: DATA + 0xfff });
+    const s = f.h.getState();
+    expect([s.ecx, s.edi]).toEqual([0x100 - 0x11, DATA + 0xfff]);
+    expect(f.h.readMem(DATA_PHYS + 0x1000, 0x12)).toEqual(Uint8Array.from([...new Array(0x11).fill(0xab), 0]));
+  });
+
   it('leaves the register file untouched when the store half of a read-modify-write faults', () => {
     tables(P | RW | US, DATA_PHYS | P | US);
     f.enablePaging(PD, 0x10, true);

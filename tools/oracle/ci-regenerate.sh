@@ -4,19 +4,27 @@
 # fixtures the output is identical. On another CPU the undefined flags/bits (masked in
 # the vectors) and the x87 transcendental results may differ: the script then falls back
 # to compare.mjs, which ignores masked state and only warns about x87-trans.
-# Skips (exit 0) where 32-bit user code cannot be built or run.
+# Where 32-bit user code cannot be built or run, checks only the groups of the 64-bit oracle.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 fixtures=$here/../../test/fixtures/host-diff
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-if ! printf 'int main(void){return 0;}\n' | gcc -m32 -x c - -o "$tmp/probe" 2>/dev/null || ! "$tmp/probe"; then
-  echo "ci-regenerate: skipped: gcc -m32 cannot build or run 32-bit programs here (apt-get install gcc-multilib)"
-  exit 0
+only=()
+if ! printf 'int main(void){return 0;}\n' | gcc -m32 -x c - -o "$tmp/probe" 2>/dev/null || ! "$tmp/probe" 2>/dev/null; then
+  # No 32-bit user code here (no gcc-multilib, or a kernel without IA32 emulation): only the groups that
+  # the 64-bit oracle runs can be checked.
+  echo "ci-regenerate: gcc -m32 cannot build or run 32-bit programs here; checking only string-bulk (oracle64)"
+  only=(--group string-bulk)
+  mkdir "$tmp/committed"
+  cp "$fixtures/string-bulk.jsonl.gz" "$tmp/committed/"
+  fixtures=$tmp/committed
+  make -C "$here" --no-print-directory oracle64 >/dev/null
+else
+  make -C "$here" --no-print-directory >/dev/null
 fi
-make -C "$here" --no-print-directory >/dev/null
-node "$here/generate.mjs" --out "$tmp/fresh" >/dev/null
+node "$here/generate.mjs" --out "$tmp/fresh" "${only[@]}" >/dev/null
 
 identical=1
 for f in "$fixtures"/*.jsonl.gz "$tmp"/fresh/*.jsonl.gz; do

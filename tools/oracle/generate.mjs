@@ -16,6 +16,7 @@ import { Case, decodeResults, encodeCases, rngFor, vectorJson } from './lib.mjs'
 import { forms as intForms } from './forms-int.mjs';
 import { forms as miscForms } from './forms-misc.mjs';
 import { forms as x87Forms } from './forms-x87.mjs';
+import { forms as bulkForms } from './forms-bulk.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -25,9 +26,12 @@ const option = (name) => {
 };
 const outDir = resolve(option('--out') ?? join(here, '../../test/fixtures/host-diff'));
 const oracle = resolve(option('--oracle') ?? join(here, 'oracle'));
+// Groups that a 64-bit program runs (oracle64.c: long REP MOVS/STOS with an address-size prefix).
+const oracle64 = resolve(option('--oracle64') ?? join(here, 'oracle64'));
+const GROUPS_64 = new Set(['string-bulk']);
 const onlyGroups = args.flatMap((a, i) => (args[i - 1] === '--group' ? [a] : []));
 
-const allForms = [...intForms, ...miscForms, ...x87Forms];
+const allForms = [...intForms, ...miscForms, ...x87Forms, ...bulkForms];
 const names = new Set();
 for (const f of allForms) {
   if (names.has(f.name)) throw new Error(`generate: form "${f.name}" is defined twice`);
@@ -47,8 +51,9 @@ for (const group of groups) {
       cases.push(c);
     }
   }
-  const run = spawnSync(oracle, { input: encodeCases(cases), maxBuffer: 1 << 30 });
-  if (run.error) throw new Error(`generate: cannot run ${oracle} (${run.error.message}); build it with make -C tools/oracle`);
+  const exe = GROUPS_64.has(group) ? oracle64 : oracle;
+  const run = spawnSync(exe, { input: encodeCases(cases), maxBuffer: 1 << 30 });
+  if (run.error) throw new Error(`generate: cannot run ${exe} (${run.error.message}); build it with make -C tools/oracle`);
   if (run.status !== 0) throw new Error(`generate: oracle failed on group ${group}: ${run.stderr}`);
   const results = decodeResults(run.stdout, cases);
   const lines = cases.map((c, i) => {

@@ -35,9 +35,6 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; older headers lack the name */
-#endif
 
 #define CODE_BASE 0x00100000u
 #define CODE_SIZE 0x1000u
@@ -45,6 +42,9 @@
 #define DATA_SIZE 0x10000u
 
 #define MAX_CODE 64u
+
+#define ORACLE_NAME "oracle"
+#include "protocol.h"
 #define FSAVE_SIZE 108u /* SDM Vol. 1 8.1.10, Figure 8-9: 32-bit protected-mode FSAVE image */
 
 /* EFLAGS bits a case may set: CF PF AF ZF SF DF OF (SDM Vol. 1 3.4.3). Everything else
@@ -151,31 +151,6 @@ static void on_fault(int sig, siginfo_t *info, void *context)
     siglongjmp(fault_jump, 1);
 }
 
-static void die(const char *what)
-{
-    fprintf(stderr, "oracle: %s: %s\n", what, strerror(errno));
-    exit(2);
-}
-
-static void *map_fixed(uint32_t addr, uint32_t size, int prot)
-{
-    void *want = (void *)(uintptr_t)addr;
-    void *got = mmap(want, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    if (got == MAP_FAILED) {
-        fprintf(stderr, "oracle: cannot map 0x%08x (+0x%x): %s (needs Linux >= 4.17 for "
-                        "MAP_FIXED_NOREPLACE and a free range there)\n",
-                addr, size, strerror(errno));
-        exit(2);
-    }
-    if (got != want) {
-        /* A kernel older than 4.17 treats the unknown flag as a mere hint. */
-        fprintf(stderr, "oracle: asked for 0x%08x, kernel gave %p: MAP_FIXED_NOREPLACE "
-                        "is not supported by this kernel\n", addr, got);
-        exit(2);
-    }
-    return got;
-}
-
 static void install_handlers(void)
 {
     static uint8_t alt_stack[64 * 1024];
@@ -192,67 +167,6 @@ static void install_handlers(void)
         if (sigaction(sigs[i], &sa, NULL) != 0)
             die("sigaction");
 }
-
-/* ---- stdin/stdout buffers ---------------------------------------------------------- */
-
-static uint8_t *in_buf;
-static size_t in_len, in_pos;
-static uint8_t *out_buf;
-static size_t out_len, out_cap;
-
-static void read_all_stdin(void)
-{
-    size_t cap = 1 << 20;
-    in_buf = malloc(cap);
-    if (!in_buf)
-        die("malloc");
-    for (;;) {
-        if (in_len == cap) {
-            cap *= 2;
-            in_buf = realloc(in_buf, cap);
-            if (!in_buf)
-                die("realloc");
-        }
-        ssize_t n = read(0, in_buf + in_len, cap - in_len);
-        if (n < 0)
-            die("read stdin");
-        if (n == 0)
-            break;
-        in_len += (size_t)n;
-    }
-}
-
-static const uint8_t *take(size_t n)
-{
-    if (in_len - in_pos < n) {
-        fprintf(stderr, "oracle: truncated case at byte %zu\n", in_pos);
-        exit(2);
-    }
-    const uint8_t *p = in_buf + in_pos;
-    in_pos += n;
-    return p;
-}
-
-static uint32_t take_u32(void) { uint32_t v; memcpy(&v, take(4), 4); return v; }
-static uint16_t take_u16(void) { uint16_t v; memcpy(&v, take(2), 2); return v; }
-static uint8_t take_u8(void) { return *take(1); }
-
-static void put(const void *p, size_t n)
-{
-    if (out_cap - out_len < n) {
-        while (out_cap - out_len < n)
-            out_cap = out_cap ? out_cap * 2 : (1 << 20);
-        out_buf = realloc(out_buf, out_cap);
-        if (!out_buf)
-            die("realloc");
-    }
-    memcpy(out_buf + out_len, p, n);
-    out_len += n;
-}
-
-static void put_u32(uint32_t v) { put(&v, 4); }
-static void put_u16(uint16_t v) { put(&v, 2); }
-static void put_u8(uint8_t v) { put(&v, 1); }
 
 /* ---- one case ---------------------------------------------------------------------- */
 
@@ -275,17 +189,7 @@ static void run_case(uint8_t *code, uint8_t *data)
     if (oracle_has_fpu)
         memcpy(oracle_in_fsave, take(FSAVE_SIZE), FSAVE_SIZE);
 
-    memset(data_image, 0, sizeof data_image);
-    for (unsigned i = 0; i < mem_count; i++) {
-        uint32_t addr = take_u32();
-        uint16_t len = take_u16();
-        const uint8_t *src = take(len);
-        if (addr < DATA_BASE || addr - DATA_BASE > DATA_SIZE - len) {
-            fprintf(stderr, "oracle: memory region 0x%08x+%u is outside the data area\n", addr, len);
-            exit(2);
-        }
-        memcpy(data_image + (addr - DATA_BASE), src, len);
-    }
+    take_regions(mem_count, data_image);
     memcpy(data, data_image, DATA_SIZE);
 
     /* The instruction, then `jmp rel32` to the capture stub (E9 cd; SDM Vol. 2A JMP). */
@@ -322,22 +226,7 @@ static void run_case(uint8_t *code, uint8_t *data)
     put_u32((oracle_out_eflags & EFLAGS_CASE_MASK) | EFLAGS_RESERVED1);
     if (oracle_has_fpu)
         put(oracle_out_fsave, FSAVE_SIZE);
-    uint16_t runs = 0;
-    for (uint32_t off = 0; off < DATA_SIZE;) {
-        if (data[off] == data_image[off]) {
-            off++;
-            continue;
-        }
-        uint32_t end = off;
-        while (end < DATA_SIZE && end - off < 0xFFFF && data[end] != data_image[end])
-            end++;
-        put_u32(DATA_BASE + off);
-        put_u16((uint16_t)(end - off));
-        put(data + off, end - off);
-        runs++;
-        off = end;
-    }
-    memcpy(out_buf + runs_at, &runs, 2);
+    put_diff_runs(runs_at, data, data_image);
 }
 
 int main(void)
@@ -348,11 +237,6 @@ int main(void)
     read_all_stdin();
     while (in_pos < in_len)
         run_case(code, data);
-    for (size_t done = 0; done < out_len;) {
-        ssize_t n = write(1, out_buf + done, out_len - done);
-        if (n < 0)
-            die("write stdout");
-        done += (size_t)n;
-    }
+    write_all_stdout();
     return 0;
 }

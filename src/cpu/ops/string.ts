@@ -1,6 +1,7 @@
 // String instructions MOVS CMPS STOS LODS SCAS INS OUTS, with REP/REPE/REPNE. A repeated instruction runs a
 // bounded number of iterations per execution and then restarts itself, so interrupts are taken between
-// iterations; a fault in iteration k leaves ECX/ESI/EDI as of the k-1 completed ones (SDM 7.3.9.1).
+// iterations; a fault in iteration k leaves ECX/ESI/EDI as of the k-1 completed ones (SDM 7.3.9.1). REP MOVS
+// and REP STOS move whole runs within a page at once where they can (string-bulk.ts).
 import { dOp, dPfx, dA32, dSeg, dOsz, dStart, setNextEip, PFX_REP, PFX_REPNE } from "../decode";
 import { faulted } from "../exceptions";
 import { sysFlag, DF, flag, ZF } from "../flags";
@@ -10,6 +11,7 @@ import { readSz, writeSz } from "../mem";
 import { alu, ALU_CMP } from "./alu";
 import { ioAllowed } from "./io";
 import { hostIoRead, hostIoWrite } from "../seam";
+import { repBulk } from "./string-bulk";
 
 const ES: u32 = 0;
 /** Iterations per execution of a repeated string instruction before it yields to pending events. */
@@ -28,9 +30,19 @@ export function opString(): void {
   const port = reg16(EDX);
   if ((op & 0xfc) == 0x6c && !ioAllowed(port, size)) return;
   if (!rep) { iterate(op, size, port); return; }
+  const bulk = op == 0xa4 || op == 0xa5 || op == 0xaa || op == 0xab;
   let n: u32 = 0;
   while (true) {
-    if (idx(ECX) == 0) return;
+    const left = idx(ECX);
+    if (left == 0) return;
+    if (bulk) {
+      const k = repBulk(op, size, min(left, REP_BATCH - n));
+      if (k != 0) {
+        n += k;
+        if (n >= REP_BATCH && idx(ECX) != 0) { setNextEip(dStart); return; }
+        continue;
+      }
+    }
     iterate(op, size, port);
     if (faulted) return;
     setIdx(ECX, idx(ECX) - 1);
