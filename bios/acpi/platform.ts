@@ -33,6 +33,13 @@ export const IOAPIC_BASE = 0xfec0_0000;
 /** The I/O APIC's pins: ISA IRQs 0-15 on 0-15 (IRQ0 on pin 2), PCI INTx on 16-19, as QEMU's. */
 export const IOAPIC_PINS = 24;
 export const HPET_BASE = 0xfed0_0000;
+/**
+ * The HPET's event timer block ID (its capabilities register's low half, IA-PC HPET 1.0a 2.3.4): revision 1,
+ * 3 comparators, 64-bit counter, no legacy replacement route, vendor 8086 (src/devices/hpet.ts).
+ */
+export const HPET_BLOCK_ID = 0x8086_2201;
+/** I/O APIC pins an HPET comparator may be routed to (Tn_INT_ROUTE_CAP): 20-23, above the PCI links' 16-19. */
+export const HPET_ROUTE_PINS = 0x00f0_0000;
 
 /** COM1-COM4 at their classic ports and ISA IRQs (the machine may have fewer: FirmwareOptions.comPorts). */
 export const COM_PORTS: readonly { base: number; irq: number }[] = [

@@ -6,7 +6,7 @@ import { alignUp } from '../layout';
 import { fixChecksum } from './checksum';
 import { dsdtBody, type DsdtOptions } from './dsdt';
 import {
-  GPE0_BLK, GPE0_BLK_LEN, HPET_BASE, IOAPIC_BASE, LAPIC_BASE, PM1A_CNT_BLK, PM1A_EVT_BLK, PM1_CNT_LEN, PM1_EVT_LEN,
+  GPE0_BLK, GPE0_BLK_LEN, HPET_BASE, HPET_BLOCK_ID, IOAPIC_BASE, LAPIC_BASE, PM1A_CNT_BLK, PM1A_EVT_BLK, PM1_CNT_LEN, PM1_EVT_LEN,
   PM_TMR_BLK, PM_TMR_LEN, RESET_PORT, RESET_VALUE, RTC_CENTURY_INDEX, SCI_IRQ,
 } from './platform';
 
@@ -174,12 +174,12 @@ export function buildMcfg(ecamBase: number, endBus: number): Uint8Array {
 }
 
 /**
- * IA-PC HPET 1.0a 3.2.4: the event timer block ID mirrors the capabilities register (vendor 8086, 3 comparators,
- * 64-bit counter, legacy replacement capable: 0x8086A201 as QEMU's), base in system memory, min tick 0x80.
+ * IA-PC HPET 1.0a 3.2.4: the event timer block ID mirrors the capabilities register (HPET_BLOCK_ID), base in
+ * system memory, min tick 0x80.
  */
 export function buildHpet(): Uint8Array {
   const t = new TableBytes(20);
-  t.u32(0, 0x8086_a201);
+  t.u32(0, HPET_BLOCK_ID);
   t.gas(4, GAS_SYSTEM_MEMORY, 64, 0, HPET_BASE);
   t.u8(16, 0);
   t.u16(17, 0x80);

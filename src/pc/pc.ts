@@ -19,6 +19,8 @@ import { Lapic, LAPIC_BASE, LAPIC_SIZE, DestMode, DeliveryMode } from '../device
 import { IoApic } from '../devices/ioapic';
 import { InterruptRouter } from '../devices/interrupt-router';
 import { AcpiPm, ACPI_PM_BLOCK_LENGTH, SLP_TYP_S5 } from '../devices/acpi-pm';
+import { Hpet, HPET_MMIO_SIZE } from '../devices/hpet';
+import { HPET_BASE, HPET_ROUTE_PINS } from '../../bios/acpi/platform';
 import { DebugExit, DEBUG_EXIT_LENGTH } from '../devices/debug-exit';
 import { PostCodePort } from '../devices/debug-port';
 import type { AtapiCdrom } from '../devices/ahci/atapi';
@@ -73,6 +75,7 @@ export class Pc {
   readonly lapic: Lapic;
   readonly ioapic: IoApic;
   readonly acpiPm: AcpiPm;
+  readonly hpet: Hpet;
   readonly post = new PostCodePort();
   firmware: Firmware | undefined;
   /** The CD drives on AHCI ports, by slot, function and port (see cdrom()). */
@@ -167,6 +170,9 @@ export class Pc {
       if (type === SLP_TYP_S5) m.requestExit({ kind: 'poweroff' });
     });
     io.insert(this.acpiPm, 0x600, ACPI_PM_BLOCK_LENGTH, 'acpi-pm');
+    // The HPET: a clocksource on virtual time (no legacy replacement; its comparators route to pins 20-23).
+    this.hpet = new Hpet({ clock: m.clock, ioapicPin: (pin) => ioapic.irqLine(pin), routeCapability: HPET_ROUTE_PINS });
+    m.mmio.insert(this.hpet, HPET_BASE, HPET_MMIO_SIZE, 'hpet');
     io.insert(this.post, 0x80, 1, 'post');
     if (opts.debugExit) {
       io.insert(new DebugExit((status) => m.requestExit({ kind: 'debug-exit', status: status & 0xff })), 0xf4, DEBUG_EXIT_LENGTH, 'debug-exit');
@@ -225,6 +231,7 @@ export class Pc {
     this.ioapic.reset();
     this.pci.reset();
     this.acpiPm.reset();
+    this.hpet.reset();
     this.a20Kbd = true;
     this.a20Port92 = false;
     this.updateA20();
@@ -271,6 +278,7 @@ export class Pc {
       ecamEndBus: ECAM_BUSES - 1,
       pciMmioBase: PCI_MMIO_BASE,
       pciMmioSize: PCI_MMIO_SIZE,
+      hpet: true,
     });
     applyEntryState(core, this.firmware.entry);
   }
