@@ -4,8 +4,8 @@
 // toward the guest with a SYN of its own.
 //
 // Host-to-guest data is held from SND.UNA until the guest acknowledges it, sent within the guest's window and
-// our MSS, and retransmitted go-back-N when the retransmission timer expires (RFC 6298 timer, Karn's rule), or
-// one segment at a time on three duplicate ACKs and on each partial ACK after them (RFC 5681 §3.2, RFC 6582).
+// our MSS (or in segments of many MSS where the guest's NIC takes large segments: TcpLink.maxSegment), and
+// retransmitted go-back-N when the retransmission timer expires (RFC 6298 timer, Karn's rule), or one segment at a time on three duplicate ACKs and on each partial ACK after them (RFC 5681 §3.2, RFC 6582).
 // Guest-to-host data is taken in order only; an out-of-order segment is dropped and answered with a duplicate
 // ACK, and the window we advertise shrinks as the host socket backs up. No window scaling, SACK or urgent data
 // is offered.
@@ -28,8 +28,13 @@ export const enum TcpState {
 /** What a connection needs from the stack around it. */
 export interface TcpLink {
   readonly host: NetHost;
-  /** Send a segment to the guest; the stack fills in ports and addresses. */
-  emit(seg: Omit<TcpOut, 'srcPort' | 'dstPort'>): void;
+  /**
+   * Send a segment to the guest; the stack fills in ports and addresses. `gsoMss`: the segment carries more than
+   * one MSS of data, to be taken as segments of that size (only when maxSegment allowed it).
+   */
+  emit(seg: Omit<TcpOut, 'srcPort' | 'dstPort'>, gsoMss?: number): void;
+  /** The most data one segment to the guest may carry, given the connection's MSS (default: the MSS). */
+  maxSegment?(mss: number): number;
   /** The connection is over; the stack forgets it. */
   closed(): void;
 }
@@ -297,7 +302,7 @@ export class TcpConn {
       if (unsent > 0) {
         const room = Math.max(this.sndWnd, probe ? 1 : 0) - inflight;
         if (room <= 0) break;
-        const n = Math.min(unsent, room, this.mss);
+        const n = Math.min(unsent, room, this.segmentLimit());
         this.sendData(this.sndNxt, inflight, n);
         if (this.rttSeq === undefined) {
           this.rttSeq = seqAdd(this.sndNxt, n);
@@ -318,14 +323,19 @@ export class TcpConn {
     if (!this.timer && (this.sndNxt !== this.sndUna || this.sendBuf.length > 0)) this.armTimer();
   }
 
+  /** Data per segment: the MSS, or more where the guest's NIC takes large segments (TcpLink.maxSegment). */
+  private segmentLimit(): number {
+    return Math.max(this.mss, this.link.maxSegment?.(this.mss) ?? this.mss);
+  }
+
   private sendData(seq: number, offset: number, n: number): void {
     const data = this.sendBuf.copy(offset, n);
-    this.link.emit({ seq, ack: this.rcvNxt, flags: TCP_ACK | TCP_PSH, window: this.rcvWindow(), data });
+    this.link.emit({ seq, ack: this.rcvNxt, flags: TCP_ACK | TCP_PSH, window: this.rcvWindow(), data }, n > this.mss ? this.mss : undefined);
   }
 
   private retransmitFirst(): void {
     const inflight = (this.sndNxt - this.sndUna) >>> 0;
-    const n = Math.min(this.sendBuf.length, inflight, this.mss);
+    const n = Math.min(this.sendBuf.length, inflight, this.segmentLimit());
     if (n > 0) this.sendData(this.sndUna, 0, n);
     this.rttSeq = undefined;
   }

@@ -9,7 +9,7 @@
 // TCP connections are terminated here (src/net/tcp.ts) and carried on host TCP streams; UDP datagrams go
 // through a host UDP socket per guest port. `restrict` forbids every connection out of the guest (port
 // forwards into it still work), and `hostfwd` listens on host ports and opens connections to the guest.
-import type { NetBackend } from './backend';
+import type { NetBackend, RxOffload } from './backend';
 import type { Listener, NetHost, UdpSocket } from './host';
 import { dhcpReply, DHCP_CLIENT_PORT, DHCP_SERVER_PORT } from './dhcp';
 import { TcpConn, TcpState, type TcpLink } from './tcp';
@@ -69,13 +69,19 @@ interface UdpMapping {
   lastUsed: number;
 }
 
+/** The largest TCP payload in one segment to a NIC with large receive: a 65,535-byte IPv4 datagram less 40 bytes
+ *  of IPv4 and TCP headers (RFC 791 total length), rounded down to whole MSS-sized segments by the caller. */
+const MAX_LARGE_SEGMENT = 65535 - 40;
+
 export class UserNet implements NetBackend {
   readonly stats: UserNetStats = { dropped: 0, fragments: 0, restricted: 0 };
   private readonly host: NetHost;
   private readonly restrict: boolean;
   private readonly forwards: readonly UserForward[];
   private guestMac: Uint8Array;
-  private deliver: (frame: Uint8Array) => void = () => {};
+  private deliver: (frame: Uint8Array, offload?: RxOffload) => void = () => {};
+  /** The guest's NIC takes TCP segments up to a 64 KiB datagram (NetBackend.setLargeReceive). */
+  private largeReceive = false;
   private readonly tcp = new Map<string, TcpConn>();
   private readonly udp = new Map<string, UdpMapping>();
   private readonly listeners: Listener[] = [];
@@ -109,8 +115,12 @@ export class UserNet implements NetBackend {
 
   // ---- NetBackend ----
 
-  onReceive(cb: (frame: Uint8Array) => void): void {
+  onReceive(cb: (frame: Uint8Array, offload?: RxOffload) => void): void {
     this.deliver = cb;
+  }
+
+  setLargeReceive(on: boolean): void {
+    this.largeReceive = on;
   }
 
   send(frame: Uint8Array): void {
@@ -320,10 +330,13 @@ export class UserNet implements NetBackend {
     let conn: TcpConn | undefined;
     const link: TcpLink = {
       host: this.host,
-      emit: (s) => {
+      emit: (s, gsoMss) => {
         if (this.closed && !(s.flags & TCP_RST)) return;
-        this.toGuest(tcpFrame(this.guestMac, USER_GATEWAY_MAC, remote, guest, { ...s, srcPort: remotePort, dstPort: guestPort }));
+        // Frames this stack builds carry correct checksums; a segment larger than the MTU says its MSS.
+        const offload: RxOffload = gsoMss !== undefined ? { csumValid: true, tcpMss: gsoMss } : { csumValid: true };
+        this.toGuest(tcpFrame(this.guestMac, USER_GATEWAY_MAC, remote, guest, { ...s, srcPort: remotePort, dstPort: guestPort }), offload);
       },
+      maxSegment: (mss) => (this.largeReceive ? Math.floor(MAX_LARGE_SEGMENT / mss) * mss : mss),
       closed: () => {
         if (conn !== undefined && this.tcp.get(key) === conn) this.tcp.delete(key);
       },
@@ -335,8 +348,8 @@ export class UserNet implements NetBackend {
   /** Connections open or lingering (for tests). */
   get tcpConnections(): number { return this.tcp.size; }
 
-  private toGuest(frame: Uint8Array): void {
-    this.deliver(frame);
+  private toGuest(frame: Uint8Array, offload?: RxOffload): void {
+    this.deliver(frame, offload);
   }
 }
 

@@ -10,10 +10,12 @@ import { loadCoreModule } from '../../src/node/core-module';
 import { QueueError, SplitQueue } from '../../src/devices/virtio/queue';
 import { VirtioNet } from '../../src/devices/virtio/net';
 import { VirtioPci } from '../../src/devices/virtio/pci';
-import type { NetBackend } from '../../src/net/backend';
+import type { NetBackend, RxOffload } from '../../src/net/backend';
 
 // Spec values written out rather than imported from the model.
-const F_MAC = 5, F_MRG_RXBUF = 15, F_STATUS = 16, F_VERSION_1 = 32;
+const F_GUEST_CSUM = 1, F_GUEST_TSO4 = 7, F_MAC = 5, F_MRG_RXBUF = 15, F_STATUS = 16, F_VERSION_1 = 32;
+// §5.1.6: header flags and gso_type values.
+const HDR_F_DATA_VALID = 2, GSO_TCPV4 = 1;
 const S_LINK_UP = 1;
 const HDR = 12;
 const F_NEXT = 1, F_WRITE = 2;
@@ -29,9 +31,11 @@ const bit = (n: number) => 1n << BigInt(n);
 
 class FakeBackend implements NetBackend {
   sent: Uint8Array[] = [];
-  deliver: (f: Uint8Array) => void = () => {};
+  large: boolean[] = [];
+  deliver: (f: Uint8Array, offload?: RxOffload) => void = () => {};
   send(frame: Uint8Array): void { this.sent.push(frame.slice()); }
-  onReceive(cb: (f: Uint8Array) => void): void { this.deliver = cb; }
+  onReceive(cb: (f: Uint8Array, offload?: RxOffload) => void): void { this.deliver = cb; }
+  setLargeReceive(on: boolean): void { this.large.push(on); }
   async close(): Promise<void> {}
 }
 
@@ -115,12 +119,12 @@ describe('virtio-net', () => {
   });
 
   describe('identity and configuration (§5.1.1 - §5.1.4)', () => {
-    it('is a network device (device ID 1, PCI 0x1041, class 02) offering MAC, STATUS and MRG_RXBUF', () => {
+    it('is a network device (device ID 1, PCI 0x1041, class 02) offering MAC, STATUS, MRG_RXBUF and receive offloads', () => {
       const pci = new VirtioPci({ device: net, mem, wake: () => {} });
       expect(pci.config.read(0x00, 2)).toBe(0x1af4);
       expect(pci.config.read(0x02, 2)).toBe(0x1041);
       expect(pci.config.read(0x08, 4) >>> 8).toBe(0x02_00_00);
-      for (const b of [F_MAC, F_STATUS, F_MRG_RXBUF]) expect(net.features & bit(b)).toBe(bit(b));
+      for (const b of [F_MAC, F_STATUS, F_MRG_RXBUF, F_GUEST_CSUM, F_GUEST_TSO4]) expect(net.features & bit(b)).toBe(bit(b));
       expect(net.queueMaxSizes).toEqual([256, 256]);
     });
 
@@ -228,6 +232,44 @@ describe('virtio-net', () => {
       expect(got.subarray(HDR)).toEqual(f);
       expect(irqs).toEqual([RX]);
       expect(net.stats.rxFrames).toBe(1);
+    });
+
+    it('marks checksums valid and a large TCP segment as GSO TCPV4 when the driver took GUEST_CSUM and GUEST_TSO4', () => {
+      activate(bit(F_VERSION_1) | bit(F_MAC) | bit(F_MRG_RXBUF) | bit(F_GUEST_CSUM) | bit(F_GUEST_TSO4));
+      expect(backend.large).toEqual([true]);
+      postRx(16, 4096);
+      net.notify(RX);
+      // Ethernet + IPv4 (IHL 5) + TCP (data offset 8: 12 bytes of options) + 10,000 bytes of data.
+      const f = frame(14 + 20 + 32 + 10_000, 9);
+      f[14] = 0x45;
+      f[14 + 20 + 12] = 0x80;
+      backend.deliver(f, { csumValid: true, tcpMss: 1448 });
+      const hdr = h.readMem(RX_BUF, HDR);
+      expect([hdr[0], hdr[1]]).toEqual([HDR_F_DATA_VALID, GSO_TCPV4]);
+      expect(hdr[2]! | (hdr[3]! << 8)).toBe(14 + 20 + 32); // hdr_len
+      expect(hdr[4]! | (hdr[5]! << 8)).toBe(1448); // gso_size
+      expect(hdr[10]! | (hdr[11]! << 8)).toBe(3); // num_buffers: 12 + 10,066 bytes in 4 KiB buffers
+      // A frame within one MSS is not GSO; one without the backend's word keeps flags 0.
+      backend.deliver(frame(100, 1), { csumValid: true, tcpMss: 1448 });
+      backend.deliver(frame(100, 2));
+      expect(Array.from(h.readMem(RX_BUF + 0x3000, 2))).toEqual([HDR_F_DATA_VALID, 0]);
+      expect(Array.from(h.readMem(RX_BUF + 0x4000, 2))).toEqual([0, 0]);
+      net.reset();
+      expect(backend.large).toEqual([true, false]);
+    });
+
+    it('sends no large segments to a driver without mergeable buffers', () => {
+      activate(bit(F_VERSION_1) | bit(F_MAC) | bit(F_GUEST_CSUM) | bit(F_GUEST_TSO4));
+      expect(backend.large).toEqual([false]);
+    });
+
+    it('passes no offload to a driver that did not take GUEST_CSUM', () => {
+      activate(bit(F_VERSION_1) | bit(F_MAC) | bit(F_MRG_RXBUF) | bit(F_GUEST_TSO4));
+      expect(backend.large).toEqual([false]);
+      postRx(1, 4096);
+      net.notify(RX);
+      backend.deliver(frame(100, 1), { csumValid: true, tcpMss: 40 });
+      expect(Array.from(h.readMem(RX_BUF, 10))).toEqual(new Array(10).fill(0));
     });
 
     it('holds frames while the guest has no buffers and delivers them in order when it posts some', () => {

@@ -2,6 +2,7 @@
 // seeded generator), and runs small TCP endpoints of its own, the way a guest kernel would: cumulative ACKs,
 // out-of-order segments held until the gap fills, go-back-N retransmission of what it sends.
 import type { UserNet } from '../../src/net/user';
+import type { RxOffload } from '../../src/net/backend';
 import {
   TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, ethType, ETHERTYPE_IPV4, ip4, parseIpv4, parseTcp, tcpFrame, IpProto, type Ip4, type Tcp,
 } from '../../src/net/wire';
@@ -25,6 +26,8 @@ export function rng(seed: number): () => number {
 export class TestGuest {
   /** Every frame that arrived (and was not lost), in order. */
   readonly inbox: Uint8Array[] = [];
+  /** What the stack said about each frame of the inbox (NetBackend's RxOffload). */
+  readonly offloads: (RxOffload | undefined)[] = [];
   lossToGuest = 0;
   lossFromGuest = 0;
   lost = 0;
@@ -38,12 +41,13 @@ export class TestGuest {
   constructor(readonly net: UserNet) {
     // Frames are handled on a later turn of the event loop, as a guest handles them after the interrupt, so a
     // long transfer does not recurse through the stack.
-    net.onReceive((f) => {
+    net.onReceive((f, offload) => {
       if (this.lossToGuest > 0 && this.random() < this.lossToGuest) {
         this.lost++;
         return;
       }
       this.queue.push(f);
+      this.offloads.push(offload);
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.pump());

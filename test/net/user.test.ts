@@ -221,6 +221,30 @@ describe('user-mode network', () => {
       await g.until(() => c.allAcked, 5000, 'our FIN acknowledged');
     }, 90_000);
 
+    it('sends segments of up to a 64 KiB datagram, tagged with the MSS, to a NIC that takes large segments', async () => {
+      net.setLargeReceive(true);
+      const payload = randomBytes(2 << 20);
+      const server = createServer((s) => { s.on('error', () => {}); s.end(payload); });
+      servers.push(server);
+      const port = await listen(server);
+      const c = new GuestTcp(g, 33001, GATEWAY_IP, port);
+      c.connect();
+      await g.until(() => c.finReceived, 30_000, 'the whole transfer and the FIN');
+      expect(createHash('sha256').update(c.received()).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
+      // Ethernet, IPv4 and TCP headers are 54 bytes; an IPv4 datagram is at most 65,535 bytes (RFC 791).
+      const data = g.inbox.map((f) => f.length - 54);
+      const large = data.filter((n) => n > 1460);
+      expect(large.length).toBeGreaterThan(0);
+      expect(Math.max(...data)).toBeLessThanOrEqual(65535 - 40);
+      g.inbox.forEach((f, i) => {
+        const o = g.offloads[i];
+        expect(o?.csumValid, `frame ${i}`).toBe(true);
+        expect(o?.tcpMss, `frame ${i}`).toBe(f.length - 54 > 1460 ? 1460 : undefined);
+      });
+      c.end();
+      await g.until(() => c.allAcked, 5000, 'our FIN acknowledged');
+    }, 60_000);
+
     it('carries data from the guest to a host server, half-closes, and takes the server\'s answer after it', async () => {
       const upload = randomBytes(512 << 10);
       const got: Buffer[] = [];

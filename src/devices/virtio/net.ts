@@ -1,19 +1,25 @@
 // virtio-net (virtio 1.2 §5.1): a receive queue and a transmit queue carrying Ethernet frames, each behind the
 // 12-byte struct virtio_net_hdr, to and from a NetBackend (src/net/backend.ts). Offered: the MAC address in the
-// configuration space, link status, and mergeable receive buffers; no checksum or segmentation offload, so every
-// frame the guest sends is complete and every frame it receives carries full checksums.
+// configuration space, link status, mergeable receive buffers, and two receive offloads the backend may use:
+// checksums marked as validated (GUEST_CSUM) and large TCP segments (GUEST_TSO4), which the user-mode stack sends
+// so that the guest handles a 64 KiB window as one segment instead of 45. No transmit offload: every frame the
+// guest sends is complete, and every frame it receives carries full checksums anyway.
 //
 // Frames for the guest wait in a bounded host queue while the driver has no receive buffers and are dropped past
 // it, as a NIC drops on a full ring. Every chain is read from memory the guest controls: a malformed chain is
 // returned unused (len 0) and counted, and a corrupt ring puts the device into DEVICE_NEEDS_RESET (§2.1.2).
 // Nothing here throws on guest input.
 import type { AccessSize } from '../device';
-import type { NetBackend } from '../../net/backend';
+import type { NetBackend, RxOffload } from '../../net/backend';
 import type { GuestMemory } from '../../machine/dma';
 import { ChainError, DescriptorChain, QueueError, type SplitQueue } from './queue';
 import { VirtioDeviceType, type VirtioActivation, type VirtioDevice, type VirtioInterrupt } from './device';
 
 // Feature bits (§5.1.3).
+/** The driver accepts frames whose checksums the device marks as already validated (DATA_VALID). */
+export const VIRTIO_NET_F_GUEST_CSUM = 1n << 1n;
+/** The driver accepts TCP/IPv4 segments larger than the MTU (GSO TCPV4); needs GUEST_CSUM (§5.1.3.1). */
+export const VIRTIO_NET_F_GUEST_TSO4 = 1n << 7n;
 /** The device has a MAC address in its configuration space. */
 export const VIRTIO_NET_F_MAC = 1n << 5n;
 /** §5.1.6.3: the driver may post buffers smaller than a frame; the device merges several for one frame. */
@@ -41,8 +47,15 @@ export const enum NetQueue {
 // struct virtio_net_hdr (§5.1.6): u8 flags, u8 gso_type, le16 hdr_len, le16 gso_size, le16 csum_start,
 // le16 csum_offset, le16 num_buffers. §5.1.6.1: with VERSION_1 the header always has num_buffers (12 bytes).
 export const NET_HDR_SIZE = 12;
+const HDR_FLAGS = 0;
 const HDR_GSO_TYPE = 1;
+const HDR_HDR_LEN = 2;
+const HDR_GSO_SIZE = 4;
 const HDR_NUM_BUFFERS = 10;
+/** §5.1.6: flags bit 1, the checksums of the frame have been validated. */
+const VIRTIO_NET_HDR_F_DATA_VALID = 2;
+/** §5.1.6: gso_type of a TCP/IPv4 segment to be taken as segments of gso_size. */
+const VIRTIO_NET_HDR_GSO_TCPV4 = 1;
 /** §5.1.6: gso_type of a frame that is not segmented. */
 const VIRTIO_NET_HDR_GSO_NONE = 0;
 
@@ -79,7 +92,8 @@ type Placed = 'placed' | 'wait' | 'dropped' | 'fatal';
 
 export class VirtioNet implements VirtioDevice {
   readonly deviceType = VirtioDeviceType.Net;
-  readonly features = VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS | VIRTIO_NET_F_MRG_RXBUF;
+  readonly features = VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS | VIRTIO_NET_F_MRG_RXBUF | VIRTIO_NET_F_GUEST_CSUM
+    | VIRTIO_NET_F_GUEST_TSO4;
   readonly queueMaxSizes: readonly number[];
   readonly configSize = CONFIG_SIZE;
   readonly stats: NetStats = { txFrames: 0, rxFrames: 0, txErrors: 0, rxErrors: 0, rxDropped: 0 };
@@ -91,7 +105,9 @@ export class VirtioNet implements VirtioDevice {
   private tx: SplitQueue | undefined;
   private interrupt: VirtioInterrupt | undefined;
   private mergeable = false;
-  private pending: Uint8Array[] = [];
+  private guestCsum = false;
+  private guestTso4 = false;
+  private pending: { frame: Uint8Array; offload: RxOffload | undefined }[] = [];
   private pendingBytes = 0;
   private rxUsed = false;
   private txUsed = false;
@@ -106,7 +122,7 @@ export class VirtioNet implements VirtioDevice {
     this.mac = Uint8Array.from(mac);
     this.queueMaxSizes = [queueSize, queueSize];
     this.maxPending = opts.maxPendingFrames ?? DEFAULT_MAX_PENDING_FRAMES;
-    backend.onReceive((frame) => this.receive(frame));
+    backend.onReceive((frame, offload) => this.receive(frame, offload));
   }
 
   /** Frames waiting for receive buffers. */
@@ -135,6 +151,11 @@ export class VirtioNet implements VirtioDevice {
     this.tx = a.queues[NetQueue.Tx];
     this.interrupt = a.interrupt;
     this.mergeable = (a.features & VIRTIO_NET_F_MRG_RXBUF) !== 0n;
+    this.guestCsum = (a.features & VIRTIO_NET_F_GUEST_CSUM) !== 0n;
+    // Large segments only into mergeable buffers: without MRG_RXBUF a frame must fit one posted buffer, and the
+    // driver's may be page-sized.
+    this.guestTso4 = this.guestCsum && this.mergeable && (a.features & VIRTIO_NET_F_GUEST_TSO4) !== 0n;
+    this.backend.setLargeReceive?.(this.guestTso4);
     this.transmit();
     this.deliver();
   }
@@ -150,12 +171,14 @@ export class VirtioNet implements VirtioDevice {
     this.tx = undefined;
     this.interrupt = undefined;
     this.mergeable = false;
+    this.guestCsum = this.guestTso4 = false;
+    this.backend.setLargeReceive?.(false);
     this.rxUsed = this.txUsed = false;
     this.dropPending();
   }
 
   /** A frame from the backend for the guest. */
-  receive(frame: Uint8Array): void {
+  receive(frame: Uint8Array, offload?: RxOffload): void {
     // A NIC that is down, or not yet set up by its driver, receives nothing.
     if (!this.rx || !this.linkUp || frame.length < MIN_FRAME || frame.length > MAX_NET_FRAME) {
       this.stats.rxDropped++;
@@ -165,7 +188,7 @@ export class VirtioNet implements VirtioDevice {
       this.stats.rxDropped++;
       return;
     }
-    this.pending.push(frame);
+    this.pending.push({ frame, offload });
     this.pendingBytes += frame.length;
     this.deliver();
   }
@@ -239,8 +262,8 @@ export class VirtioNet implements VirtioDevice {
     if (!q) return;
     let taken = 0;
     while (taken < this.pending.length) {
-      const frame = this.pending[taken]!;
-      const r = this.place(q, frame);
+      const { frame, offload } = this.pending[taken]!;
+      const r = this.place(q, frame, offload);
       if (r === 'fatal') return;
       if (r === 'wait') break;
       taken++;
@@ -256,7 +279,7 @@ export class VirtioNet implements VirtioDevice {
    * Put one frame, behind its header, into as many receive chains as it needs (one without MRG_RXBUF).
    * 'wait' leaves the ring as it was: the driver has not posted enough buffers yet.
    */
-  private place(q: SplitQueue, frame: Uint8Array): Placed {
+  private place(q: SplitQueue, frame: Uint8Array, offload: RxOffload | undefined): Placed {
     const mem = this.mem!;
     const total = NET_HDR_SIZE + frame.length;
     const chains: DescriptorChain[] = [];
@@ -292,8 +315,9 @@ export class VirtioNet implements VirtioDevice {
       return 'dropped';
     }
     const data = new Uint8Array(total);
-    // §5.1.6.4: flags 0 (checksums are complete), GSO_NONE; num_buffers is the count of chains used (1 without
-    // MRG_RXBUF, §5.1.6.4.1).
+    // §5.1.6.4: flags 0 (checksums are complete) or DATA_VALID, GSO_NONE or TCPV4; num_buffers is the count of
+    // chains used (1 without MRG_RXBUF, §5.1.6.4.1).
+    this.offloadHeader(data, frame, offload);
     data[HDR_NUM_BUFFERS] = chains.length & 0xff;
     data[HDR_NUM_BUFFERS + 1] = chains.length >> 8;
     data.set(frame, NET_HDR_SIZE);
@@ -309,6 +333,24 @@ export class VirtioNet implements VirtioDevice {
     }
     this.rxUsed = true;
     return 'placed';
+  }
+
+  /** DATA_VALID where the backend vouches for the checksums; GSO TCPV4 for a segment larger than the MTU. */
+  private offloadHeader(hdr: Uint8Array, frame: Uint8Array, offload: RxOffload | undefined): void {
+    if (!offload?.csumValid || !this.guestCsum) return;
+    hdr[HDR_FLAGS] = VIRTIO_NET_HDR_F_DATA_VALID;
+    const mss = offload.tcpMss;
+    // Ethernet (14) + IPv4 (IHL) + TCP (data offset): hdr_len, the bytes each segment repeats (§5.1.6.4).
+    if (mss === undefined || !this.guestTso4 || frame.length < 14 + 20 + 20) return;
+    const ipLen = (frame[14]! & 0x0f) * 4;
+    if (14 + ipLen + 13 > frame.length) return;
+    const headers = 14 + ipLen + ((frame[14 + ipLen + 12]! >> 4) * 4);
+    if (frame.length - headers <= mss) return;
+    hdr[HDR_GSO_TYPE] = VIRTIO_NET_HDR_GSO_TCPV4;
+    hdr[HDR_HDR_LEN] = headers & 0xff;
+    hdr[HDR_HDR_LEN + 1] = headers >> 8;
+    hdr[HDR_GSO_SIZE] = mss & 0xff;
+    hdr[HDR_GSO_SIZE + 1] = mss >> 8;
   }
 
   // ---- completion ----
