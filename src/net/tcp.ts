@@ -7,8 +7,9 @@
 // our MSS (or in segments of many MSS where the guest's NIC takes large segments: TcpLink.maxSegment), and
 // retransmitted go-back-N when the retransmission timer expires (RFC 6298 timer, Karn's rule), or one segment at a time on three duplicate ACKs and on each partial ACK after them (RFC 5681 §3.2, RFC 6582).
 // Guest-to-host data is taken in order only; an out-of-order segment is dropped and answered with a duplicate
-// ACK, and the window we advertise shrinks as the host socket backs up. No window scaling, SACK or urgent data
-// is offered.
+// ACK, and the window we advertise shrinks as the host socket backs up. The guest's window may be scaled (RFC 7323
+// §2: a window scale option both ways on the SYNs; ours is shift 0, so what we advertise stays within 64 KiB);
+// no SACK or urgent data.
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type Tcp, type TcpOut } from './wire';
 import type { AcceptedStream, NetHost, TcpStream, TcpStreamEvents, Timer } from './host';
 
@@ -43,7 +44,7 @@ export interface TcpLink {
 export const OUR_MSS = 1460;
 /** RFC 9293 §3.7.1: the MSS assumed when a SYN carries none. */
 const DEFAULT_MSS = 536;
-/** Our receive window: the largest without window scaling (RFC 7323 §2). */
+/** Our receive window: the largest without scaling it (our window scale option says shift 0). */
 const RCV_WINDOW = 0xffff;
 /** Host-to-guest bytes held before the host socket is paused, and the level at which it resumes. */
 const SEND_BUFFER_HIGH = 1 << 20;
@@ -140,6 +141,10 @@ export class TcpConn {
   /** The segment being timed (Karn: never a retransmitted one): it is acknowledged by `rttSeq`. */
   private rttSeq: number | undefined;
   private rttStart = 0;
+  /** RFC 7323 §2.3: the guest's window fields (but a SYN's) count in units of 2^sndShift bytes. */
+  private sndShift = 0;
+  /** The guest's SYN carried a window scale option: ours goes in the SYN-ACK (§2.2). */
+  private scaling = false;
 
   private constructor(private readonly link: TcpLink, state: TcpState) {
     this.state = state;
@@ -153,6 +158,7 @@ export class TcpConn {
     c.rcvNxt = seqAdd(syn.seq, 1);
     c.sndWnd = syn.window;
     c.mss = Math.min(syn.mss ?? DEFAULT_MSS, OUR_MSS);
+    c.useScale(syn.wscale);
     c.stream = link.host.connectTcp(host, port, c.events());
     return c;
   }
@@ -207,13 +213,16 @@ export class TcpConn {
 
   private sendSyn(): void {
     this.sndNxt = seqAdd(this.iss, 1);
-    this.link.emit({ seq: this.iss, ack: 0, flags: TCP_SYN, window: RCV_WINDOW, mss: OUR_MSS });
+    this.link.emit({ seq: this.iss, ack: 0, flags: TCP_SYN, window: RCV_WINDOW, mss: OUR_MSS, wscale: 0 });
     this.armTimer();
   }
 
   private sendSynAck(): void {
     this.sndNxt = seqAdd(this.iss, 1);
-    this.link.emit({ seq: this.iss, ack: this.rcvNxt, flags: TCP_SYN | TCP_ACK, window: this.rcvWindow(), mss: OUR_MSS });
+    this.link.emit({
+      seq: this.iss, ack: this.rcvNxt, flags: TCP_SYN | TCP_ACK, window: this.rcvWindow(), mss: OUR_MSS,
+      ...(this.scaling ? { wscale: 0 } : {}),
+    });
     this.armTimer();
   }
 
@@ -223,10 +232,17 @@ export class TcpConn {
     if (!(seg.flags & TCP_SYN)) return;
     this.rcvNxt = seqAdd(seg.seq, 1);
     this.mss = Math.min(seg.mss ?? DEFAULT_MSS, OUR_MSS);
+    this.useScale(seg.wscale);
     this.established();
     this.sndWnd = seg.window;
     this.emitAck();
     this.transmit();
+  }
+
+  /** The guest's window scale option (RFC 7323 §2.2-2.3): shifts above 14 are taken as 14. */
+  private useScale(wscale: number | undefined): void {
+    this.scaling = wscale !== undefined;
+    this.sndShift = wscale !== undefined ? Math.min(wscale, 14) : 0;
   }
 
   private established(): void {
@@ -254,6 +270,7 @@ export class TcpConn {
   private processAck(seg: Tcp): void {
     if (!(seg.flags & TCP_ACK)) return;
     const ack = seg.ack;
+    const window = seg.window * 2 ** this.sndShift;
     if (seqGt(ack, this.sndNxt)) {
       this.emitAck();
       return;
@@ -280,16 +297,16 @@ export class TcpConn {
         this.paused = false;
         this.stream?.resume();
       }
-    } else if (ack === this.sndUna && seg.data.length === 0 && !(seg.flags & TCP_FIN) && this.sndNxt !== this.sndUna && seg.window === this.sndWnd) {
+    } else if (ack === this.sndUna && seg.data.length === 0 && !(seg.flags & TCP_FIN) && this.sndNxt !== this.sndUna && window === this.sndWnd) {
       // RFC 5681 §3.2: the third duplicate ACK retransmits the segment the guest is missing.
       if (++this.dupAcks === DUP_ACK_THRESHOLD && this.recover === undefined) {
         this.recover = this.sndNxt;
         this.retransmitFirst();
       }
     }
-    this.sndWnd = seg.window;
+    this.sndWnd = window;
     // A guest answering with a zero window is alive, only full: its probes never count toward giving up.
-    if (seg.window === 0) this.retries = 0;
+    if (window === 0) this.retries = 0;
     this.transmit();
   }
 

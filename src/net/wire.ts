@@ -62,6 +62,7 @@ export const TCP_ACK = 0b01_0000;
 const TCPOPT_END = 0;
 const TCPOPT_NOP = 1;
 const TCPOPT_MSS = 2;
+const TCPOPT_WSCALE = 3;
 
 export function ip4(a: number, b: number, c: number, d: number): Ip4 {
   return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
@@ -258,6 +259,8 @@ export interface Tcp {
   window: number;
   /** The MSS option of a SYN, if present. */
   mss: number | undefined;
+  /** The window scale option's shift count (RFC 7323 §2.2), on a SYN. */
+  wscale?: number;
   data: Uint8Array;
 }
 
@@ -271,6 +274,7 @@ export function parseTcp(ip: Ipv4): Tcp | undefined {
   if (off < TCP_HEADER || off > p.length) return undefined;
   const flags = v.getUint8(13) & 0x3f;
   let mss: number | undefined;
+  let wscale: number | undefined;
   for (let i = TCP_HEADER; i < off;) {
     const kind = p[i]!;
     if (kind === TCPOPT_END) break;
@@ -278,11 +282,12 @@ export function parseTcp(ip: Ipv4): Tcp | undefined {
     const len = i + 1 < off ? p[i + 1]! : 0;
     if (len < 2 || i + len > off) break;
     if (kind === TCPOPT_MSS && len === 4) mss = (p[i + 2]! << 8) | p[i + 3]!;
+    if (kind === TCPOPT_WSCALE && len === 3) wscale = p[i + 2]!;
     i += len;
   }
   return {
     srcPort: v.getUint16(0), dstPort: v.getUint16(2), seq: v.getUint32(4), ack: v.getUint32(8), flags,
-    window: v.getUint16(14), mss, data: p.subarray(off),
+    window: v.getUint16(14), mss, ...(wscale !== undefined ? { wscale } : {}), data: p.subarray(off),
   };
 }
 
@@ -295,11 +300,13 @@ export interface TcpOut {
   window: number;
   /** Sent as an MSS option (on a SYN). */
   mss?: number;
+  /** Sent as a window scale option, after a NOP (on a SYN; RFC 7323 §2.2). */
+  wscale?: number;
   data?: Uint8Array;
 }
 
 export function tcpFrame(dstMac: Uint8Array, srcMac: Uint8Array, src: Ip4, dst: Ip4, s: TcpOut): Uint8Array {
-  const opts = s.mss !== undefined ? 4 : 0;
+  const opts = (s.mss !== undefined ? 4 : 0) + (s.wscale !== undefined ? 4 : 0);
   const data = s.data ?? new Uint8Array(0);
   const len = TCP_HEADER + opts + data.length;
   const f = ipv4Frame(dstMac, srcMac, src, dst, IpProto.Tcp, len);
@@ -311,10 +318,18 @@ export function tcpFrame(dstMac: Uint8Array, srcMac: Uint8Array, src: Ip4, dst: 
   v.setUint8(12, ((TCP_HEADER + opts) / 4) << 4);
   v.setUint8(13, s.flags);
   v.setUint16(14, Math.max(0, Math.min(0xffff, s.window)));
+  let o = TCP_HEADER;
   if (s.mss !== undefined) {
-    v.setUint8(TCP_HEADER, TCPOPT_MSS);
-    v.setUint8(TCP_HEADER + 1, 4);
-    v.setUint16(TCP_HEADER + 2, s.mss);
+    v.setUint8(o, TCPOPT_MSS);
+    v.setUint8(o + 1, 4);
+    v.setUint16(o + 2, s.mss);
+    o += 4;
+  }
+  if (s.wscale !== undefined) {
+    v.setUint8(o, TCPOPT_NOP);
+    v.setUint8(o + 1, TCPOPT_WSCALE);
+    v.setUint8(o + 2, 3);
+    v.setUint8(o + 3, s.wscale);
   }
   f.set(data, L4_AT + TCP_HEADER + opts);
   v.setUint16(16, checksum(f, L4_AT, L4_AT + len, pseudoHeaderSum(src, dst, IpProto.Tcp, len)));

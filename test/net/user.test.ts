@@ -8,8 +8,8 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { NodeNetHost } from '../../src/node/net-host';
 import { UserNet, type UserNetOptions } from '../../src/net/user';
 import {
-  ETHERTYPE_IPV4, IpProto, TCP_ACK, TCP_RST, checksum, ethFrame, ethType, ip4, ipv4Frame, L4_AT, parseIpv4, parseUdp,
-  udpFrame, type Ipv4,
+  ETHERTYPE_IPV4, IpProto, TCP_ACK, TCP_RST, TCP_SYN, checksum, ethFrame, ethType, ip4, ipv4Frame, L4_AT, parseIpv4,
+  parseTcp, parseUdp, tcpFrame, udpFrame, type Ipv4, type Tcp, type TcpOut,
 } from '../../src/net/wire';
 import { GATEWAY_IP, GATEWAY_MAC, GUEST_IP, GUEST_MAC, GuestTcp, TestGuest } from './guest';
 
@@ -244,6 +244,26 @@ describe('user-mode network', () => {
       c.end();
       await g.until(() => c.allAcked, 5000, 'our FIN acknowledged');
     }, 60_000);
+
+    it('scales the guest\'s window by its window scale option, and answers the option with shift 0 (RFC 7323 §2)', async () => {
+      const payload = randomBytes(300 << 10);
+      const server = createServer((s) => { s.on('error', () => {}); s.end(payload); });
+      servers.push(server);
+      const port = await listen(server);
+      const send = (s: Omit<TcpOut, 'srcPort' | 'dstPort'>) =>
+        net.send(tcpFrame(GATEWAY_MAC, GUEST_MAC, GUEST_IP, GATEWAY_IP, { srcPort: 33010, dstPort: port, ...s }));
+      const segments = () => datagrams(g).filter((ip) => ip.proto === IpProto.Tcp).map((ip) => parseTcp(ip)).filter((t): t is Tcp => t !== undefined);
+      const dataSent = () => segments().reduce((n, t) => n + t.data.length, 0);
+      send({ seq: 100, ack: 0, flags: TCP_SYN, window: 1000, mss: 1460, wscale: 4 });
+      await g.until(() => segments().some((t) => (t.flags & TCP_SYN) !== 0), 5000, 'SYN-ACK');
+      const synAck = segments().find((t) => (t.flags & TCP_SYN) !== 0)!;
+      expect(synAck.wscale).toBe(0);
+      // Window field 0x1000 in units of 2^4: 65,536 bytes, one more than an unscaled window can say.
+      send({ seq: 101, ack: (synAck.seq + 1) >>> 0, flags: TCP_ACK, window: 0x1000 });
+      await g.until(() => dataSent() >= 65536, 5000, 'a scaled window of data');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(dataSent()).toBe(65536);
+    });
 
     it('carries data from the guest to a host server, half-closes, and takes the server\'s answer after it', async () => {
       const upload = randomBytes(512 << 10);
