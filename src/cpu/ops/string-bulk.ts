@@ -48,9 +48,8 @@ export function repBulk(op: u32, size: u32, max: u32): u32 {
   const dFirst = segRange(ES, di, size, SEGV_WRITE);
   if (dFirst < 0) return 0;
   n = min(n, inPage(<u32>dFirst, size, down));
-  let sFirst: i64 = 0;
   if (movs) {
-    sFirst = segRange(dSeg(), si, size, SEGV_READ);
+    const sFirst = segRange(dSeg(), si, size, SEGV_READ);
     if (sFirst < 0) return 0;
     n = min(n, inPage(<u32>sFirst, size, down));
   }
