@@ -55,6 +55,21 @@ function expectAgreement({ interp, jit }: { interp: Outcome; jit: Outcome }, wha
 }
 
 /** The little-endian dword at `at`. */
+/**
+ * Paging on (CR0.PG and WP): page directory at 0x10000, one page table at 0x11000 identity-mapping the first 4 MiB,
+ * page i with the flags `flags(i)` (P = 1, R/W = 2).
+ */
+function identityPaging(h: CpuHarness, flags: (page: number) => number): void {
+  const pd = new DataView(new ArrayBuffer(4));
+  pd.setUint32(0, 0x11000 | 0x3, true);
+  h.writeMem(0x10000, new Uint8Array(pd.buffer));
+  const pt = new DataView(new ArrayBuffer(4096));
+  for (let i = 0; i < 1024; i++) pt.setUint32(i * 4, (i << 12) | flags(i), true);
+  h.writeMem(0x11000, new Uint8Array(pt.buffer));
+  h.setControl('cr3', 0x10000);
+  h.setControl('cr0', 0x8001_0011); // PG WP ET PE
+}
+
 function word(ram: Uint8Array, at: number): number { return new DataView(ram.buffer, ram.byteOffset).getUint32(at, true); }
 
 function expectSame(a: Outcome, b: Outcome, what: string): void {
@@ -167,15 +182,7 @@ top:
 `);
     const { interp, jit } = runBoth(flat32(bin, (h) => {
       h.writeMem(0x5000, [7, 0, 0, 0, 9, 0, 0, 0, 0xff, 0, 0, 0]);
-      // Page directory at 0x10000 → page table at 0x11000 identity-mapping 4 MiB; page 0x5000 read-only.
-      const pd = new DataView(new ArrayBuffer(4));
-      pd.setUint32(0, 0x11000 | 0x3, true);
-      h.writeMem(0x10000, new Uint8Array(pd.buffer));
-      const pt = new DataView(new ArrayBuffer(4096));
-      for (let i = 0; i < 1024; i++) pt.setUint32(i * 4, (i << 12) | (i === 5 ? 0x1 : 0x3), true);
-      h.writeMem(0x11000, new Uint8Array(pt.buffer));
-      h.setControl('cr3', 0x10000);
-      h.setControl('cr0', 0x8001_0011); // PG WP ET PE
+      identityPaging(h, (page) => (page === 5 ? 0x1 : 0x3)); // page 0x5000 read-only
     }), 100_000);
     expect(interp.state.halted, 'no fault: the program reached its HLT').toBe(true);
     expect(jit.jitInsns).toBeGreaterThan(500n);
@@ -215,14 +222,7 @@ top:
     const { interp, jit } = runBoth(flat32(bin, (h) => {
       h.writeMem(0x6000, [0x11, 0, 0, 0]);
       h.writeMem(0x8000, [0x22, 0, 0, 0]);
-      const pd = new DataView(new ArrayBuffer(4));
-      pd.setUint32(0, 0x11000 | 0x3, true);
-      h.writeMem(0x10000, new Uint8Array(pd.buffer));
-      const pt = new DataView(new ArrayBuffer(4096));
-      for (let i = 0; i < 1024; i++) pt.setUint32(i * 4, (i << 12) | 0x3, true);
-      h.writeMem(0x11000, new Uint8Array(pt.buffer));
-      h.setControl('cr3', 0x10000);
-      h.setControl('cr0', 0x8001_0011); // PG WP ET PE
+      identityPaging(h, () => 0x3);
     }), 100_000);
     expect(interp.state.halted, 'the program reached its HLT').toBe(true);
     // The reference: 100 reads of each page, the increments landed in each.
