@@ -56,6 +56,13 @@ describe('user-mode network', () => {
     await make();
   });
 
+  /** A host server on the loopback that sends `payload` to each connection and closes; its port. */
+  async function serve(payload: Uint8Array): Promise<number> {
+    const server = createServer((s) => { s.on('error', () => {}); s.end(payload); });
+    servers.push(server);
+    return listen(server);
+  }
+
   afterEach(async () => {
     await net.close();
     for (const s of servers.splice(0)) s.close();
@@ -206,9 +213,7 @@ describe('user-mode network', () => {
   describe('TCP', () => {
     it('carries 6 MiB from a host server to the guest exactly, with 3% of frames lost each way', async () => {
       const payload = randomBytes(6 << 20);
-      const server = createServer((s) => { s.on('error', () => {}); s.end(payload); });
-      servers.push(server);
-      const port = await listen(server);
+      const port = await serve(payload);
       g.lossToGuest = 0.03;
       g.lossFromGuest = 0.03;
       const c = new GuestTcp(g, 33000, GATEWAY_IP, port);
@@ -224,9 +229,7 @@ describe('user-mode network', () => {
     it('sends segments of up to a 64 KiB datagram, tagged with the MSS, to a NIC that takes large segments', async () => {
       net.setLargeReceive(true);
       const payload = randomBytes(2 << 20);
-      const server = createServer((s) => { s.on('error', () => {}); s.end(payload); });
-      servers.push(server);
-      const port = await listen(server);
+      const port = await serve(payload);
       const c = new GuestTcp(g, 33001, GATEWAY_IP, port);
       c.connect();
       await g.until(() => c.finReceived, 30_000, 'the whole transfer and the FIN');
@@ -247,9 +250,7 @@ describe('user-mode network', () => {
 
     it('scales the guest\'s window by its window scale option, and answers the option with shift 0 (RFC 7323 §2)', async () => {
       const payload = randomBytes(300 << 10);
-      const server = createServer((s) => { s.on('error', () => {}); s.end(payload); });
-      servers.push(server);
-      const port = await listen(server);
+      const port = await serve(payload);
       const send = (s: Omit<TcpOut, 'srcPort' | 'dstPort'>) =>
         net.send(tcpFrame(GATEWAY_MAC, GUEST_MAC, GUEST_IP, GATEWAY_IP, { srcPort: 33010, dstPort: port, ...s }));
       const segments = () => datagrams(g).filter((ip) => ip.proto === IpProto.Tcp).map((ip) => parseTcp(ip)).filter((t): t is Tcp => t !== undefined);
@@ -286,9 +287,7 @@ describe('user-mode network', () => {
 
     it('waits on a zero window, probing it, and sends everything once the guest opens it', async () => {
       const payload = randomBytes(200 << 10);
-      const server = createServer((s) => { s.on('error', () => {}); s.end(payload); });
-      servers.push(server);
-      const port = await listen(server);
+      const port = await serve(payload);
       const c = new GuestTcp(g, 33006, GATEWAY_IP, port);
       c.window = 0;
       c.connect();
