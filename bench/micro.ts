@@ -1,6 +1,6 @@
 // Micro benchmarks of the wasmpc core alone, through the CPU harness: interpreter speed in MIPS on a memory
 // loop with paging off and on (the TLB-hit path; issue target: paging on within 1.3x of paging off), and the
-// translated code's speed on the same loop and on a loop of stack and structure accesses, as compiled C is.
+// translated code's speed on the same loop and on loops of stack, structure and array accesses, as compiled C is.
 import { CpuHarness } from '../src/machine/harness';
 import { loadCoreModule } from '../src/node/core-module';
 
@@ -49,14 +49,31 @@ function stackLoop(iterations: number): number[] {
   ];
 }
 
-type Loop = 'memory' | 'stack';
+// Two arrays walked through different address registers and the loop's variables in a stack frame, as the
+// kernel's mpihelp_submul_1 (module signature checks at boot) is compiled: 11 instructions per iteration, six
+// memory accesses on three pages, a read-modify-write among them.
+//   mov ebp, STACK ; mov ecx, iterations ; mov dword [ebp-8], DATA ; mov dword [ebp-12], DATA + 0x10000
+//   mov dword [ebp-16], 0
+// l: mov edi, ecx ; and edi, 0x1fff ; mov eax, [ebp-8] ; mov edx, [eax+edi*4] ; imul edx, edx, 0x9e3779b1
+//    add edx, [ebp-16] ; mov eax, [ebp-12] ; sub [eax+edi*4], edx ; mov [ebp-16], edx ; dec ecx ; jnz l ; hlt
+function arraysLoop(iterations: number): number[] {
+  return [
+    0xbd, ...d(STACK), 0xb9, ...d(iterations), 0xc7, 0x45, 0xf8, ...d(DATA), 0xc7, 0x45, 0xf4, ...d(DATA + 0x10000),
+    0xc7, 0x45, 0xf0, ...d(0),
+    0x89, 0xcf, 0x81, 0xe7, ...d(0x1fff), 0x8b, 0x45, 0xf8, 0x8b, 0x14, 0xb8, 0x69, 0xd2, ...d(0x9e3779b1),
+    0x03, 0x55, 0xf0, 0x8b, 0x45, 0xf4, 0x29, 0x14, 0xb8, 0x89, 0x55, 0xf0, 0x49, 0x75, 0xdd, 0xf4,
+  ];
+}
+
+type Loop = 'memory' | 'stack' | 'arrays';
+const LOOPS: Record<Loop, (iterations: number) => number[]> = { memory: memoryLoop, stack: stackLoop, arrays: arraysLoop };
 
 function measure(loop: Loop, paging: boolean, jit: boolean): MicroResult {
   // The interpreter's runs are about its TLB path; translated code runs with the JIT's defaults.
   const h = new CpuHarness(loadCoreModule(), 4 * 1024 * 1024, jit);
   h.setFlat32();
   const iterations = jit ? ITERATIONS * JIT_FACTOR : ITERATIONS;
-  h.writeMem(CODE, loop === 'memory' ? memoryLoop(iterations) : stackLoop(iterations));
+  h.writeMem(CODE, LOOPS[loop](iterations));
   if (paging) {
     // Identity-map the first 4 MiB with 4 KiB pages.
     const pt = new Uint8Array(4096);
@@ -83,7 +100,7 @@ export function runMicro(): MicroResult[] {
   measure('memory', false, false); // warm up the engine's tiers
   return [
     measure('memory', false, false), measure('memory', true, false),
-    measure('memory', true, true), measure('stack', true, true),
+    measure('memory', true, true), measure('stack', true, true), measure('arrays', true, true),
   ];
 }
 

@@ -73,16 +73,20 @@ export const L_Z: u32 = 31;
 /** CF and OF of a rotate (bits in EFLAGS positions), over the flags `pend` says (see `ovMask`). */
 export const L_FO: u32 = 32;
 /**
- * The last two pages the inline path found in the TLB (see accessKind): one for stack-segment accesses, one for
- * the others. $pgs/$pgd: the linear page number shifted left by one, bit 0 set if writes are allowed (-1: none);
- * $dls/$dld: host address minus linear address in that page.
+ * The pages the inline path last found in the TLB (see accessKind): one for stack-segment accesses ($pgs $dls),
+ * and for the other segments one per address register of the access (its base, else its index, else none:
+ * slot 8), so a loop that walks two arrays and keeps its locals on the stack finds all three pages without a
+ * TLB lookup (one shared slot missed three times per iteration of the kernel's mpihelp_submul_1). $pg: the
+ * linear page number shifted left by one, bit 0 set if writes are allowed (-1: none); $dl: host address minus
+ * linear address in that page.
  */
 export const L_PGS: u32 = 33;
 export const L_DLS: u32 = 34;
-export const L_PGD: u32 = 35;
-export const L_DLD: u32 = 36;
-export const NUM_SCRATCH_LOCALS: u32 = 33; // i32 $base .. $c, EAX .. EDI, $fa .. $fc, $x $y $z, $fo, the pages
-export const L_W: u32 = 37; // i64 scratch (products)
+export const NUM_SCRATCH_LOCALS: u32 = 31; // i32 $base .. $c, EAX .. EDI, $fa .. $fc, $x $y $z, $fo, $pgs $dls
+export const L_W: u32 = 35; // i64 scratch (products)
+export const L_PG0: u32 = 36; // register slot k: $pg $dl of its last page at L_PG0 + 4k, of the one before after them
+export const NUM_PAGE_SLOTS: u32 = 9;
+export const NUM_PAGE_LOCALS: u32 = NUM_PAGE_SLOTS * 4;
 
 export const OP_GLOBAL_GET: u32 = 0x23;
 
@@ -231,7 +235,7 @@ export function emitPrologue(): void {
  */
 export function forgetPages(): void {
   i32c(0xffff_ffff); localSet(L_PGS);
-  i32c(0xffff_ffff); localSet(L_PGD);
+  for (let k: u32 = 0; k < NUM_PAGE_SLOTS * 2; k++) { i32c(0xffff_ffff); localSet(L_PG0 + 2 * k); }
 }
 export function beginInsn(rec: usize, i: u32, offset: u32, next: usize): void {
   r = rec; idx = i; off = offset; recCopy = 0; nextRec = next;
@@ -336,10 +340,14 @@ export function spillRegs(): void {
   for (let n: u32 = 0; n < 8; n++) { localGet(L_CPU); localGet(L_G0 + n); mem(OP_I32_STORE, 2, CPU_GPR + (n << 3)); }
 }
 
+/** The address register of the last operand pushEa() computed (8: none), for accessKind's remembered page. */
+let eaReg: u32 = 8;
+
 /** Push the offset of the ModRM memory operand (as ea() in src/cpu/operand.ts). */
 export function pushEa(): void {
   const base = <i32>load<i8>(r + R_BASE);
   const index = <i32>load<i8>(r + R_INDEX);
+  eaReg = base >= 0 ? <u32>base : index >= 0 ? <u32>index : 8;
   const disp = load<u32>(r + R_DISP);
   let any = false;
   if (base >= 0) { getReg(<u32>base, 4); any = true; }
@@ -405,23 +413,22 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
   }
   // The page this kind of access used last, if the access is allowed there: no TLB lookup. (The remembered
   // translation stays usable until the interpreter runs, as a CPU's TLB keeps it until an invalidation.)
-  const pg = s == SEG_SS ? L_PGS : L_PGD;
-  const dl = s == SEG_SS ? L_DLS : L_DLD;
+  const stack = s == SEG_SS;
+  const pg = stack ? L_PGS : L_PG0 + 4 * eaReg;
+  const dl = pg + 1;
+  eaReg = 8;
   const wants = kind != ACC_R;
   op(OP_BLOCK); byte(T_I32); // $have: the host address
-  localGet(L_LIN); localGet(dl); op(OP_I32_ADD);
-  localGet(L_LIN); i32c(12); op(OP_I32_SHR_U);
-  if (wants) { i32c(1); op(OP_I32_SHL); i32c(1); op(OP_I32_OR); localGet(pg); }
-  else { localGet(pg); i32c(1); op(OP_I32_SHR_U); }
-  op(OP_I32_EQ); byte(OP_BR_IF); uleb(0);
-  op(OP_DROP);
+  rememberedHit(pg, wants);
+  if (!stack) rememberedHit(pg + 2, wants); // the page before (two arrays through one register)
   // The TLB slot; its high word is the tag, its low word the host page and permission bits (src/mmu/tlb.ts).
   pushTlbSlot(); localTee(L_E);
   mem(OP_I32_LOAD, 2, 4); localGet(L_LIN); i32c(12 + <u32>TLB_BITS); op(OP_I32_SHR_U); op(OP_I32_NE);
   byte(OP_BR_IF); uleb(1);
   localGet(L_E); mem(OP_I32_LOAD, 2, 0); localTee(L_E); i32c(tneed); op(OP_I32_AND); i32c(tneed); op(OP_I32_NE);
   byte(OP_BR_IF); uleb(1);
-  // Remember the page (writable when this access checked for writing).
+  // Remember the page (writable when this access checked for writing), the last one becoming the one before.
+  if (!stack) { localGet(pg); localSet(pg + 2); localGet(dl); localSet(dl + 2); }
   localGet(L_LIN); i32c(12); op(OP_I32_SHR_U); i32c(1); op(OP_I32_SHL);
   if (wants) { i32c(1); op(OP_I32_OR); }
   localSet(pg);
@@ -438,6 +445,16 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
   else { call(F_READ8 + sizeIndex(size)); localSet(l); }
   faultCheck();
   op(OP_END); // $done
+}
+
+/** Inside accessKind's $have: leave it with the host address if $lin is in the page remembered at `pg`. */
+function rememberedHit(pg: u32, wants: bool): void {
+  localGet(L_LIN); localGet(pg + 1); op(OP_I32_ADD);
+  localGet(L_LIN); i32c(12); op(OP_I32_SHR_U);
+  if (wants) { i32c(1); op(OP_I32_SHL); i32c(1); op(OP_I32_OR); localGet(pg); }
+  else { localGet(pg); i32c(1); op(OP_I32_SHR_U); }
+  op(OP_I32_EQ); byte(OP_BR_IF); uleb(0);
+  op(OP_DROP);
 }
 
 /** The access itself at the host address on the stack: a store of $val, or a load into local `l`. */

@@ -191,7 +191,7 @@ top:
 });
 
 describe('JIT: the pages remembered from the TLB', () => {
-  // Translated code keeps the last page a data access found in the TLB, and uses it again without a lookup;
+  // Translated code keeps the last pages data accesses found in the TLB, and uses them again without a lookup;
   // the interpreter (INVLPG here, a CR3 write, ...) may change what the page maps to, so it is forgotten
   // there. Linear 0x6000 is remapped to another physical page in the middle of a block: every read and write
   // after the INVLPG must go to the new page, and the old mapping must be back after the second one. (The
@@ -230,6 +230,56 @@ top:
     expect([w(0x7000), w(0x7004), w(0x8004), w(0x6008)]).toEqual([0x11 * 100, 0x22 * 100, 100, 100]);
     expect(jit.jitInsns).toBeGreaterThan(1000n);
     expectSame(interp, jit, 'accesses around INVLPG');
+  });
+  // Accesses through one register remember its last two pages (two arrays walked through one register hit
+  // both). Page 0x5000 is read-only: remembered for a read, as the last page or the one before, it must not
+  // take a write; 0x6000 is remapped to 0x8000 and back around INVLPG while it is the page before.
+  it.skipIf(!requireNasm())('a page remembered for reading takes no write; remaps around INVLPG are seen', () => {
+    const bin = assemble(`bits 32
+org 0x1000
+  mov esp, 0x9000
+  mov ecx, 100
+top:
+  mov ebx, 0x6000
+  add [ebx+4], eax
+  mov ebx, 0x5000
+  add eax, [ebx]
+  mov dword [ss:0x11000 + 6 * 4], 0x8003
+  invlpg [0x6000]
+  mov ebx, 0x6000
+  add eax, [ebx]
+  add [ebx+8], eax
+  mov ebx, 0x5000
+  add eax, [ebx+4]
+  mov dword [ss:0x11000 + 6 * 4], 0x6003
+  invlpg [0x6000]
+  mov ebx, 0x6000
+  add eax, [ebx]
+  add [0x7000], eax
+  dec ecx
+  jnz top
+  mov ebx, 0x6000
+  mov eax, [ebx]
+  mov ebx, 0x5000
+  add eax, [ebx]
+  mov ebx, 0x6000
+  mov eax, [ebx]
+  mov ebx, 0x5000
+  mov [ebx], eax
+  hlt
+`);
+    const { interp, jit } = runBoth(flat32(bin, (h) => {
+      h.writeMem(0x5000, [3, 0, 0, 0, 5, 0, 0, 0]);
+      h.writeMem(0x6000, [0x11, 0, 0, 0]);
+      h.writeMem(0x8000, [0x22, 0, 0, 0]);
+      identityPaging(h, (page) => (page === 5 ? 0x1 : 0x3));
+    }), 100_000);
+    // The reference: the last store faulted on the read-only page (no IDT: a triple fault), which is unchanged.
+    expect(interp.state.cr2, 'the write to the read-only page faulted').toBe(0x5000);
+    expect(word(interp.ram, 0x5000)).toBe(3);
+    expect(word(interp.ram, 0x8008), 'the remapped page was written').not.toBe(0);
+    expect(jit.jitInsns).toBeGreaterThan(1000n);
+    expectSame(interp, jit, 'two pages per register');
   });
 });
 

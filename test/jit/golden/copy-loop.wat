@@ -1,5 +1,5 @@
-;; module 0: 1511 bytes
-(func 0 (locals 33 x i32, 1 x i64)
+;; module 0: 1706 bytes
+(func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -38,7 +38,41 @@
   i32.const -1
   local.set 33
   i32.const -1
-  local.set 35
+  local.set 36
+  i32.const -1
+  local.set 38
+  i32.const -1
+  local.set 40
+  i32.const -1
+  local.set 42
+  i32.const -1
+  local.set 44
+  i32.const -1
+  local.set 46
+  i32.const -1
+  local.set 48
+  i32.const -1
+  local.set 50
+  i32.const -1
+  local.set 52
+  i32.const -1
+  local.set 54
+  i32.const -1
+  local.set 56
+  i32.const -1
+  local.set 58
+  i32.const -1
+  local.set 60
+  i32.const -1
+  local.set 62
+  i32.const -1
+  local.set 64
+  i32.const -1
+  local.set 66
+  i32.const -1
+  local.set 68
+  i32.const -1
+  local.set 70
   block
     loop
       block
@@ -54,12 +88,24 @@
             local.set 12
             block (result i32)
               local.get 12
-              local.get 36
+              local.get 61
               i32.add
               local.get 12
               i32.const 12
               i32.shr_u
-              local.get 35
+              local.get 60
+              i32.const 1
+              i32.shr_u
+              i32.eq
+              br_if 0
+              drop
+              local.get 12
+              local.get 63
+              i32.add
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              local.get 62
               i32.const 1
               i32.shr_u
               i32.eq
@@ -89,12 +135,16 @@
               i32.const 1
               i32.ne
               br_if 1
+              local.get 60
+              local.set 62
+              local.get 61
+              local.set 63
               local.get 12
               i32.const 12
               i32.shr_u
               i32.const 1
               i32.shl
-              local.set 35
+              local.set 60
               local.get 14
               i32.const -4096
               i32.and
@@ -102,7 +152,7 @@
               i32.const -4096
               i32.and
               i32.sub
-              local.tee 36
+              local.tee 61
               local.get 12
               i32.add
             end
@@ -141,7 +191,7 @@
             local.set 12
             block (result i32)
               local.get 12
-              local.get 36
+              local.get 65
               i32.add
               local.get 12
               i32.const 12
@@ -150,7 +200,21 @@
               i32.shl
               i32.const 1
               i32.or
-              local.get 35
+              local.get 64
+              i32.eq
+              br_if 0
+              drop
+              local.get 12
+              local.get 67
+              i32.add
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              i32.const 1
+              i32.shl
+              i32.const 1
+              i32.or
+              local.get 66
               i32.eq
               br_if 0
               drop
@@ -178,6 +242,10 @@
               i32.const 2
               i32.ne
               br_if 1
+              local.get 64
+              local.set 66
+              local.get 65
+              local.set 67
               local.get 12
               i32.const 12
               i32.shr_u
@@ -185,7 +253,7 @@
               i32.shl
               i32.const 1
               i32.or
-              local.set 35
+              local.set 64
               local.get 14
               i32.const -4096
               i32.and
@@ -193,7 +261,7 @@
               i32.const -4096
               i32.and
               i32.sub
-              local.tee 36
+              local.tee 65
               local.get 12
               i32.add
             end
@@ -610,7 +678,41 @@
       i32.const -1
       local.set 33
       i32.const -1
-      local.set 35
+      local.set 36
+      i32.const -1
+      local.set 38
+      i32.const -1
+      local.set 40
+      i32.const -1
+      local.set 42
+      i32.const -1
+      local.set 44
+      i32.const -1
+      local.set 46
+      i32.const -1
+      local.set 48
+      i32.const -1
+      local.set 50
+      i32.const -1
+      local.set 52
+      i32.const -1
+      local.set 54
+      i32.const -1
+      local.set 56
+      i32.const -1
+      local.set 58
+      i32.const -1
+      local.set 60
+      i32.const -1
+      local.set 62
+      i32.const -1
+      local.set 64
+      i32.const -1
+      local.set 66
+      i32.const -1
+      local.set 68
+      i32.const -1
+      local.set 70
       local.get 0
       local.get 4
       i32.const 10

@@ -1,5 +1,5 @@
-;; module 0: 1359 bytes
-(func 0 (locals 33 x i32, 1 x i64)
+;; module 0: 1524 bytes
+(func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -38,7 +38,41 @@
   i32.const -1
   local.set 33
   i32.const -1
-  local.set 35
+  local.set 36
+  i32.const -1
+  local.set 38
+  i32.const -1
+  local.set 40
+  i32.const -1
+  local.set 42
+  i32.const -1
+  local.set 44
+  i32.const -1
+  local.set 46
+  i32.const -1
+  local.set 48
+  i32.const -1
+  local.set 50
+  i32.const -1
+  local.set 52
+  i32.const -1
+  local.set 54
+  i32.const -1
+  local.set 56
+  i32.const -1
+  local.set 58
+  i32.const -1
+  local.set 60
+  i32.const -1
+  local.set 62
+  i32.const -1
+  local.set 64
+  i32.const -1
+  local.set 66
+  i32.const -1
+  local.set 68
+  i32.const -1
+  local.set 70
   block
     loop
       block
@@ -102,12 +136,24 @@
             br_if 0
             block (result i32)
               local.get 12
-              local.get 36
+              local.get 61
               i32.add
               local.get 12
               i32.const 12
               i32.shr_u
-              local.get 35
+              local.get 60
+              i32.const 1
+              i32.shr_u
+              i32.eq
+              br_if 0
+              drop
+              local.get 12
+              local.get 63
+              i32.add
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              local.get 62
               i32.const 1
               i32.shr_u
               i32.eq
@@ -137,12 +183,16 @@
               i32.const 1
               i32.ne
               br_if 1
+              local.get 60
+              local.set 62
+              local.get 61
+              local.set 63
               local.get 12
               i32.const 12
               i32.shr_u
               i32.const 1
               i32.shl
-              local.set 35
+              local.set 60
               local.get 14
               i32.const -4096
               i32.and
@@ -150,7 +200,7 @@
               i32.const -4096
               i32.and
               i32.sub
-              local.tee 36
+              local.tee 61
               local.get 12
               i32.add
             end
@@ -251,7 +301,7 @@
         local.get 7
         i64.extend_i32_s
         i64.mul
-        local.tee 37
+        local.tee 35
         i32.wrap_i64
         local.set 8
         local.get 8
@@ -514,7 +564,41 @@
       i32.const -1
       local.set 33
       i32.const -1
-      local.set 35
+      local.set 36
+      i32.const -1
+      local.set 38
+      i32.const -1
+      local.set 40
+      i32.const -1
+      local.set 42
+      i32.const -1
+      local.set 44
+      i32.const -1
+      local.set 46
+      i32.const -1
+      local.set 48
+      i32.const -1
+      local.set 50
+      i32.const -1
+      local.set 52
+      i32.const -1
+      local.set 54
+      i32.const -1
+      local.set 56
+      i32.const -1
+      local.set 58
+      i32.const -1
+      local.set 60
+      i32.const -1
+      local.set 62
+      i32.const -1
+      local.set 64
+      i32.const -1
+      local.set 66
+      i32.const -1
+      local.set 68
+      i32.const -1
+      local.set 70
       local.get 0
       local.get 4
       i32.const 24

@@ -1,5 +1,5 @@
-;; module 0: 1282 bytes
-(func 0 (locals 33 x i32, 1 x i64)
+;; module 0: 1420 bytes
+(func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -38,7 +38,41 @@
   i32.const -1
   local.set 33
   i32.const -1
-  local.set 35
+  local.set 36
+  i32.const -1
+  local.set 38
+  i32.const -1
+  local.set 40
+  i32.const -1
+  local.set 42
+  i32.const -1
+  local.set 44
+  i32.const -1
+  local.set 46
+  i32.const -1
+  local.set 48
+  i32.const -1
+  local.set 50
+  i32.const -1
+  local.set 52
+  i32.const -1
+  local.set 54
+  i32.const -1
+  local.set 56
+  i32.const -1
+  local.set 58
+  i32.const -1
+  local.set 60
+  i32.const -1
+  local.set 62
+  i32.const -1
+  local.set 64
+  i32.const -1
+  local.set 66
+  i32.const -1
+  local.set 68
+  i32.const -1
+  local.set 70
   block
     loop
       block
@@ -491,7 +525,41 @@
       i32.const -1
       local.set 33
       i32.const -1
-      local.set 35
+      local.set 36
+      i32.const -1
+      local.set 38
+      i32.const -1
+      local.set 40
+      i32.const -1
+      local.set 42
+      i32.const -1
+      local.set 44
+      i32.const -1
+      local.set 46
+      i32.const -1
+      local.set 48
+      i32.const -1
+      local.set 50
+      i32.const -1
+      local.set 52
+      i32.const -1
+      local.set 54
+      i32.const -1
+      local.set 56
+      i32.const -1
+      local.set 58
+      i32.const -1
+      local.set 60
+      i32.const -1
+      local.set 62
+      i32.const -1
+      local.set 64
+      i32.const -1
+      local.set 66
+      i32.const -1
+      local.set 68
+      i32.const -1
+      local.set 70
       local.get 0
       local.get 4
       i32.const 28

@@ -1,5 +1,5 @@
-;; module 0: 1393 bytes
-(func 0 (locals 33 x i32, 1 x i64)
+;; module 0: 1490 bytes
+(func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -38,7 +38,41 @@
   i32.const -1
   local.set 33
   i32.const -1
-  local.set 35
+  local.set 36
+  i32.const -1
+  local.set 38
+  i32.const -1
+  local.set 40
+  i32.const -1
+  local.set 42
+  i32.const -1
+  local.set 44
+  i32.const -1
+  local.set 46
+  i32.const -1
+  local.set 48
+  i32.const -1
+  local.set 50
+  i32.const -1
+  local.set 52
+  i32.const -1
+  local.set 54
+  i32.const -1
+  local.set 56
+  i32.const -1
+  local.set 58
+  i32.const -1
+  local.set 60
+  i32.const -1
+  local.set 62
+  i32.const -1
+  local.set 64
+  i32.const -1
+  local.set 66
+  i32.const -1
+  local.set 68
+  i32.const -1
+  local.set 70
   block
     loop
       block
@@ -74,12 +108,24 @@
             local.set 12
             block (result i32)
               local.get 12
-              local.get 36
+              local.get 65
               i32.add
               local.get 12
               i32.const 12
               i32.shr_u
-              local.get 35
+              local.get 64
+              i32.const 1
+              i32.shr_u
+              i32.eq
+              br_if 0
+              drop
+              local.get 12
+              local.get 67
+              i32.add
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              local.get 66
               i32.const 1
               i32.shr_u
               i32.eq
@@ -109,12 +155,16 @@
               i32.const 1
               i32.ne
               br_if 1
+              local.get 64
+              local.set 66
+              local.get 65
+              local.set 67
               local.get 12
               i32.const 12
               i32.shr_u
               i32.const 1
               i32.shl
-              local.set 35
+              local.set 64
               local.get 14
               i32.const -4096
               i32.and
@@ -122,7 +172,7 @@
               i32.const -4096
               i32.and
               i32.sub
-              local.tee 36
+              local.tee 65
               local.get 12
               i32.add
             end
@@ -565,8 +615,8 @@
   i32.add
 )
 
-;; module 1: 1329 bytes
-(func 0 (locals 33 x i32, 1 x i64)
+;; module 1: 1426 bytes
+(func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -605,7 +655,41 @@
   i32.const -1
   local.set 33
   i32.const -1
-  local.set 35
+  local.set 36
+  i32.const -1
+  local.set 38
+  i32.const -1
+  local.set 40
+  i32.const -1
+  local.set 42
+  i32.const -1
+  local.set 44
+  i32.const -1
+  local.set 46
+  i32.const -1
+  local.set 48
+  i32.const -1
+  local.set 50
+  i32.const -1
+  local.set 52
+  i32.const -1
+  local.set 54
+  i32.const -1
+  local.set 56
+  i32.const -1
+  local.set 58
+  i32.const -1
+  local.set 60
+  i32.const -1
+  local.set 62
+  i32.const -1
+  local.set 64
+  i32.const -1
+  local.set 66
+  i32.const -1
+  local.set 68
+  i32.const -1
+  local.set 70
   block
     loop
       block
@@ -625,12 +709,24 @@
             local.set 12
             block (result i32)
               local.get 12
-              local.get 36
+              local.get 65
               i32.add
               local.get 12
               i32.const 12
               i32.shr_u
-              local.get 35
+              local.get 64
+              i32.const 1
+              i32.shr_u
+              i32.eq
+              br_if 0
+              drop
+              local.get 12
+              local.get 67
+              i32.add
+              local.get 12
+              i32.const 12
+              i32.shr_u
+              local.get 66
               i32.const 1
               i32.shr_u
               i32.eq
@@ -660,12 +756,16 @@
               i32.const 1
               i32.ne
               br_if 1
+              local.get 64
+              local.set 66
+              local.get 65
+              local.set 67
               local.get 12
               i32.const 12
               i32.shr_u
               i32.const 1
               i32.shl
-              local.set 35
+              local.set 64
               local.get 14
               i32.const -4096
               i32.and
@@ -673,7 +773,7 @@
               i32.const -4096
               i32.and
               i32.sub
-              local.tee 36
+              local.tee 65
               local.get 12
               i32.add
             end
@@ -1107,8 +1207,8 @@
   i32.add
 )
 
-;; module 2: 627 bytes
-(func 0 (locals 33 x i32, 1 x i64)
+;; module 2: 697 bytes
+(func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -1147,7 +1247,41 @@
   i32.const -1
   local.set 33
   i32.const -1
-  local.set 35
+  local.set 36
+  i32.const -1
+  local.set 38
+  i32.const -1
+  local.set 40
+  i32.const -1
+  local.set 42
+  i32.const -1
+  local.set 44
+  i32.const -1
+  local.set 46
+  i32.const -1
+  local.set 48
+  i32.const -1
+  local.set 50
+  i32.const -1
+  local.set 52
+  i32.const -1
+  local.set 54
+  i32.const -1
+  local.set 56
+  i32.const -1
+  local.set 58
+  i32.const -1
+  local.set 60
+  i32.const -1
+  local.set 62
+  i32.const -1
+  local.set 64
+  i32.const -1
+  local.set 66
+  i32.const -1
+  local.set 68
+  i32.const -1
+  local.set 70
   block
     loop
       block
@@ -1327,8 +1461,8 @@
   i32.add
 )
 
-;; module 3: 1092 bytes
-(func 0 (locals 33 x i32, 1 x i64)
+;; module 3: 1230 bytes
+(func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -1367,7 +1501,41 @@
   i32.const -1
   local.set 33
   i32.const -1
-  local.set 35
+  local.set 36
+  i32.const -1
+  local.set 38
+  i32.const -1
+  local.set 40
+  i32.const -1
+  local.set 42
+  i32.const -1
+  local.set 44
+  i32.const -1
+  local.set 46
+  i32.const -1
+  local.set 48
+  i32.const -1
+  local.set 50
+  i32.const -1
+  local.set 52
+  i32.const -1
+  local.set 54
+  i32.const -1
+  local.set 56
+  i32.const -1
+  local.set 58
+  i32.const -1
+  local.set 60
+  i32.const -1
+  local.set 62
+  i32.const -1
+  local.set 64
+  i32.const -1
+  local.set 66
+  i32.const -1
+  local.set 68
+  i32.const -1
+  local.set 70
   block
     loop
       block
@@ -1711,7 +1879,41 @@
       i32.const -1
       local.set 33
       i32.const -1
-      local.set 35
+      local.set 36
+      i32.const -1
+      local.set 38
+      i32.const -1
+      local.set 40
+      i32.const -1
+      local.set 42
+      i32.const -1
+      local.set 44
+      i32.const -1
+      local.set 46
+      i32.const -1
+      local.set 48
+      i32.const -1
+      local.set 50
+      i32.const -1
+      local.set 52
+      i32.const -1
+      local.set 54
+      i32.const -1
+      local.set 56
+      i32.const -1
+      local.set 58
+      i32.const -1
+      local.set 60
+      i32.const -1
+      local.set 62
+      i32.const -1
+      local.set 64
+      i32.const -1
+      local.set 66
+      i32.const -1
+      local.set 68
+      i32.const -1
+      local.set 70
       local.get 0
       local.get 4
       i32.const 4
@@ -1752,8 +1954,8 @@
   i32.add
 )
 
-;; module 4: 3425 bytes
-(func 0 (locals 33 x i32, 1 x i64)
+;; module 4: 3617 bytes
+(func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -1792,7 +1994,41 @@
   i32.const -1
   local.set 33
   i32.const -1
-  local.set 35
+  local.set 36
+  i32.const -1
+  local.set 38
+  i32.const -1
+  local.set 40
+  i32.const -1
+  local.set 42
+  i32.const -1
+  local.set 44
+  i32.const -1
+  local.set 46
+  i32.const -1
+  local.set 48
+  i32.const -1
+  local.set 50
+  i32.const -1
+  local.set 52
+  i32.const -1
+  local.set 54
+  i32.const -1
+  local.set 56
+  i32.const -1
+  local.set 58
+  i32.const -1
+  local.set 60
+  i32.const -1
+  local.set 62
+  i32.const -1
+  local.set 64
+  i32.const -1
+  local.set 66
+  i32.const -1
+  local.set 68
+  i32.const -1
+  local.set 70
   block
     loop
       block
@@ -2300,12 +2536,24 @@
                   local.set 12
                   block (result i32)
                     local.get 12
-                    local.get 36
+                    local.get 65
                     i32.add
                     local.get 12
                     i32.const 12
                     i32.shr_u
-                    local.get 35
+                    local.get 64
+                    i32.const 1
+                    i32.shr_u
+                    i32.eq
+                    br_if 0
+                    drop
+                    local.get 12
+                    local.get 67
+                    i32.add
+                    local.get 12
+                    i32.const 12
+                    i32.shr_u
+                    local.get 66
                     i32.const 1
                     i32.shr_u
                     i32.eq
@@ -2335,12 +2583,16 @@
                     i32.const 1
                     i32.ne
                     br_if 1
+                    local.get 64
+                    local.set 66
+                    local.get 65
+                    local.set 67
                     local.get 12
                     i32.const 12
                     i32.shr_u
                     i32.const 1
                     i32.shl
-                    local.set 35
+                    local.set 64
                     local.get 14
                     i32.const -4096
                     i32.and
@@ -2348,7 +2600,7 @@
                     i32.const -4096
                     i32.and
                     i32.sub
-                    local.tee 36
+                    local.tee 65
                     local.get 12
                     i32.add
                   end
@@ -2633,7 +2885,41 @@
             i32.const -1
             local.set 33
             i32.const -1
-            local.set 35
+            local.set 36
+            i32.const -1
+            local.set 38
+            i32.const -1
+            local.set 40
+            i32.const -1
+            local.set 42
+            i32.const -1
+            local.set 44
+            i32.const -1
+            local.set 46
+            i32.const -1
+            local.set 48
+            i32.const -1
+            local.set 50
+            i32.const -1
+            local.set 52
+            i32.const -1
+            local.set 54
+            i32.const -1
+            local.set 56
+            i32.const -1
+            local.set 58
+            i32.const -1
+            local.set 60
+            i32.const -1
+            local.set 62
+            i32.const -1
+            local.set 64
+            i32.const -1
+            local.set 66
+            i32.const -1
+            local.set 68
+            i32.const -1
+            local.set 70
             local.get 15
             i32.const 1
             i32.add
@@ -3041,12 +3327,24 @@
           local.set 12
           block (result i32)
             local.get 12
-            local.get 36
+            local.get 65
             i32.add
             local.get 12
             i32.const 12
             i32.shr_u
-            local.get 35
+            local.get 64
+            i32.const 1
+            i32.shr_u
+            i32.eq
+            br_if 0
+            drop
+            local.get 12
+            local.get 67
+            i32.add
+            local.get 12
+            i32.const 12
+            i32.shr_u
+            local.get 66
             i32.const 1
             i32.shr_u
             i32.eq
@@ -3076,12 +3374,16 @@
             i32.const 1
             i32.ne
             br_if 1
+            local.get 64
+            local.set 66
+            local.get 65
+            local.set 67
             local.get 12
             i32.const 12
             i32.shr_u
             i32.const 1
             i32.shl
-            local.set 35
+            local.set 64
             local.get 14
             i32.const -4096
             i32.and
@@ -3089,7 +3391,7 @@
             i32.const -4096
             i32.and
             i32.sub
-            local.tee 36
+            local.tee 65
             local.get 12
             i32.add
           end
