@@ -49,9 +49,9 @@ function stackLoop(iterations: number): number[] {
   ];
 }
 
-// Two arrays walked through different address registers and the loop's variables in a stack frame, as the
-// kernel's mpihelp_submul_1 (module signature checks at boot) is compiled: 11 instructions per iteration, six
-// memory accesses on three pages, a read-modify-write among them.
+// Two arrays walked through one address register (EAX holds each pointer in turn) and the loop's variables in a
+// stack frame, the shape of the kernel's mpihelp_submul_1 (module signature checks at boot): 11 instructions per
+// iteration, six memory accesses on three pages, a read-modify-write among them.
 //   mov ebp, STACK ; mov ecx, iterations ; mov dword [ebp-8], DATA ; mov dword [ebp-12], DATA + 0x10000
 //   mov dword [ebp-16], 0
 // l: mov edi, ecx ; and edi, 0x1fff ; mov eax, [ebp-8] ; mov edx, [eax+edi*4] ; imul edx, edx, 0x9e3779b1

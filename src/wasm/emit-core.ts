@@ -235,7 +235,7 @@ export function emitPrologue(): void {
  */
 export function forgetPages(): void {
   i32c(0xffff_ffff); localSet(L_PGS);
-  for (let k: u32 = 0; k < NUM_PAGE_SLOTS * 2; k++) { i32c(0xffff_ffff); localSet(L_PG0 + 2 * k); }
+  for (let k: u32 = 0; k < NUM_PAGE_SLOTS * 2; k++) { i32c(0xffff_ffff); localSet(L_PG0 + 2 * k); } // each $pg
 }
 export function beginInsn(rec: usize, i: u32, offset: u32, next: usize): void {
   r = rec; idx = i; off = offset; recCopy = 0; nextRec = next;
@@ -340,7 +340,11 @@ export function spillRegs(): void {
   for (let n: u32 = 0; n < 8; n++) { localGet(L_CPU); localGet(L_G0 + n); mem(OP_I32_STORE, 2, CPU_GPR + (n << 3)); }
 }
 
-/** The address register of the last operand pushEa() computed (8: none), for accessKind's remembered page. */
+/**
+ * The address register of the last operand pushEa() computed (8: none): which of accessKind's remembered pages
+ * the access checks. Only a choice of slot (every slot's page is checked before use), so an access without a
+ * ModRM operand (MOV moffs, string instructions) takes slot 8 or whatever a LEA left.
+ */
 let eaReg: u32 = 8;
 
 /** Push the offset of the ModRM memory operand (as ea() in src/cpu/operand.ts). */
