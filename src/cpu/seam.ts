@@ -151,7 +151,6 @@ export { read8, read16, read32, write8, write16, write32 } from "./mem";
 export { faulted } from "./exceptions";
 export { codeDirty } from "../wasm/cache";
 import { condition } from "./flags";
-export { setFlags } from "./flags";
 /** The destination of a read-modify-write for translated code: as readEForWrite() (write checks first). */
 export { readForWrite as jitRmwRead } from "./operand";
 /** A condition code (0..15) from the flags, for translated code. */

@@ -16,7 +16,6 @@ export interface JitExports {
   write32(seg: number, off: number, v: number): void;
   faulted: WebAssembly.Global;
   codeDirty: WebAssembly.Global;
-  setFlags(value: number, mask: number): void;
   jitRmwRead(seg: number, off: number, size: number): number;
   jitJournal(host: number, size: number): void;
   jitCheckEnable(on: number): void;
@@ -115,7 +114,7 @@ export class Jit {
       e: {
         m: memory, s: x.jitStep, c: x.jitCond, f: x.faulted, d: x.codeDirty,
         r1: x.read8, r2: x.read16, r4: x.read32, w1: x.write8, w2: x.write16, w4: x.write32,
-        sf: x.setFlags, rm: x.jitRmwRead, j: x.jitJournal,
+        rm: x.jitRmwRead, j: x.jitJournal,
       },
     };
     this.tableBase = exports.table.length;

@@ -33,10 +33,9 @@ export const F_STEP: u32 = 0; // jitStep(rec, eip) -> status
 export const F_COND: u32 = 1; // jitCond(cc) -> 0/1 from the lazy flags
 export const F_READ8: u32 = 2; // read8/16/32(seg, off) -> value
 export const F_WRITE8: u32 = 5; // write8/16/32(seg, off, value)
-export const F_SETFLAGS: u32 = 8; // setFlags(value, mask): EFLAGS bits under mask, materialising the rest
-export const F_RMW_READ: u32 = 9; // jitRmwRead(seg, off, size) -> value, checked for writing first
-export const F_JOURNAL: u32 = 10; // jitJournal(host, size): check mode's journal of inline stores (src/wasm/check.ts)
-export const NUM_IMPORTED_FUNCS: u32 = 11;
+export const F_RMW_READ: u32 = 8; // jitRmwRead(seg, off, size) -> value, checked for writing first
+export const F_JOURNAL: u32 = 9; // jitJournal(host, size): check mode's journal of inline stores (src/wasm/check.ts)
+export const NUM_IMPORTED_FUNCS: u32 = 10;
 export const G_FAULTED: u32 = 0;
 export const G_CODE_DIRTY: u32 = 1;
 

@@ -164,7 +164,7 @@ function emitModule(count: u32): void {
 
   // Type section: 0 = (i32) -> i32 (the block, jitCond); 1 = (i32, i32) -> i32 (jitStep, reads);
   // 2 = (i32, i32, i32) -> () (writes).
-  // 3 = (i32, i32) -> () (setFlags); 4 = (i32, i32, i32) -> i32 (jitRmwRead).
+  // 3 = (i32, i32) -> () (jitJournal); 4 = (i32, i32, i32) -> i32 (jitRmwRead).
   byte(1);
   let s = sizeStart();
   uleb(6);
@@ -179,7 +179,7 @@ function emitModule(count: u32): void {
   // Import section: the core's memory, helpers and fault flag, in the index order emit.ts uses.
   byte(2);
   s = sizeStart();
-  uleb(14);
+  uleb(13);
   name("e"); name("m"); byte(0x02); byte(0x00); uleb(0); // memory, limits {min 0}
   name("e"); name("s"); byte(0x00); uleb(1); // 0 jitStep
   name("e"); name("c"); byte(0x00); uleb(0); // 1 jitCond
@@ -189,9 +189,8 @@ function emitModule(count: u32): void {
   name("e"); name("w1"); byte(0x00); uleb(2); // 5..7 write8/16/32
   name("e"); name("w2"); byte(0x00); uleb(2);
   name("e"); name("w4"); byte(0x00); uleb(2);
-  name("e"); name("sf"); byte(0x00); uleb(3); // 8 setFlags
-  name("e"); name("rm"); byte(0x00); uleb(4); // 9 jitRmwRead
-  name("e"); name("j"); byte(0x00); uleb(3); // 10 jitJournal
+  name("e"); name("rm"); byte(0x00); uleb(4); // 8 jitRmwRead
+  name("e"); name("j"); byte(0x00); uleb(3); // 9 jitJournal
   name("e"); name("f"); byte(0x03); byte(T_I32); byte(0x01); // global 0: faulted (mutable i32)
   name("e"); name("d"); byte(0x03); byte(T_I32); byte(0x01); // global 1: codeDirty (mutable i32)
   sizeEnd(s);

@@ -1,4 +1,4 @@
-;; module 0: 1706 bytes
+;; module 0: 1699 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -482,7 +482,7 @@
             local.get 0
             local.get 24
             i32.store offset=56 align=4
-            i32.const 16974832
+            i32.const 16974800
             local.get 4
             i32.const 7
             i32.add
@@ -635,7 +635,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 16974864
+      i32.const 16974832
       local.get 4
       i32.const 9
       i32.add

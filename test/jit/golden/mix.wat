@@ -1,4 +1,4 @@
-;; module 0: 1524 bytes
+;; module 0: 1517 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -396,7 +396,7 @@
             local.get 0
             local.get 24
             i32.store offset=56 align=4
-            i32.const 16974832
+            i32.const 16974800
             local.get 4
             i32.const 21
             i32.add
@@ -521,7 +521,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 16974864
+      i32.const 16974832
       local.get 4
       i32.const 23
       i32.add

@@ -1,4 +1,4 @@
-;; module 0: 1490 bytes
+;; module 0: 1483 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -289,7 +289,7 @@
             local.get 0
             local.get 24
             i32.store offset=56 align=4
-            i32.const 16974832
+            i32.const 16974800
             local.get 4
             i32.const 6
             i32.add
@@ -526,7 +526,7 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 16974864
+        i32.const 16974832
         local.get 4
         i32.const 9
         i32.add
@@ -615,7 +615,7 @@
   i32.add
 )
 
-;; module 1: 1426 bytes
+;; module 1: 1419 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -867,7 +867,7 @@
             local.get 0
             local.get 24
             i32.store offset=56 align=4
-            i32.const 16974896
+            i32.const 16974864
             local.get 4
             i32.const 4
             i32.add
@@ -1102,7 +1102,7 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 16974928
+        i32.const 16974896
         local.get 4
         i32.const 7
         i32.add
@@ -1207,7 +1207,7 @@
   i32.add
 )
 
-;; module 2: 697 bytes
+;; module 2: 690 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -1400,7 +1400,7 @@
         local.get 0
         local.get 24
         i32.store offset=56 align=4
-        i32.const 16974960
+        i32.const 16974928
         local.get 4
         call 0
         i32.const 1
@@ -1461,7 +1461,7 @@
   i32.add
 )
 
-;; module 3: 1230 bytes
+;; module 3: 1223 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -1699,7 +1699,7 @@
             local.get 0
             local.get 24
             i32.store offset=56 align=4
-            i32.const 16974992
+            i32.const 16974960
             local.get 4
             i32.const 1
             i32.add
@@ -1836,7 +1836,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 16975024
+      i32.const 16974992
       local.get 4
       i32.const 3
       i32.add
@@ -1954,7 +1954,7 @@
   i32.add
 )
 
-;; module 4: 3617 bytes
+;; module 4: 3610 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -2083,7 +2083,7 @@
                     local.get 0
                     local.get 24
                     i32.store offset=56 align=4
-                    i32.const 16975056
+                    i32.const 16975024
                     local.get 4
                     i32.const 5
                     i32.add
@@ -2379,7 +2379,7 @@
                     local.get 0
                     local.get 24
                     i32.store offset=56 align=4
-                    i32.const 16975088
+                    i32.const 16975056
                     local.get 4
                     i32.const 11
                     i32.add
@@ -2717,7 +2717,7 @@
                   local.get 0
                   local.get 24
                   i32.store offset=56 align=4
-                  i32.const 16975120
+                  i32.const 16975088
                   local.get 4
                   i32.const 20
                   i32.add
@@ -2842,7 +2842,7 @@
             local.get 0
             local.get 24
             i32.store offset=56 align=4
-            i32.const 16975152
+            i32.const 16975120
             local.get 4
             i32.const 13
             i32.add
@@ -3097,7 +3097,7 @@
             local.get 0
             local.get 24
             i32.store offset=56 align=4
-            i32.const 16975184
+            i32.const 16975152
             local.get 4
             i32.const 23
             i32.add
@@ -3283,7 +3283,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 16975216
+          i32.const 16975184
           local.get 4
           i32.const 25
           i32.add
@@ -3485,7 +3485,7 @@
           local.get 0
           local.get 24
           i32.store offset=56 align=4
-          i32.const 16975248
+          i32.const 16975216
           local.get 4
           i32.const 20
           i32.add
