@@ -25,7 +25,7 @@ virtio disk, an AHCI disk and a virtio NIC on the user network, and times readin
 downloading 64 MiB from this process over HTTP.
   --only LIST     emulators to run, comma-separated: wasmpc,v86,qemu (default: all)
   --no-io         skip the device boot
-  --runs N        boots per emulator; the table shows medians (default 1)
+  --runs N        boots per emulator, in rounds of one boot each; the table shows medians (default 1)
   --timeout S     seconds one boot may take before it counts as hung (default 1800)
   --json FILE     also write the numbers as JSON`;
 
@@ -169,36 +169,54 @@ async function startIo(): Promise<IoSetup> {
   };
 }
 
-async function benchmark(emulator: Emulator, repo: string, guest: Guest, options: Options, io: IoSetup | null): Promise<EmulatorResult> {
-  const unavailable = emulator.unavailable(repo);
-  if (unavailable !== null) {
-    log(`${emulator.title}: ${unavailable}`);
-    return { status: 'unavailable', note: unavailable, runs: [] };
+/** One boot of `emulator` with the workloads, and its device boot where it has one: the metrics, or why not. */
+async function bootOnce(emulator: Emulator, repo: string, guest: Guest, options: Options, io: IoSetup | null, i: number):
+  Promise<{ metrics: Metrics; gzipBytes: string } | { error: string }> {
+  log(`${emulator.title}: boot ${i} of ${options.runs}`);
+  const analysis = analyze(await runChild(emulator.command(repo, guest), options.timeoutMs), options.timeoutMs);
+  if ('error' in analysis) return analysis;
+  log(`${emulator.title}: guest done, exited after ${((analysis.metrics.exit ?? 0) / 1000).toFixed(1)} s`);
+  if (io !== null && emulator.ioArgs) {
+    log(`${emulator.title}: device boot ${i} of ${options.runs}`);
+    const command = emulator.command(repo, { ...guest, append: `${IO_APPEND} wasmpc.bench.http=${io.port}` });
+    const ioAnalysis = analyzeIo(await runChild({ ...command, args: [...command.args, ...emulator.ioArgs(io.disks)] }, options.timeoutMs), options.timeoutMs);
+    if ('error' in ioAnalysis) return ioAnalysis;
+    Object.assign(analysis.metrics, ioAnalysis);
   }
-  const result: EmulatorResult = { status: 'ok', runs: [] };
+  return analysis;
+}
+
+/**
+ * Every emulator's boots, in rounds: each round boots every emulator once, in turn, so that a change in the
+ * host's load during the benchmark weighs on all of them alike (run one emulator's boots after another's, the
+ * ratios moved with whichever emulator the load fell on: v86's total was 32.6 s in one run and 40-42 s in the
+ * next, ten minutes later). An emulator that fails is not booted again.
+ */
+async function benchmark(emulators: readonly Emulator[], repo: string, guest: Guest, options: Options, io: IoSetup | null):
+  Promise<Map<Emulator['id'], EmulatorResult>> {
+  const results = new Map<Emulator['id'], EmulatorResult>();
+  for (const emulator of emulators) {
+    const unavailable = emulator.unavailable(repo);
+    if (unavailable !== null) log(`${emulator.title}: ${unavailable}`);
+    results.set(emulator.id, unavailable !== null ? { status: 'unavailable', note: unavailable, runs: [] } : { status: 'ok', runs: [] });
+  }
   for (let i = 1; i <= options.runs; i++) {
-    log(`${emulator.title}: boot ${i} of ${options.runs}`);
-    const analysis = analyze(await runChild(emulator.command(repo, guest), options.timeoutMs), options.timeoutMs);
-    if ('error' in analysis) {
-      log(`${emulator.title}: ${analysis.error}`);
-      return { status: 'failed', note: analysis.error, runs: result.runs };
-    }
-    log(`${emulator.title}: guest done, exited after ${((analysis.metrics.exit ?? 0) / 1000).toFixed(1)} s`);
-    if (io !== null && emulator.ioArgs) {
-      log(`${emulator.title}: device boot ${i} of ${options.runs}`);
-      const command = emulator.command(repo, { ...guest, append: `${IO_APPEND} wasmpc.bench.http=${io.port}` });
-      const ioAnalysis = analyzeIo(await runChild({ ...command, args: [...command.args, ...emulator.ioArgs(io.disks)] }, options.timeoutMs), options.timeoutMs);
-      if ('error' in ioAnalysis) {
-        log(`${emulator.title}: ${ioAnalysis.error}`);
-        return { status: 'failed', note: ioAnalysis.error, runs: result.runs };
+    for (const emulator of emulators) {
+      const result = results.get(emulator.id)!;
+      if (result.status !== 'ok') continue;
+      const outcome = await bootOnce(emulator, repo, guest, options, io, i);
+      if ('error' in outcome) {
+        log(`${emulator.title}: ${outcome.error}`);
+        result.status = 'failed';
+        result.note = outcome.error;
+        continue;
       }
-      Object.assign(analysis.metrics, ioAnalysis);
+      result.runs.push(outcome.metrics);
+      result.gzipBytes = outcome.gzipBytes;
     }
-    result.runs.push(analysis.metrics);
-    result.gzipBytes = analysis.gzipBytes;
   }
-  result.median = medianMetrics(result.runs);
-  return result;
+  for (const result of results.values()) if (result.status === 'ok') result.median = medianMetrics(result.runs);
+  return results;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -222,12 +240,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const guest: Guest = { kernel: paths.vmlinuz, initrd: paths.initrd, append: APPEND };
 
   const micro = runMicro();
-  const results = new Map<Emulator['id'], EmulatorResult>();
   const io = options.io ? await startIo() : null;
+  let results: Map<Emulator['id'], EmulatorResult>;
   try {
-    for (const emulator of EMULATORS.filter((candidate) => options.only.has(candidate.id))) {
-      results.set(emulator.id, await benchmark(emulator, repo, guest, options, io));
-    }
+    results = await benchmark(EMULATORS.filter((candidate) => options.only.has(candidate.id)), repo, guest, options, io);
   } finally {
     await io?.close();
   }
