@@ -26,4 +26,12 @@ export const INFO_MODRM_REG: u16 = 0b1000_0000;
 const table = new StaticArray<u16>(512);
 
 @inline export function opInfo(op: u32): u16 { return unchecked(table[op & 511]); }
+/**
+ * Whether the instruction with opcode `op` and ModRM reg field `reg` ends a translated block: INFO_END, except
+ * FF /0 /1 /6 (INC, DEC, PUSH r/m), which share their opcode with the indirect and far CALL and JMP.
+ */
+@inline export function endsBlock(op: u32, reg: u32): bool {
+  if ((opInfo(op) & INFO_END) == 0) return false;
+  return op != 0xff || (reg != 0 && reg != 1 && reg != 6);
+}
 export function setOpInfo(op: u32, info: u16): void { table[op] = info | INFO_IMPL; }

@@ -2,7 +2,7 @@
 // module for a group of blocks of one page.
 //
 // A block starts at an entry EIP and extends over the following instructions of the same 4 KiB page, up to one
-// that may transfer control (INFO_END), at most MAX_BLOCK_INSNS. It is keyed by the host (physical) address of
+// that may transfer control (endsBlock), at most MAX_BLOCK_INSNS. It is keyed by the host (physical) address of
 // its first byte and the CPU mode (code/stack size, paging, VM86, CPL 3), not by EIP: the same physical code
 // mapped at two linear addresses shares one translation, so every EIP is computed from the entry EIP.
 //
@@ -17,8 +17,8 @@
 import { segBase, segLimit, cpu } from "../cpu/state";
 import { decode, dOp, dRaisesUD, nextEip, rec, isScratchRecord } from "../cpu/decode";
 import { faulted, clearFault } from "../cpu/exceptions";
-import { opInfo, INFO_END } from "../cpu/optable-info";
-import { R_SIZE, R_OP, R_OSZ, R_IMM } from "../cpu/dcache";
+import { endsBlock } from "../cpu/optable-info";
+import { R_SIZE, R_OP, R_OSZ, R_IMM, R_REG } from "../cpu/dcache";
 import { CPU_RIP, CPU_CR2, JIT_STATS, JIT_STAT_EMITTED } from "../layout/memory";
 import {
   outReset, resetDepth, overflow, byte, uleb, name, sizeStart, sizeEnd, i32c, localGet, localSet, localTee, call, mem, op,
@@ -80,7 +80,7 @@ export function translateHot(at: u32, host: usize, slot: usize, key: u32): bool 
     // What follows a conditional branch, or a block cut short, is code even if it has not run yet (control
     // falls into it without a lookup, so it may never get an entry of its own); what follows a call is code
     // only if the call has returned.
-    const fallsThrough = isJcc || (opInfo(o) & INFO_END) == 0;
+    const fallsThrough = isJcc || !endsBlock(o, <u32>load<u8>(last + R_REG));
     if (fallsThrough || o == 0xe8) count = addSuccessor(count, end, at, host, key, fallsThrough);
     if ((isJcc || o == 0xe8 || o == 0xe9 || o == 0xeb) && osz == 4) {
       const imm = load<u32>(last + R_IMM);
@@ -143,7 +143,7 @@ function decodeBlock(at: u32, c: u32): u32 {
     memory.copy(candRec(c, n), rec, <usize>R_SIZE);
     unchecked(candOff[c * MAX_BLOCK_INSNS + n] = cur - at);
     n++;
-    const end = (opInfo(dOp()) & INFO_END) != 0;
+    const end = endsBlock(dOp(), <u32>load<u8>(rec + R_REG));
     cur = nextEip;
     if (end) break;
   }

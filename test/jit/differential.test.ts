@@ -643,3 +643,35 @@ ${phases.join('\n')}
     expectAgreement(run, 'cold drops', 0.8);
   });
 });
+
+describe('JIT: INC, DEC and PUSH with an FF opcode', () => {
+  // FF is also CALL and JMP (near and far, indirect): only those end a block. gzip's and wc's loops count in
+  // memory (`incl 0x40(%esp)`, `incw 0x484(%eax,%ecx,4)`); ending the block there sent every iteration through
+  // the run loop to code that had not run when the group was translated.
+  const program = `bits 32
+org 0x1000
+  mov esp, 0x80000
+  mov ebx, 0x40000
+  mov ecx, 1000
+top:
+  inc dword [ebx]
+  add eax, ecx
+  dec word [ebx + 4]
+  push dword [ebx]
+  pop edx
+  dec ecx
+  jnz top
+  hlt
+`;
+  it.skipIf(!requireNasm())('do not end the block: the loop runs in one function', () => {
+    const { interp, jit } = runBoth(flat32(assemble(program)), 100_000, 1);
+    expect(interp.state.halted).toBe(true);
+    expectSame(interp, jit, 'FF /0 /1 /6 inside a block');
+    const h = new CpuHarness(module, RAM, { threshold: 1 });
+    flat32(assemble(program))(h);
+    h.step(100_000);
+    expect(h.getState().halted).toBe(true);
+    // Three entries per iteration when each of them ends a block.
+    expect(Number(h.core.jit.getStats().entries), 'run-loop entries').toBeLessThan(50);
+  });
+});
