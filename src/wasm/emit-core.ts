@@ -125,6 +125,7 @@ export const KEY_MODE_MASK: u32 = 0x1f | MODE_FLAT;
 export const MAX_GROUP: u32 = 32;
 const groupDelta = new StaticArray<u32>(<i32>MAX_GROUP); // block EIP minus the first block's
 const groupLive = new StaticArray<bool>(<i32>MAX_GROUP); // the block has code (it can be branched to)
+const groupRet = new StaticArray<bool>(<i32>MAX_GROUP); // the block follows a call (a RET may go to it)
 let groupCount: u32 = 0;
 /** The block being emitted. */
 let curBlock: u32 = 0;
@@ -134,9 +135,10 @@ const MAX_PASS: u32 = 64;
 /** EIP of the group's first block when it is translated (code reads the current one from $base). */
 export let groupEip0: u32 = 0;
 export function setGroup(count: u32, eip0: u32): void { groupCount = count; groupEip0 = eip0; }
-export function setGroupBlock(i: u32, delta: u32, live: bool): void {
+export function setGroupBlock(i: u32, delta: u32, live: bool, returnPoint: bool): void {
   unchecked(groupDelta[i] = delta);
   unchecked(groupLive[i] = live);
+  unchecked(groupRet[i] = returnPoint);
 }
 export function groupBlockDelta(i: u32): u32 { return unchecked(groupDelta[i]); }
 
@@ -172,6 +174,29 @@ export function gotoBlock(j: u32, retired: u32): void {
   byte(OP_BR_IF); uleb(depth - (forward ? dispatchLevel + groupCount - j : dispatchLevel));
   i32c(0); localSet(L_STATUS);
   brExit();
+}
+
+/** The return points a RET compares its target with, at most. */
+const MAX_RET_POINTS: u32 = 8;
+
+/**
+ * A near RET with its target in $t (within the CS limit): go to the group block it returns to, if that is one
+ * of the group's return points (blocks after a call, in this page); otherwise fall through to the exit.
+ * Returns to the caller inside the page then stay in the function, as the call went in.
+ */
+export function returnToGroup(): void {
+  let n: u32 = 0;
+  for (let j: u32 = 0; j < groupCount && n < MAX_RET_POINTS; j++) {
+    if (!unchecked(groupLive[j]) || !unchecked(groupRet[j])) continue;
+    n++;
+    localGet(L_T); localGet(L_BASE);
+    const d = unchecked(groupDelta[j]);
+    if (d != 0) { i32c(d); op(OP_I32_ADD); }
+    op(OP_I32_EQ);
+    op(OP_IF); byte(BLOCKTYPE_VOID);
+    gotoBlock(j, idx + 1);
+    op(OP_END);
+  }
 }
 
 /** Leave at the group block for a branch with displacement `rel` if there is one (32-bit code), else -1. */

@@ -9,7 +9,7 @@ import {
   idx, insnEnd, insnStart, localTee64, gotoBlock, popToT, pushEa, r, readDest, readETo, relTarget,
   setLazyResult, setRegFrom, setSpFromA, sizeMask, spUp, targetBlock, writeDest, pushCarry,
   incDecPending, resultPending, rotatePending, rotateFlagsToMemory, flushFlags, flagsDead, fA32, stack32, L_G0,
-  pushStart, pushFinish, interpretAndExit,
+  pushStart, pushFinish, interpretAndExit, returnToGroup,
 } from "./emit-core";
 import {
   BLOCKTYPE_VOID, OP_END, OP_I32_ADD, OP_I32_AND, OP_I32_EQ, OP_I32_EXTEND16_S, OP_I32_EXTEND8_S, OP_I32_OR,
@@ -550,6 +550,7 @@ function emitRet(): u32 {
   guardTargetT();
   spUp(size);
   setSpFromA();
+  returnToGroup();
   exitTo(L_T);
   return 2;
 }

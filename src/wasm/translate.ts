@@ -45,6 +45,7 @@ const candSlot = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
 const candEip = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
 const candN = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
 const candBytes = new StaticArray<u32>(<i32>MAX_MODULE_BLOCKS);
+const candRet = new StaticArray<bool>(<i32>MAX_MODULE_BLOCKS); // follows a call: a return point
 // Every candidate's decoded records and instruction offsets, decoded once: the successors found and the code
 // emitted come from the same decoding (decoding a block a second time could end it elsewhere, and code emitted
 // for other instructions than the group was built from ran in Linux boots).
@@ -67,6 +68,7 @@ export function translateHot(at: u32, host: usize, slot: usize, key: u32): bool 
   let count: u32 = 1;
   unchecked(candSlot[0] = <u32>slot);
   unchecked(candEip[0] = at);
+  unchecked(candRet[0] = false);
   // Breadth first over the static successors inside the page (branch targets, fall-through, return points).
   for (let q: u32 = 0; q < count; q++) {
     const eip = unchecked(candEip[q]);
@@ -81,7 +83,9 @@ export function translateHot(at: u32, host: usize, slot: usize, key: u32): bool 
     // falls into it without a lookup, so it may never get an entry of its own); what follows a call is code
     // only if the call has returned.
     const fallsThrough = isJcc || !endsBlock(o, <u32>load<u8>(last + R_REG));
-    if (fallsThrough || o == 0xe8) count = addSuccessor(count, end, at, host, key, fallsThrough);
+    const isCall = o == 0xe8 || (o == 0xff && load<u8>(last + R_REG) == 2);
+    if (fallsThrough || isCall) count = addSuccessor(count, end, at, host, key, fallsThrough);
+    if (isCall) markReturnPoint(count, end);
     if ((isJcc || o == 0xe8 || o == 0xe9 || o == 0xeb) && osz == 4) {
       const imm = load<u32>(last + R_IMM);
       const rel = o == 0xeb || (o >= 0x70 && o <= 0x7f) ? <u32>(<i32><i8>imm) : imm;
@@ -119,7 +123,13 @@ function addSuccessor(count: u32, eip: u32, at: u32, host: usize, key: u32, isCo
   if (e == 0) return count;
   unchecked(candSlot[count] = <u32>e);
   unchecked(candEip[count] = eip);
+  unchecked(candRet[count] = false);
   return count + 1;
+}
+
+/** The candidate at EIP `eip`, if there is one, follows a call: a RET in the group may go to it. */
+function markReturnPoint(count: u32, eip: u32): void {
+  for (let i: u32 = 0; i < count; i++) if (unchecked(candEip[i]) == eip) unchecked(candRet[i] = true);
 }
 
 /**
@@ -231,7 +241,7 @@ function emitGroup(count: u32): void {
   clearPending();
   setGroup(count, unchecked(candEip[0]));
   for (let i: u32 = 0; i < count; i++) {
-    setGroupBlock(i, unchecked(candEip[i]) - unchecked(candEip[0]), unchecked(candN[i]) != 0);
+    setGroupBlock(i, unchecked(candEip[i]) - unchecked(candEip[0]), unchecked(candN[i]) != 0, unchecked(candRet[i]));
   }
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_RIP); localGet(L_DELTA); op(OP_I32_SUB); localSet(L_BASE);
   emitPrologue();

@@ -675,3 +675,43 @@ top:
     expect(Number(h.core.jit.getStats().entries), 'run-loop entries').toBeLessThan(50);
   });
 });
+
+describe('JIT: a RET to a return point of its group', () => {
+  // A call to a function in the same page and its return both stay in the group's function; an indirect call
+  // (to code not in the group) leaves, and its return comes back through the run loop.
+  const program = (indirect: boolean): string => `bits 32
+org 0x1000
+  mov esp, 0x80000
+  mov ecx, 1000
+top:
+  call f
+  add eax, ebx
+  ${indirect ? 'call [ptr]' : 'nop'}
+  xor eax, edx
+  dec ecx
+  jnz top
+  hlt
+f:
+  add ebx, ecx
+  ret
+g:
+  lea edx, [eax + ecx]
+  ret
+ptr: dd g
+`;
+  it.skipIf(!requireNasm())("stays in the function, with the interpreter's state", () => {
+    for (const indirect of [false, true]) {
+      for (const threshold of [1, 2, 256]) {
+        const { interp, jit } = runBoth(flat32(assemble(program(indirect))), 100_000, threshold);
+        expect(interp.state.halted).toBe(true);
+        expectSame(interp, jit, `threshold ${threshold}, indirect ${indirect}`);
+      }
+    }
+    const h = new CpuHarness(module, RAM, { threshold: 2 });
+    flat32(assemble(program(false)))(h);
+    h.step(100_000);
+    expect(h.getState().halted).toBe(true);
+    // One entry per iteration when a RET always leaves for the run loop.
+    expect(Number(h.core.jit.getStats().entries), 'run-loop entries').toBeLessThan(50);
+  });
+});
