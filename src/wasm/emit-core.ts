@@ -180,12 +180,18 @@ export function gotoBlock(j: u32, retired: u32): void {
 const MAX_RET_POINTS: u32 = 8;
 
 /**
- * A near RET with its target in $t (within the CS limit): go to the group block it returns to, if that is one
- * of the group's return points (blocks after a call, in this page); otherwise fall through to the exit.
- * Returns to the caller inside the page then stay in the function, as the call went in.
+ * A near RET with its target in $t (within the CS limit): go on at the group block it returns to, if that is
+ * one of the group's return points (blocks after a call, in this page), through the dispatch loop; otherwise
+ * fall through to what follows (the exit). Returns to the caller inside the page then stay in the function,
+ * as the call went in. The compares set $k; the way to the block is emitted once.
  */
 export function returnToGroup(): void {
   let n: u32 = 0;
+  for (let j: u32 = 0; j < groupCount; j++) if (unchecked(groupLive[j]) && unchecked(groupRet[j])) n++;
+  if (n == 0) return;
+  op(OP_BLOCK); byte(BLOCKTYPE_VOID); // $miss
+  op(OP_BLOCK); byte(BLOCKTYPE_VOID); // $hit
+  n = 0;
   for (let j: u32 = 0; j < groupCount && n < MAX_RET_POINTS; j++) {
     if (!unchecked(groupLive[j]) || !unchecked(groupRet[j])) continue;
     n++;
@@ -194,9 +200,21 @@ export function returnToGroup(): void {
     if (d != 0) { i32c(d); op(OP_I32_ADD); }
     op(OP_I32_EQ);
     op(OP_IF); byte(BLOCKTYPE_VOID);
-    gotoBlock(j, idx + 1);
+    i32c(j); localSet(L_K);
+    byte(OP_BR); uleb(1); // $hit
     op(OP_END);
   }
+  byte(OP_BR); uleb(1); // $miss
+  op(OP_END); // $hit: on to block $k
+  localGet(L_DONE); i32c(idx + 1); op(OP_I32_ADD); localSet(L_DONE);
+  localGet(L_CPU); localGet(L_T); mem(OP_I32_STORE, 2, CPU_RIP);
+  storeFlags();
+  localGet(L_DONE); i32c(MAX_PASS); op(OP_I32_ADD); localGet(L_LEFT); op(OP_I32_LE_U);
+  localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_INTR); op(OP_I32_EQZ); op(OP_I32_AND);
+  byte(OP_BR_IF); uleb(depth - dispatchLevel);
+  i32c(0); localSet(L_STATUS);
+  brExit();
+  op(OP_END); // $miss
 }
 
 /** Leave at the group block for a branch with displacement `rel` if there is one (32-bit code), else -1. */

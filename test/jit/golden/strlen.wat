@@ -1954,7 +1954,7 @@
   i32.add
 )
 
-;; module 4: 3668 bytes
+;; module 4: 3675 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -3308,23 +3308,27 @@
         local.set 6
         local.get 6
         local.set 21
-        local.get 9
-        local.get 4
-        i32.const 10
-        i32.add
-        i32.eq
-        if
+        block
+          block
+            local.get 9
+            local.get 4
+            i32.const 10
+            i32.add
+            i32.eq
+            if
+              i32.const 1
+              local.set 2
+              br 1
+            end
+            br 1
+          end
           local.get 15
           i32.const 1
           i32.add
           local.set 15
           local.get 0
-          local.get 4
-          i32.const 10
-          i32.add
+          local.get 9
           i32.store offset=128 align=4
-          i32.const 1
-          local.set 2
           local.get 15
           i32.const 64
           i32.add
