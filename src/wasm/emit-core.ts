@@ -169,9 +169,17 @@ export function gotoBlock(j: u32, retired: u32): void {
   const forward = j > curBlock;
   if (!forward) { i32c(j); localSet(L_K); }
   storeFlags(); // the target block starts from the flags in memory
+  branchIfRoom(forward ? dispatchLevel + groupCount - j : dispatchLevel);
+}
+
+/**
+ * The end of a way to another group block (EIP stored, flags in memory): branch to the label at `level` while
+ * the budget allows a whole block and no interrupt is requested; otherwise return to the run loop.
+ */
+function branchIfRoom(level: u32): void {
   localGet(L_DONE); i32c(MAX_PASS); op(OP_I32_ADD); localGet(L_LEFT); op(OP_I32_LE_U);
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_INTR); op(OP_I32_EQZ); op(OP_I32_AND);
-  byte(OP_BR_IF); uleb(depth - (forward ? dispatchLevel + groupCount - j : dispatchLevel));
+  byte(OP_BR_IF); uleb(depth - level);
   i32c(0); localSet(L_STATUS);
   brExit();
 }
@@ -209,11 +217,7 @@ export function returnToGroup(): void {
   localGet(L_DONE); i32c(idx + 1); op(OP_I32_ADD); localSet(L_DONE);
   localGet(L_CPU); localGet(L_T); mem(OP_I32_STORE, 2, CPU_RIP);
   storeFlags();
-  localGet(L_DONE); i32c(MAX_PASS); op(OP_I32_ADD); localGet(L_LEFT); op(OP_I32_LE_U);
-  localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_INTR); op(OP_I32_EQZ); op(OP_I32_AND);
-  byte(OP_BR_IF); uleb(depth - dispatchLevel);
-  i32c(0); localSet(L_STATUS);
-  brExit();
+  branchIfRoom(dispatchLevel);
   op(OP_END); // $miss
 }
 
