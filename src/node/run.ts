@@ -6,6 +6,7 @@ import * as L from '../layout/memory';
 import { parseRunArgs } from './args';
 import { openConsoles, ConsoleOpenError, type ConsoleBackend } from './console';
 import { loadCoreModule } from './core-module';
+import { useTranslatedCodeTiering } from './v8-tiering';
 import { defaultGuest } from './default-guest';
 import { NodeScheduler } from './scheduler';
 import { hostTime } from '../machine/clock';
@@ -99,6 +100,7 @@ export async function runMain(argv: string[]): Promise<number> {
         return net;
       },
     });
+    useTranslatedCodeTiering(); // the core's instance exists; what is instantiated from here on is translated code
     const machine = pc.machine;
     quit = () => machine.requestExit({ kind: 'stopped' });
     process.once('SIGTERM', () => machine.requestExit({ kind: 'stopped' }));
