@@ -155,7 +155,7 @@ import { condition } from "./flags";
 export { readForWrite as jitRmwRead } from "./operand";
 /** A condition code (0..15) from the flags, for translated code. */
 export function jitCond(cc: u32): u32 { return condition(cc) ? 1 : 0; }
-export { jitInstall, jitFlushAll, jitDropCold, jitSlotReferenced, jitNewPeriod, setJitThreshold } from "../wasm/cache";
+export { jitInstall, jitFlushAll, jitDropCold, jitSlotReferenced, jitNewPeriod, jitHotModule, setJitHotInsns, setJitThreshold } from "../wasm/cache";
 export { outLength as jitOutLength } from "../wasm/encoder";
 import { setJitEnabled, leaveTranslatedCode } from "../wasm/cache";
 import { setJitCheck, jitJournal, heMode, heLog, heNext, HE_OFF, HE_REPLAY, HE_IOR, HE_IOW, HE_MMIOR, HE_MMIOW, HE_NOW } from "../wasm/journal";

@@ -156,6 +156,7 @@ export class Core {
       const before = this.insnView.getBigUint64(0, true);
       const exit = this.exports.run(left);
       this.jit.checkReport();
+      this.jit.promoteHot();
       if (exit !== L.EXIT_COMPILE) return exit as Exit;
       if (this.host.offClock) this.host.offClock(this.compile);
       else this.jit.compilePending();

@@ -25,9 +25,11 @@ export interface JitExports {
   jitDropCold(): number;
   jitNewPeriod(): void;
   jitSlotReferenced(fn: number): number;
+  jitHotModule(): number;
   jitOutLength(): number;
   jitEnable(on: number): void;
   setJitThreshold(n: number): void;
+  setJitHotInsns(n: number): void;
 }
 
 export interface JitOptions {
@@ -38,6 +40,8 @@ export interface JitOptions {
   maxModules?: number;
   /** Executions before a block entry is translated. */
   threshold?: number;
+  /** Guest instructions a module's blocks retire before it is given to instantiateHot. */
+  hotInsns?: number;
   /** Called with every module the translator emits, before it is compiled (golden tests of generated code). */
   onModule?: (bytes: Uint8Array) => void;
   /**
@@ -46,6 +50,12 @@ export interface JitOptions {
    * 'blocks': one block per call (no chaining), which names the block at fault.
    */
   check?: boolean | 'blocks';
+  /**
+   * Instantiate a module whose blocks have retired many guest instructions (the core counts them per module) so
+   * that the engine's optimizing tier takes it soon; its new instance replaces the old one in the table. Node sets
+   * this (src/node/v8-tiering.ts): there, other translated modules keep a large tier-up budget. Unset: nothing.
+   */
+  instantiateHot?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance;
 }
 
 const CHECK_WHAT = ['EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI', 'EIP', 'EFLAGS', 'memory', 'a segment cache',
@@ -61,6 +71,8 @@ export interface JitStats {
   liveModules: number;
   /** Times the cap on live modules was met by dropping the modules that had not run lately. */
   coldDrops: number;
+  /** Modules found hot and instantiated again for the engine's optimizing tier (JitOptions.instantiateHot). */
+  hot: number;
   /** Modules compiled (each holds the blocks of one page that were hot or warm together). */
   modules: number;
   wasmBytes: number;
@@ -99,6 +111,10 @@ export class Jit {
   private drops = 0;
   private maxModules: number;
   private onModule: ((bytes: Uint8Array) => void) | undefined;
+  private instantiateHot: JitOptions['instantiateHot'];
+  /** The compiled module behind each table slot (for instantiateHot); cleared with the slot. */
+  private moduleAt: (WebAssembly.Module | undefined)[] = [];
+  private promoted = 0;
   private wasmBytes = 0;
   private compileMs = 0;
   private failed = 0;
@@ -126,7 +142,9 @@ export class Jit {
   configure(opts: JitOptions): void {
     if (opts.maxModules !== undefined) this.maxModules = opts.maxModules;
     if (opts.threshold !== undefined) this.exports.setJitThreshold(opts.threshold);
+    if (opts.hotInsns !== undefined) this.exports.setJitHotInsns(opts.hotInsns);
     if (opts.onModule !== undefined) this.onModule = opts.onModule;
+    if (opts.instantiateHot !== undefined) this.instantiateHot = opts.instantiateHot;
     if (opts.check !== undefined) {
       this.checking = opts.check !== false;
       this.exports.jitCheckEnable(opts.check === 'blocks' ? 2 : opts.check ? 1 : 0);
@@ -191,8 +209,9 @@ export class Jit {
     this.onModule?.(bytes);
     const t0 = performance.now();
     let exports: WebAssembly.Exports;
+    let module: WebAssembly.Module;
     try {
-      const module = new WebAssembly.Module(bytes);
+      module = new WebAssembly.Module(bytes);
       exports = new WebAssembly.Instance(module, this.imports).exports;
     } catch (e) {
       // A translator bug, not a guest problem: keep the guest running on the interpreter and say so once.
@@ -208,13 +227,26 @@ export class Jit {
     const index = this.free.pop() ?? this.next++;
     if (index >= table.length) table.grow(index + 1 - table.length);
     table.set(index, exports.g as Function);
+    if (this.instantiateHot) this.moduleAt[index] = module;
     this.exports.jitInstall(index);
+  }
+
+  /** Give the modules the core found hot (after a run) to instantiateHot. */
+  promoteHot(): void {
+    for (let fn = this.exports.jitHotModule(); fn !== 0; fn = this.exports.jitHotModule()) {
+      const module = this.moduleAt[fn];
+      if (!this.instantiateHot || !module) continue; // no hook, or the slot was freed since
+      this.exports.table.set(fn, this.instantiateHot(module, this.imports).exports.g as Function);
+      this.moduleAt[fn] = undefined; // once
+      this.promoted++;
+    }
   }
 
   /** Every translation was dropped: clear the table (so the engine can free the modules) and reuse it. */
   private freeSlots(): void {
     const table = this.exports.table;
     for (let i = this.tableBase; i < this.next; i++) table.set(i, null);
+    this.moduleAt = [];
     this.next = this.tableBase;
     this.free = [];
     this.periodStarted = false;
@@ -236,6 +268,7 @@ export class Jit {
     for (let i = this.tableBase; i < this.next; i++) {
       if (free.has(i) || this.exports.jitSlotReferenced(i)) continue;
       table.set(i, null);
+      this.moduleAt[i] = undefined;
       this.free.push(i);
     }
     if (this.free.length - before < this.maxModules / 8) return false;
@@ -255,6 +288,7 @@ export class Jit {
       evicted: s.getUint32(L.JIT_STAT_EVICTED, true),
       flushes: s.getUint32(L.JIT_STAT_FLUSHES, true),
       coldDrops: this.drops,
+      hot: this.promoted,
       failed: this.failed,
       insns: s.getBigUint64(L.JIT_STAT_INSNS, true),
       entries: s.getBigUint64(L.JIT_STAT_ENTRIES, true),
@@ -272,7 +306,7 @@ export function formatJitStats(s: JitStats, totalInsns: bigint): string {
   return [
     `jit: ${s.blocks} blocks translated in ${s.modules} modules (${s.liveModules} in use), ` +
       `${(s.wasmBytes / 1024).toFixed(0)} KiB of wasm, ` +
-      `${s.compileMs.toFixed(0)} ms compiling`,
+      `${s.compileMs.toFixed(0)} ms compiling, ${s.hot} found hot`,
     `jit: ${share}% of ${totalInsns} guest instructions ran in translated code; ` +
       `${nativeShare}% of translated instructions are native wasm; ` +
       `${s.entries > 0n ? (Number(s.insns) / Number(s.entries)).toFixed(1) : 0} instructions per entry from the run loop`,

@@ -5,10 +5,16 @@
 // the loop body's size). A translated module is one function whose blocks sit in one dispatch loop tens of KiB long,
 // so the default budget sends a module to TurboFan after a few dozen passes. Booting the bench guest to userspace
 // (--trace-wasm-compilation-times), V8 recompiled 1,268 translated modules with TurboFan, 65 CPU-seconds of
-// compiling for a 27-35 s boot, on the second core and in the main thread's way; with this budget, 106 modules and
-// 10 CPU-seconds (the core's own 176 TurboFan functions unchanged). Sequential bench runs on this 2-core host: boot to
-// userspace 17-19 s against 26-29 s (one 25 s against 26 s), 53-67 CPU-seconds for the whole bench against 76-94;
-// sha256, gzip and the shell loop no slower, since the code they loop in still tiers up.
+// compiling for a 27-35 s boot, on the second core and in the main thread's way; with a 1000x budget, 106 modules and
+// 10 CPU-seconds (the core's own 176 TurboFan functions unchanged).
+//
+// The large budget alone left code that is hot but entered often from the run loop (gzip's calls across pages) on
+// Liftoff: gzip 15.7-20.2 s against 14.4-15.8 s. So the core counts the guest instructions each module retires, and
+// a module past 2 M (src/wasm/cache.ts) is instantiated again with V8's default budget and tiers up as before.
+// Sequential bench runs, three of each, alternating: boot to userspace 17.8-19.5 s against 26.7-28.6 s with V8's
+// defaults, gzip 14.3-15.9 s against 14.4-15.8 s, the whole bench 48-51 s against 55-61 s, 60-63 CPU-seconds
+// against 83-92. A boot to userspace with --trace-wasm-compilation-times: 70 modules found hot, 107 translated
+// functions compiled by TurboFan in 8.4 CPU-seconds (65 with V8's defaults).
 import { setFlagsFromString } from 'node:v8';
 
 /** 1000 times V8's default: a translated module tiers up after tens of thousands of passes through its loop. */
@@ -21,4 +27,20 @@ export const TRANSLATED_CODE_TIERING_BUDGET = 1_800_000_000;
  */
 export function useTranslatedCodeTiering(): void {
   setFlagsFromString(`--wasm-tiering-budget=${TRANSLATED_CODE_TIERING_BUDGET}`);
+}
+
+/** V8's default budget (`node --v8-options`, Node 20). */
+const DEFAULT_TIERING_BUDGET = 1_800_000;
+
+/**
+ * Instantiate a translated module the core found hot with V8's default budget, so that its function tiers up as
+ * V8 would otherwise decide (the instances share the module's code, TurboFan's included).
+ */
+export function instantiateHot(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance {
+  setFlagsFromString(`--wasm-tiering-budget=${DEFAULT_TIERING_BUDGET}`);
+  try {
+    return new WebAssembly.Instance(module, imports);
+  } finally {
+    useTranslatedCodeTiering();
+  }
 }

@@ -715,3 +715,54 @@ ptr: dd g
     expect(Number(h.core.jit.getStats().entries), 'run-loop entries').toBeLessThan(50);
   });
 });
+
+describe('JIT: modules found hot', () => {
+  // The core counts the guest instructions each module's blocks retire; past the mark it tells the host, which
+  // instantiates the module again (in Node, with V8's default tier-up budget: src/node/v8-tiering.ts) and puts the
+  // new instance in the module's table slot. A loop in one page calling a function in another.
+  const program = `bits 32
+org 0x1000
+  mov esp, 0x80000
+  mov ecx, 3000
+top:
+  call f
+  add eax, ebx
+  dec ecx
+  jnz top
+  hlt
+align 4096
+f:
+  lea ebx, [ebx + ecx * 2]
+  xor edx, ebx
+  ret
+`;
+  const outcome = (h: CpuHarness): Outcome => ({
+    state: h.getState(), ram: h.readMem(0, RAM), insns: h.insnCount(), exit: 0, jitInsns: h.core.jit.getStats().insns,
+  });
+  it.skipIf(!requireNasm())('are instantiated again, once each, and run on correctly', () => {
+    const bin = assemble(program);
+    const interp = new CpuHarness(module, RAM, false);
+    flat32(bin)(interp);
+    interp.step(100_000);
+    expect(interp.getState().halted).toBe(true);
+    const seen: WebAssembly.Module[] = [];
+    const h = new CpuHarness(module, RAM, {
+      threshold: 1, hotInsns: 2000,
+      instantiateHot: (m, imports) => { seen.push(m); return new WebAssembly.Instance(m, imports); },
+    });
+    flat32(bin)(h);
+    // In slices: the host drains the core's list after each run, and later slices run the new instances.
+    for (let i = 0; i < 50 && !h.getState().halted; i++) h.step(2_000);
+    // The loop's page and f's (threshold 1 may split a page's blocks between modules: at least two).
+    expect(seen.length, 'modules found hot').toBeGreaterThanOrEqual(2);
+    expect(new Set(seen).size, 'each once').toBe(seen.length);
+    expect(h.core.jit.getStats().hot).toBe(seen.length);
+    expectSame(outcome(interp), outcome(h), 'after modules were instantiated again');
+    // Without the hook (the browser) the core still counts, and nothing else happens.
+    const plain = new CpuHarness(module, RAM, { threshold: 1, hotInsns: 2000 });
+    flat32(bin)(plain);
+    for (let i = 0; i < 50 && !plain.getState().halted; i++) plain.step(2_000);
+    expect(plain.core.jit.getStats().hot).toBe(0);
+    expectSame(outcome(interp), outcome(plain), 'no hook');
+  });
+});
