@@ -1,10 +1,10 @@
 // How V8 tiers the translated code up. Node only: a browser page cannot set engine flags.
 //
 // V8 compiles a wasm function with its baseline compiler (Liftoff) first and recompiles it with TurboFan once it has
-// used up a budget of "executed bytes" (--wasm-tiering-budget, 1.8 M by default; Liftoff charges a loop's back edge
-// the loop body's size). A translated module is one function whose blocks sit in one dispatch loop tens of KiB long,
-// so the default budget sends a module to TurboFan after a few dozen passes. Booting the bench guest to userspace
-// (--trace-wasm-compilation-times), V8 recompiled 1,268 translated modules with TurboFan, 65 CPU-seconds of
+// used up a budget (--wasm-tiering-budget, 1,800,000 by default) that Liftoff code counts down as it runs, at loop
+// back edges among other places. A translated module is one function whose blocks sit in one dispatch loop tens of
+// KiB long, and the default budget sent most of them to TurboFan: booting the bench guest to userspace
+// (--trace-wasm-compilation-times), V8 recompiled 1,268 of 1,491 translated modules with TurboFan, 65 CPU-seconds of
 // compiling for a 27-35 s boot, on the second core and in the main thread's way; with a 1000x budget, 106 modules and
 // 10 CPU-seconds (the core's own 176 TurboFan functions unchanged).
 //
@@ -22,8 +22,8 @@ export const TRANSLATED_CODE_TIERING_BUDGET = 1_800_000_000;
 
 /**
  * Give wasm instances created from now on the translated-code tiering budget. Call it after the core's instance
- * exists: V8 reads the flag when it creates an instance (its functions' first budget) and when a function's budget
- * runs out, so the core's functions keep the default for their first tier-up, which is the one that matters.
+ * exists: an instance's functions start with the budget of the flag's value when it was created, so the core keeps
+ * V8's default (the boot above tiered up the same 176-177 core functions with and without this).
  */
 export function useTranslatedCodeTiering(): void {
   setFlagsFromString(`--wasm-tiering-budget=${TRANSLATED_CODE_TIERING_BUDGET}`);
