@@ -93,7 +93,7 @@ export function initScript(): string {
 # Kernel command line: wasmpc.run="CMD" runs CMD with sh -c, wasmpc.bench=1 runs the benchmark workloads
 # between serial markers (wasmpc.bench=io the device ones); either way /init then prints
 # "${GUEST_MARKERS.done}" and powers off. With neither, it starts an interactive shell on the console and
-# powers off when that shell exits.
+# powers off when that shell exits, or when the shell's poweroff or reboot asks.
 /bin/busybox --install -s
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 mount -t proc proc /proc
@@ -119,7 +119,13 @@ if [ "$bench" = 1 ] || [ "$bench" = io ] || [ -n "$run" ]; then
 	if [ -n "$run" ]; then sh -c "$run"; fi
 	echo '${GUEST_MARKERS.done}'
 else
-	setsid cttyhack sh
+	# busybox's poweroff, reboot and halt (without -f) signal PID 1, which is this script: USR2, TERM, USR1. The
+	# shell runs in the background (cttyhack gives it the console) so that a signal ends the wait and its trap runs.
+	# halt powers off as well.
+	trap 'sync; poweroff -f' USR2 USR1
+	trap 'sync; reboot -f' TERM
+	setsid cttyhack sh &
+	wait $!
 fi
 sync
 poweroff -f

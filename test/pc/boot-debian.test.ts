@@ -102,4 +102,36 @@ describe('the Debian i686 guest on wasmpc', () => {
     // with known answers) all passed on this CPU.
     expect(log).not.toMatch(/alg: self-tests for .* failed|alg: .* test failed/);
   }, 41 * 60_000);
+
+  itWhen(missing, 'the interactive shell\'s reboot boots again and its poweroff exits with status 0', async () => {
+    // Without wasmpc.run, /init starts a shell on the console (what `npm start` gives a user). busybox's reboot and
+    // poweroff without -f only signal PID 1, which is /init.
+    const child = spawn(process.execPath, [cli, 'run', '--append', 'console=ttyS0 quiet'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let typed = 0;
+    // Each command must have its effect within minutes (a boot on a loaded CI host takes about one).
+    let timer: ReturnType<typeof setTimeout> = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
+    const type = (line: string): void => {
+      child.stdin.write(`${line}\n`);
+      typed++;
+      clearTimeout(timer);
+      timer = setTimeout(() => child.kill('SIGKILL'), 4 * 60_000);
+    };
+    const prompts = (): number => out.split('/ # ').length - 1;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+      // The first prompt of each boot: reboot from the first, poweroff from the second.
+      const boots = out.split('wasmpc-guest: userspace').length - 1;
+      if (typed === 0 && boots === 1 && prompts() >= 1) type('reboot');
+      if (typed === 1 && boots === 2 && out.lastIndexOf('/ # ') > out.lastIndexOf('wasmpc-guest: userspace')) type('poweroff');
+    });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+    const status = await new Promise<number | null>((resolve) => {
+      child.on('exit', (code) => { clearTimeout(timer); resolve(code); });
+    });
+    expect(typed, out.slice(-2000)).toBe(2);
+    expect(out).toContain('reboot: Restarting system');
+    expect(out.slice(out.indexOf('reboot: Restarting system'))).toContain('reboot: Power down');
+    expect(status, out.slice(-2000)).toBe(0);
+  }, 20 * 60_000);
 });
