@@ -93,7 +93,7 @@ export function initScript(): string {
 # Kernel command line: wasmpc.run="CMD" runs CMD with sh -c, wasmpc.bench=1 runs the benchmark workloads
 # between serial markers (wasmpc.bench=io the device ones); either way /init then prints
 # "${GUEST_MARKERS.done}" and powers off. With neither, it starts an interactive shell on the console and
-# powers off when that shell exits, or when the shell's poweroff or reboot asks.
+# powers off when that shell exits or runs poweroff (halt too), and reboots when it runs reboot.
 /bin/busybox --install -s
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 mount -t proc proc /proc
