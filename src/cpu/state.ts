@@ -105,8 +105,9 @@ export function accessBits(attr: u32): u32 {
   return v;
 }
 
-/** ES, SS and DS as MODE_FLAT defines it. */
-function flatData(): bool {
+/** The segments as MODE_FLAT defines it: CS's limit 4 GiB; ES, SS and DS flat. */
+function flatSegments(): bool {
+  if (load<u32>(segPtr(1) + SEG_LIMIT) != 0xffff_ffff) return false;
   for (let s: u32 = 0; s < 4; s++) {
     if (s == 1) continue;
     const p = segPtr(s);
@@ -127,7 +128,7 @@ export function updateMode(): void {
   if (vm86) m |= 8;
   if ((segAttr(1) & ATTR_DB) != 0 && !vm86 && (c0 & 1) != 0) m |= 2; // CODE32
   if ((segAttr(2) & ATTR_DB) != 0 && !vm86 && (c0 & 1) != 0) m |= 4; // STACK32
-  if ((c0 & 1) != 0 && !vm86 && flatData()) m |= MODE_FLAT;
+  if ((c0 & 1) != 0 && !vm86 && flatSegments()) m |= MODE_FLAT;
   store<u32>(cpu + CPU_MODE, m);
 }
 

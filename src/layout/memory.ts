@@ -142,8 +142,9 @@ export const MODE_STACK32 = 4; // SS.B
 export const MODE_VM86 = 8; // EFLAGS.VM
 export const MODE_PAGING = 16; // CR0.PG
 /**
- * ES, SS and DS are flat: base 0, limit 4 GiB, readable and writable, not expand-down (protected mode, not
- * VM86). Translated code keyed by it uses offsets as linear addresses.
+ * ES, SS and DS are flat: base 0, limit 4 GiB, readable and writable, not expand-down; and CS's limit is 4 GiB
+ * (protected mode, not VM86). Translated code keyed by it uses data offsets as linear addresses and branches
+ * without checking the target against the CS limit (no 32-bit target exceeds it).
  */
 export const MODE_FLAT = 0x40;
 

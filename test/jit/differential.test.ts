@@ -528,6 +528,86 @@ thunk:
   });
 });
 
+describe('JIT: near branches against the CS limit', () => {
+  // Translated code checks a near branch's target against the CS limit only where the block's mode says CS may
+  // end below 4 GiB (MODE_FLAT covers CS's limit as well as flat data). Here CS ends at 0x2fff and the data
+  // segments stay flat: a JMP, Jcc, CALL, RET, JMP r32 and CALL r32 to 0x3000 must each raise #GP(0) at the
+  // branch (the handler goes on at EBP), as the interpreter does, and the branches inside the limit still run.
+  it.skipIf(!requireNasm())('raise #GP beyond it, as the interpreter does', () => {
+    const bin = assemble(`bits 32
+org 0x1000
+  lgdt [gdtr]
+  mov eax, gp_handler
+  mov [idt+13*8], ax
+  shr eax, 16
+  mov [idt+13*8+6], ax
+  mov word [idt+13*8+2], 8
+  mov word [idt+13*8+4], 0x8e00
+  lidt [idtr]
+  jmp dword 0x08:limited
+limited:
+  mov ecx, 40
+top:
+  mov esp, 0x9000
+  mov ebp, c1
+  jmp 0x3000
+c1:
+  mov ebp, c2
+  xor eax, eax
+  jz 0x3000
+c2:
+  mov ebp, c3
+  call 0x3000
+c3:
+  mov esp, 0x9000
+  mov ebp, c4
+  push 0x3000
+  ret
+c4:
+  mov esp, 0x9000
+  mov ebp, c5
+  mov eax, 0x3000
+  jmp eax
+c5:
+  mov ebp, c6
+  mov eax, 0x3000
+  call eax
+c6:
+  mov ebp, c7
+  mov eax, 0x2ffe
+  call eax
+c7:
+  mov esp, 0x9000
+  add dword [0x8008], 1
+  jmp c8
+c8:
+  loop top
+  hlt
+gp_handler:
+  pop eax ; the error code
+  or [0x8004], eax
+  mov [esp], ebp
+  inc dword [0x8000]
+  iretd
+align 8
+gdt: dq 0, 0x00409a0000002fff, 0x00cf92000000ffff
+gdtr: dw 23
+  dd gdt
+idt: times 14 dq 0
+idtr: dw 14*8-1
+  dd idt
+times 0x2ffe-0x1000-($-$$) db 0x90
+  ret ; at 0x2ffe, inside the limit: the last CALL EAX comes back from here
+`);
+    const r = runBoth(flat32(bin, (h) => h.setReg('esp', 0x9000)), 1_000_000);
+    expect(bin.length, 'the program ends with the RET at 0x2ffe, inside the CS limit').toBe(0x1fff);
+    expect(word(r.interp.ram, 0x8000), 'the #GPs the interpreter took').toBe(6 * 40);
+    expect(word(r.interp.ram, 0x8004), 'their error codes').toBe(0);
+    expect(word(r.interp.ram, 0x8008), 'passes through the branches inside the limit').toBe(40);
+    expectAgreement(r, 'branches against the CS limit', 0.3);
+  });
+});
+
 describe('JIT: one-operand MUL, IMUL, DIV and IDIV', () => {
   // Every 32-bit form the translator emits, on operands at the edges: products that do and do not fit, quotients
   // that do and do not fit, zero and -1 divisors. A #DE is taken by a handler that skips the instruction and

@@ -1,4 +1,4 @@
-;; module 0: 1517 bytes
+;; module 0: 1357 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -344,77 +344,6 @@
         if
           local.get 4
           local.set 9
-          local.get 9
-          local.get 0
-          i32.load offset=296 align=4
-          i32.gt_u
-          if
-            local.get 0
-            local.get 4
-            i32.const 21
-            i32.add
-            i32.store offset=128 align=4
-            local.get 0
-            i32.const 2
-            i32.store offset=144 align=4
-            local.get 0
-            i32.const 2
-            i32.store offset=148 align=4
-            local.get 0
-            local.get 25
-            i32.store offset=160 align=4
-            local.get 0
-            local.get 26
-            i32.store offset=168 align=4
-            local.get 0
-            local.get 27
-            i32.store offset=152 align=4
-            local.get 0
-            i32.const 2261
-            i32.store offset=140 align=4
-            local.get 0
-            local.get 17
-            i32.store offset=0 align=4
-            local.get 0
-            local.get 18
-            i32.store offset=8 align=4
-            local.get 0
-            local.get 19
-            i32.store offset=16 align=4
-            local.get 0
-            local.get 20
-            i32.store offset=24 align=4
-            local.get 0
-            local.get 21
-            i32.store offset=32 align=4
-            local.get 0
-            local.get 22
-            i32.store offset=40 align=4
-            local.get 0
-            local.get 23
-            i32.store offset=48 align=4
-            local.get 0
-            local.get 24
-            i32.store offset=56 align=4
-            i32.const 16974800
-            local.get 4
-            i32.const 21
-            i32.add
-            call 0
-            i32.const 1
-            i32.ne
-            i32.const 1
-            i32.shl
-            local.set 5
-            local.get 5
-            i32.const 1
-            i32.shr_u
-            i32.const 8
-            i32.add
-            local.get 15
-            i32.add
-            return
-          end
           local.get 15
           i32.const 9
           i32.add
@@ -521,7 +450,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 16974832
+      i32.const 16974800
       local.get 4
       i32.const 23
       i32.add

@@ -1,4 +1,4 @@
-;; module 0: 1413 bytes
+;; module 0: 1228 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -263,91 +263,6 @@
         if
           local.get 4
           local.set 9
-          local.get 9
-          local.get 0
-          i32.load offset=296 align=4
-          i32.gt_u
-          if
-            local.get 0
-            local.get 4
-            i32.const 25
-            i32.add
-            i32.store offset=128 align=4
-            local.get 0
-            local.get 0
-            i32.load offset=136 align=4
-            i32.const -2066
-            i32.and
-            local.get 28
-            i32.or
-            local.get 25
-            i32.const -2147483648
-            i32.eq
-            i32.const 11
-            i32.shl
-            i32.or
-            local.get 25
-            local.get 27
-            i32.xor
-            i32.const 16
-            i32.and
-            i32.or
-            i32.store offset=136 align=4
-            local.get 0
-            i32.const 5
-            i32.store offset=144 align=4
-            local.get 0
-            i32.const 2
-            i32.store offset=148 align=4
-            local.get 0
-            local.get 27
-            i32.store offset=152 align=4
-            local.get 0
-            i32.const 196
-            i32.store offset=140 align=4
-            local.get 0
-            local.get 17
-            i32.store offset=0 align=4
-            local.get 0
-            local.get 18
-            i32.store offset=8 align=4
-            local.get 0
-            local.get 19
-            i32.store offset=16 align=4
-            local.get 0
-            local.get 20
-            i32.store offset=24 align=4
-            local.get 0
-            local.get 21
-            i32.store offset=32 align=4
-            local.get 0
-            local.get 22
-            i32.store offset=40 align=4
-            local.get 0
-            local.get 23
-            i32.store offset=48 align=4
-            local.get 0
-            local.get 24
-            i32.store offset=56 align=4
-            i32.const 16974800
-            local.get 4
-            i32.const 25
-            i32.add
-            call 0
-            i32.const 1
-            i32.ne
-            i32.const 1
-            i32.shl
-            local.set 5
-            local.get 5
-            i32.const 1
-            i32.shr_u
-            i32.const 11
-            i32.add
-            local.get 15
-            i32.add
-            return
-          end
           local.get 15
           i32.const 12
           i32.add
@@ -482,7 +397,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 16974832
+      i32.const 16974800
       local.get 4
       i32.const 27
       i32.add

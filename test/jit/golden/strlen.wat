@@ -1,4 +1,4 @@
-;; module 0: 1483 bytes
+;; module 0: 1138 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -237,77 +237,6 @@
           i32.const 11
           i32.add
           local.set 9
-          local.get 9
-          local.get 0
-          i32.load offset=296 align=4
-          i32.gt_u
-          if
-            local.get 0
-            local.get 4
-            i32.const 6
-            i32.add
-            i32.store offset=128 align=4
-            local.get 0
-            i32.const 2
-            i32.store offset=144 align=4
-            local.get 0
-            i32.const 0
-            i32.store offset=148 align=4
-            local.get 0
-            local.get 25
-            i32.store offset=160 align=4
-            local.get 0
-            local.get 26
-            i32.store offset=168 align=4
-            local.get 0
-            local.get 27
-            i32.store offset=152 align=4
-            local.get 0
-            i32.const 2261
-            i32.store offset=140 align=4
-            local.get 0
-            local.get 17
-            i32.store offset=0 align=4
-            local.get 0
-            local.get 18
-            i32.store offset=8 align=4
-            local.get 0
-            local.get 19
-            i32.store offset=16 align=4
-            local.get 0
-            local.get 20
-            i32.store offset=24 align=4
-            local.get 0
-            local.get 21
-            i32.store offset=32 align=4
-            local.get 0
-            local.get 22
-            i32.store offset=40 align=4
-            local.get 0
-            local.get 23
-            i32.store offset=48 align=4
-            local.get 0
-            local.get 24
-            i32.store offset=56 align=4
-            i32.const 16974800
-            local.get 4
-            i32.const 6
-            i32.add
-            call 0
-            i32.const 1
-            i32.ne
-            i32.const 1
-            i32.shl
-            local.set 5
-            local.get 5
-            i32.const 1
-            i32.shr_u
-            i32.const 2
-            i32.add
-            local.get 15
-            i32.add
-            return
-          end
           local.get 0
           local.get 9
           i32.store offset=128 align=4
@@ -460,91 +389,6 @@
       i32.const 2
       i32.add
       local.set 9
-      local.get 9
-      local.get 0
-      i32.load offset=296 align=4
-      i32.gt_u
-      if
-        local.get 0
-        local.get 4
-        i32.const 9
-        i32.add
-        i32.store offset=128 align=4
-        local.get 0
-        local.get 0
-        i32.load offset=136 align=4
-        i32.const -2066
-        i32.and
-        local.get 28
-        i32.or
-        local.get 27
-        i32.const -2147483648
-        i32.eq
-        i32.const 11
-        i32.shl
-        i32.or
-        local.get 25
-        local.get 27
-        i32.xor
-        i32.const 16
-        i32.and
-        i32.or
-        i32.store offset=136 align=4
-        local.get 0
-        i32.const 5
-        i32.store offset=144 align=4
-        local.get 0
-        i32.const 2
-        i32.store offset=148 align=4
-        local.get 0
-        local.get 27
-        i32.store offset=152 align=4
-        local.get 0
-        i32.const 196
-        i32.store offset=140 align=4
-        local.get 0
-        local.get 17
-        i32.store offset=0 align=4
-        local.get 0
-        local.get 18
-        i32.store offset=8 align=4
-        local.get 0
-        local.get 19
-        i32.store offset=16 align=4
-        local.get 0
-        local.get 20
-        i32.store offset=24 align=4
-        local.get 0
-        local.get 21
-        i32.store offset=32 align=4
-        local.get 0
-        local.get 22
-        i32.store offset=40 align=4
-        local.get 0
-        local.get 23
-        i32.store offset=48 align=4
-        local.get 0
-        local.get 24
-        i32.store offset=56 align=4
-        i32.const 16974832
-        local.get 4
-        i32.const 9
-        i32.add
-        call 0
-        i32.const 1
-        i32.ne
-        i32.const 1
-        i32.shl
-        local.set 5
-        local.get 5
-        i32.const 1
-        i32.shr_u
-        i32.const 1
-        i32.add
-        local.get 15
-        i32.add
-        return
-      end
       local.get 0
       local.get 9
       i32.store offset=128 align=4
@@ -615,7 +459,7 @@
   i32.add
 )
 
-;; module 1: 1419 bytes
+;; module 1: 1074 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -815,77 +659,6 @@
           i32.const 9
           i32.add
           local.set 9
-          local.get 9
-          local.get 0
-          i32.load offset=296 align=4
-          i32.gt_u
-          if
-            local.get 0
-            local.get 4
-            i32.const 4
-            i32.add
-            i32.store offset=128 align=4
-            local.get 0
-            i32.const 2
-            i32.store offset=144 align=4
-            local.get 0
-            i32.const 0
-            i32.store offset=148 align=4
-            local.get 0
-            local.get 25
-            i32.store offset=160 align=4
-            local.get 0
-            local.get 26
-            i32.store offset=168 align=4
-            local.get 0
-            local.get 27
-            i32.store offset=152 align=4
-            local.get 0
-            i32.const 2261
-            i32.store offset=140 align=4
-            local.get 0
-            local.get 17
-            i32.store offset=0 align=4
-            local.get 0
-            local.get 18
-            i32.store offset=8 align=4
-            local.get 0
-            local.get 19
-            i32.store offset=16 align=4
-            local.get 0
-            local.get 20
-            i32.store offset=24 align=4
-            local.get 0
-            local.get 21
-            i32.store offset=32 align=4
-            local.get 0
-            local.get 22
-            i32.store offset=40 align=4
-            local.get 0
-            local.get 23
-            i32.store offset=48 align=4
-            local.get 0
-            local.get 24
-            i32.store offset=56 align=4
-            i32.const 16974864
-            local.get 4
-            i32.const 4
-            i32.add
-            call 0
-            i32.const 1
-            i32.ne
-            i32.const 1
-            i32.shl
-            local.set 5
-            local.get 5
-            i32.const 1
-            i32.shr_u
-            i32.const 1
-            i32.add
-            local.get 15
-            i32.add
-            return
-          end
           local.get 0
           local.get 9
           i32.store offset=128 align=4
@@ -1036,91 +809,6 @@
       local.set 28
       local.get 4
       local.set 9
-      local.get 9
-      local.get 0
-      i32.load offset=296 align=4
-      i32.gt_u
-      if
-        local.get 0
-        local.get 4
-        i32.const 7
-        i32.add
-        i32.store offset=128 align=4
-        local.get 0
-        local.get 0
-        i32.load offset=136 align=4
-        i32.const -2066
-        i32.and
-        local.get 28
-        i32.or
-        local.get 27
-        i32.const -2147483648
-        i32.eq
-        i32.const 11
-        i32.shl
-        i32.or
-        local.get 25
-        local.get 27
-        i32.xor
-        i32.const 16
-        i32.and
-        i32.or
-        i32.store offset=136 align=4
-        local.get 0
-        i32.const 5
-        i32.store offset=144 align=4
-        local.get 0
-        i32.const 2
-        i32.store offset=148 align=4
-        local.get 0
-        local.get 27
-        i32.store offset=152 align=4
-        local.get 0
-        i32.const 196
-        i32.store offset=140 align=4
-        local.get 0
-        local.get 17
-        i32.store offset=0 align=4
-        local.get 0
-        local.get 18
-        i32.store offset=8 align=4
-        local.get 0
-        local.get 19
-        i32.store offset=16 align=4
-        local.get 0
-        local.get 20
-        i32.store offset=24 align=4
-        local.get 0
-        local.get 21
-        i32.store offset=32 align=4
-        local.get 0
-        local.get 22
-        i32.store offset=40 align=4
-        local.get 0
-        local.get 23
-        i32.store offset=48 align=4
-        local.get 0
-        local.get 24
-        i32.store offset=56 align=4
-        i32.const 16974896
-        local.get 4
-        i32.const 7
-        i32.add
-        call 0
-        i32.const 1
-        i32.ne
-        i32.const 1
-        i32.shl
-        local.set 5
-        local.get 5
-        i32.const 1
-        i32.shr_u
-        i32.const 1
-        i32.add
-        local.get 15
-        i32.add
-        return
-      end
       local.get 15
       i32.const 2
       i32.add
@@ -1207,7 +895,7 @@
   i32.add
 )
 
-;; module 2: 690 bytes
+;; module 2: 593 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -1371,52 +1059,6 @@
           br 3
         end
       end
-      local.get 9
-      local.get 0
-      i32.load offset=296 align=4
-      i32.gt_u
-      if
-        local.get 0
-        local.get 17
-        i32.store offset=0 align=4
-        local.get 0
-        local.get 18
-        i32.store offset=8 align=4
-        local.get 0
-        local.get 19
-        i32.store offset=16 align=4
-        local.get 0
-        local.get 20
-        i32.store offset=24 align=4
-        local.get 0
-        local.get 21
-        i32.store offset=32 align=4
-        local.get 0
-        local.get 22
-        i32.store offset=40 align=4
-        local.get 0
-        local.get 23
-        i32.store offset=48 align=4
-        local.get 0
-        local.get 24
-        i32.store offset=56 align=4
-        i32.const 16974928
-        local.get 4
-        call 0
-        i32.const 1
-        i32.ne
-        i32.const 1
-        i32.shl
-        local.set 5
-        local.get 5
-        i32.const 1
-        i32.shr_u
-        i32.const 0
-        i32.add
-        local.get 15
-        i32.add
-        return
-      end
       local.get 6
       i32.const 4
       i32.add
@@ -1461,7 +1103,7 @@
   i32.add
 )
 
-;; module 3: 1223 bytes
+;; module 3: 1038 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -1633,91 +1275,6 @@
           i32.const -10
           i32.add
           local.set 9
-          local.get 9
-          local.get 0
-          i32.load offset=296 align=4
-          i32.gt_u
-          if
-            local.get 0
-            local.get 4
-            i32.const 1
-            i32.add
-            i32.store offset=128 align=4
-            local.get 0
-            local.get 0
-            i32.load offset=136 align=4
-            i32.const -2066
-            i32.and
-            local.get 28
-            i32.or
-            local.get 25
-            i32.const -2147483648
-            i32.eq
-            i32.const 11
-            i32.shl
-            i32.or
-            local.get 25
-            local.get 27
-            i32.xor
-            i32.const 16
-            i32.and
-            i32.or
-            i32.store offset=136 align=4
-            local.get 0
-            i32.const 5
-            i32.store offset=144 align=4
-            local.get 0
-            i32.const 2
-            i32.store offset=148 align=4
-            local.get 0
-            local.get 27
-            i32.store offset=152 align=4
-            local.get 0
-            i32.const 196
-            i32.store offset=140 align=4
-            local.get 0
-            local.get 17
-            i32.store offset=0 align=4
-            local.get 0
-            local.get 18
-            i32.store offset=8 align=4
-            local.get 0
-            local.get 19
-            i32.store offset=16 align=4
-            local.get 0
-            local.get 20
-            i32.store offset=24 align=4
-            local.get 0
-            local.get 21
-            i32.store offset=32 align=4
-            local.get 0
-            local.get 22
-            i32.store offset=40 align=4
-            local.get 0
-            local.get 23
-            i32.store offset=48 align=4
-            local.get 0
-            local.get 24
-            i32.store offset=56 align=4
-            i32.const 16974960
-            local.get 4
-            i32.const 1
-            i32.add
-            call 0
-            i32.const 1
-            i32.ne
-            i32.const 1
-            i32.shl
-            local.set 5
-            local.get 5
-            i32.const 1
-            i32.shr_u
-            i32.const 1
-            i32.add
-            local.get 15
-            i32.add
-            return
-          end
           local.get 0
           local.get 9
           i32.store offset=128 align=4
@@ -1836,7 +1393,7 @@
       local.get 0
       local.get 24
       i32.store offset=56 align=4
-      i32.const 16974992
+      i32.const 16974800
       local.get 4
       i32.const 3
       i32.add
@@ -1954,7 +1511,7 @@
   i32.add
 )
 
-;; module 4: 3675 bytes
+;; module 4: 2774 bytes
 (func 0 (locals 31 x i32, 1 x i64, 36 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -2049,59 +1606,6 @@
                   i32.const 14
                   i32.add
                   local.set 9
-                  local.get 9
-                  local.get 0
-                  i32.load offset=296 align=4
-                  i32.gt_u
-                  if
-                    local.get 0
-                    local.get 4
-                    i32.const 5
-                    i32.add
-                    i32.store offset=128 align=4
-                    local.get 0
-                    local.get 17
-                    i32.store offset=0 align=4
-                    local.get 0
-                    local.get 18
-                    i32.store offset=8 align=4
-                    local.get 0
-                    local.get 19
-                    i32.store offset=16 align=4
-                    local.get 0
-                    local.get 20
-                    i32.store offset=24 align=4
-                    local.get 0
-                    local.get 21
-                    i32.store offset=32 align=4
-                    local.get 0
-                    local.get 22
-                    i32.store offset=40 align=4
-                    local.get 0
-                    local.get 23
-                    i32.store offset=48 align=4
-                    local.get 0
-                    local.get 24
-                    i32.store offset=56 align=4
-                    i32.const 16975024
-                    local.get 4
-                    i32.const 5
-                    i32.add
-                    call 0
-                    i32.const 1
-                    i32.ne
-                    i32.const 1
-                    i32.shl
-                    local.set 5
-                    local.get 5
-                    i32.const 1
-                    i32.shr_u
-                    i32.const 1
-                    i32.add
-                    local.get 15
-                    i32.add
-                    return
-                  end
                   local.get 21
                   i32.const 4
                   i32.sub
@@ -2313,91 +1817,6 @@
                 if
                   local.get 4
                   local.set 9
-                  local.get 9
-                  local.get 0
-                  i32.load offset=296 align=4
-                  i32.gt_u
-                  if
-                    local.get 0
-                    local.get 4
-                    i32.const 11
-                    i32.add
-                    i32.store offset=128 align=4
-                    local.get 0
-                    local.get 0
-                    i32.load offset=136 align=4
-                    i32.const -2066
-                    i32.and
-                    local.get 28
-                    i32.or
-                    local.get 25
-                    i32.const -2147483648
-                    i32.eq
-                    i32.const 11
-                    i32.shl
-                    i32.or
-                    local.get 25
-                    local.get 27
-                    i32.xor
-                    i32.const 16
-                    i32.and
-                    i32.or
-                    i32.store offset=136 align=4
-                    local.get 0
-                    i32.const 5
-                    i32.store offset=144 align=4
-                    local.get 0
-                    i32.const 2
-                    i32.store offset=148 align=4
-                    local.get 0
-                    local.get 27
-                    i32.store offset=152 align=4
-                    local.get 0
-                    i32.const 196
-                    i32.store offset=140 align=4
-                    local.get 0
-                    local.get 17
-                    i32.store offset=0 align=4
-                    local.get 0
-                    local.get 18
-                    i32.store offset=8 align=4
-                    local.get 0
-                    local.get 19
-                    i32.store offset=16 align=4
-                    local.get 0
-                    local.get 20
-                    i32.store offset=24 align=4
-                    local.get 0
-                    local.get 21
-                    i32.store offset=32 align=4
-                    local.get 0
-                    local.get 22
-                    i32.store offset=40 align=4
-                    local.get 0
-                    local.get 23
-                    i32.store offset=48 align=4
-                    local.get 0
-                    local.get 24
-                    i32.store offset=56 align=4
-                    i32.const 16975056
-                    local.get 4
-                    i32.const 11
-                    i32.add
-                    call 0
-                    i32.const 1
-                    i32.ne
-                    i32.const 1
-                    i32.shl
-                    local.set 5
-                    local.get 5
-                    i32.const 1
-                    i32.shr_u
-                    i32.const 1
-                    i32.add
-                    local.get 15
-                    i32.add
-                    return
-                  end
                   local.get 15
                   i32.const 2
                   i32.add
@@ -2665,77 +2084,6 @@
                 i32.const 25
                 i32.add
                 local.set 9
-                local.get 9
-                local.get 0
-                i32.load offset=296 align=4
-                i32.gt_u
-                if
-                  local.get 0
-                  local.get 4
-                  i32.const 20
-                  i32.add
-                  i32.store offset=128 align=4
-                  local.get 0
-                  i32.const 2
-                  i32.store offset=144 align=4
-                  local.get 0
-                  i32.const 0
-                  i32.store offset=148 align=4
-                  local.get 0
-                  local.get 25
-                  i32.store offset=160 align=4
-                  local.get 0
-                  local.get 26
-                  i32.store offset=168 align=4
-                  local.get 0
-                  local.get 27
-                  i32.store offset=152 align=4
-                  local.get 0
-                  i32.const 2261
-                  i32.store offset=140 align=4
-                  local.get 0
-                  local.get 17
-                  i32.store offset=0 align=4
-                  local.get 0
-                  local.get 18
-                  i32.store offset=8 align=4
-                  local.get 0
-                  local.get 19
-                  i32.store offset=16 align=4
-                  local.get 0
-                  local.get 20
-                  i32.store offset=24 align=4
-                  local.get 0
-                  local.get 21
-                  i32.store offset=32 align=4
-                  local.get 0
-                  local.get 22
-                  i32.store offset=40 align=4
-                  local.get 0
-                  local.get 23
-                  i32.store offset=48 align=4
-                  local.get 0
-                  local.get 24
-                  i32.store offset=56 align=4
-                  i32.const 16975088
-                  local.get 4
-                  i32.const 20
-                  i32.add
-                  call 0
-                  i32.const 1
-                  i32.ne
-                  i32.const 1
-                  i32.shl
-                  local.set 5
-                  local.get 5
-                  i32.const 1
-                  i32.shr_u
-                  i32.const 2
-                  i32.add
-                  local.get 15
-                  i32.add
-                  return
-                end
                 local.get 15
                 i32.const 3
                 i32.add
@@ -2842,7 +2190,7 @@
             local.get 0
             local.get 24
             i32.store offset=56 align=4
-            i32.const 16975120
+            i32.const 16974832
             local.get 4
             i32.const 13
             i32.add
@@ -3031,91 +2379,6 @@
           i32.const 16
           i32.add
           local.set 9
-          local.get 9
-          local.get 0
-          i32.load offset=296 align=4
-          i32.gt_u
-          if
-            local.get 0
-            local.get 4
-            i32.const 23
-            i32.add
-            i32.store offset=128 align=4
-            local.get 0
-            local.get 0
-            i32.load offset=136 align=4
-            i32.const -2066
-            i32.and
-            local.get 28
-            i32.or
-            local.get 27
-            i32.const -2147483648
-            i32.eq
-            i32.const 11
-            i32.shl
-            i32.or
-            local.get 25
-            local.get 27
-            i32.xor
-            i32.const 16
-            i32.and
-            i32.or
-            i32.store offset=136 align=4
-            local.get 0
-            i32.const 5
-            i32.store offset=144 align=4
-            local.get 0
-            i32.const 2
-            i32.store offset=148 align=4
-            local.get 0
-            local.get 27
-            i32.store offset=152 align=4
-            local.get 0
-            i32.const 196
-            i32.store offset=140 align=4
-            local.get 0
-            local.get 17
-            i32.store offset=0 align=4
-            local.get 0
-            local.get 18
-            i32.store offset=8 align=4
-            local.get 0
-            local.get 19
-            i32.store offset=16 align=4
-            local.get 0
-            local.get 20
-            i32.store offset=24 align=4
-            local.get 0
-            local.get 21
-            i32.store offset=32 align=4
-            local.get 0
-            local.get 22
-            i32.store offset=40 align=4
-            local.get 0
-            local.get 23
-            i32.store offset=48 align=4
-            local.get 0
-            local.get 24
-            i32.store offset=56 align=4
-            i32.const 16975152
-            local.get 4
-            i32.const 23
-            i32.add
-            call 0
-            i32.const 1
-            i32.ne
-            i32.const 1
-            i32.shl
-            local.set 5
-            local.get 5
-            i32.const 1
-            i32.shr_u
-            i32.const 1
-            i32.add
-            local.get 15
-            i32.add
-            return
-          end
           local.get 15
           i32.const 2
           i32.add
@@ -3253,54 +2516,6 @@
             local.set 5
             br 4
           end
-        end
-        local.get 9
-        local.get 0
-        i32.load offset=296 align=4
-        i32.gt_u
-        if
-          local.get 0
-          local.get 17
-          i32.store offset=0 align=4
-          local.get 0
-          local.get 18
-          i32.store offset=8 align=4
-          local.get 0
-          local.get 19
-          i32.store offset=16 align=4
-          local.get 0
-          local.get 20
-          i32.store offset=24 align=4
-          local.get 0
-          local.get 21
-          i32.store offset=32 align=4
-          local.get 0
-          local.get 22
-          i32.store offset=40 align=4
-          local.get 0
-          local.get 23
-          i32.store offset=48 align=4
-          local.get 0
-          local.get 24
-          i32.store offset=56 align=4
-          i32.const 16975184
-          local.get 4
-          i32.const 25
-          i32.add
-          call 0
-          i32.const 1
-          i32.ne
-          i32.const 1
-          i32.shl
-          local.set 5
-          local.get 5
-          i32.const 1
-          i32.shr_u
-          i32.const 0
-          i32.add
-          local.get 15
-          i32.add
-          return
         end
         local.get 6
         i32.const 4
@@ -3468,77 +2683,6 @@
         i32.const 25
         i32.add
         local.set 9
-        local.get 9
-        local.get 0
-        i32.load offset=296 align=4
-        i32.gt_u
-        if
-          local.get 0
-          local.get 4
-          i32.const 20
-          i32.add
-          i32.store offset=128 align=4
-          local.get 0
-          i32.const 2
-          i32.store offset=144 align=4
-          local.get 0
-          i32.const 0
-          i32.store offset=148 align=4
-          local.get 0
-          local.get 25
-          i32.store offset=160 align=4
-          local.get 0
-          local.get 26
-          i32.store offset=168 align=4
-          local.get 0
-          local.get 27
-          i32.store offset=152 align=4
-          local.get 0
-          i32.const 2261
-          i32.store offset=140 align=4
-          local.get 0
-          local.get 17
-          i32.store offset=0 align=4
-          local.get 0
-          local.get 18
-          i32.store offset=8 align=4
-          local.get 0
-          local.get 19
-          i32.store offset=16 align=4
-          local.get 0
-          local.get 20
-          i32.store offset=24 align=4
-          local.get 0
-          local.get 21
-          i32.store offset=32 align=4
-          local.get 0
-          local.get 22
-          i32.store offset=40 align=4
-          local.get 0
-          local.get 23
-          i32.store offset=48 align=4
-          local.get 0
-          local.get 24
-          i32.store offset=56 align=4
-          i32.const 16975216
-          local.get 4
-          i32.const 20
-          i32.add
-          call 0
-          i32.const 1
-          i32.ne
-          i32.const 1
-          i32.shl
-          local.set 5
-          local.get 5
-          i32.const 1
-          i32.shr_u
-          i32.const 1
-          i32.add
-          local.get 15
-          i32.add
-          return
-        end
         local.get 15
         i32.const 2
         i32.add
