@@ -86,6 +86,8 @@ export const L_W: u32 = 35; // i64 scratch (products)
 export const L_PG0: u32 = 36; // register slot k: $pg $dl of its last page at L_PG0 + 4k, of the one before after them
 export const NUM_PAGE_SLOTS: u32 = 9;
 export const NUM_PAGE_LOCALS: u32 = NUM_PAGE_SLOTS * 4;
+/** At a branch to the shared exit that stores ADD/SUB/logic flags ($fa $fb $fr): LF_* op | size index << 8. */
+export const L_PK: u32 = L_PG0 + NUM_PAGE_LOCALS;
 
 export const OP_GLOBAL_GET: u32 = 0x23;
 
@@ -229,26 +231,48 @@ export function targetBlock(rel: u32): i32 {
 
 /** Return `k` instructions retired in this pass, plus earlier passes of a looping block. */
 export function retCount(k: u32): void {
+  if (ovMask == 0 && (pend == PEND_ADD || pend == PEND_SUB || pend == PEND_LOGIC)) {
+    // The commonest pending flags: the shared exit stores them from $fa $fb $fr, told the op and size by $pk.
+    i32c((pend == PEND_ADD ? LF_ADD : (pend == PEND_SUB ? LF_SUB : LF_LOGIC)) | (sizeIndex(pendSize) << 8));
+    localSet(L_PK);
+    i32c(k); localSet(L_STATUS);
+    byte(OP_BR); uleb(depth - flagsExitLevel);
+    flagsExitUsed = true;
+    return;
+  }
   storeFlags();
   i32c(k); localSet(L_STATUS);
   brExit();
 }
 
-// The group function's code is `block $exit (loop $dispatch ...) end` followed by the one exit path every
-// block shares: the registers back to the CPU block, and $status (the instructions retired by the block that
-// left) plus $done returned. An exit is a few bytes where spilling eight registers in place took ~60; the host
-// engine compiles (and keeps) far less code.
+// The group function's code is `block $exit (block $flags (loop $dispatch ...) end; store flags) end` followed by
+// the one exit path every block shares: the registers back to the CPU block, and $status (the instructions
+// retired by the block that left) plus $done returned. An exit is a few bytes where spilling eight registers in
+// place took ~60; the host engine compiles (and keeps) far less code. An exit with ADD, SUB or logic flags
+// pending goes through $flags, which stores them (six stores that took ~40 bytes at each such exit).
 let exitLevel: u32 = 0;
+let flagsExitLevel: u32 = 0;
+let flagsExitUsed = false;
 let dispatchLevel: u32 = 0;
-/** Open the group's $exit block and its dispatch loop (the loop's label is the one gotoBlock branches to). */
+/** Open the group's $exit and $flags blocks and its dispatch loop (the label gotoBlock branches to). */
 export function openGroup(): void {
   op(OP_BLOCK); byte(BLOCKTYPE_VOID); exitLevel = depth;
+  op(OP_BLOCK); byte(BLOCKTYPE_VOID); flagsExitLevel = depth; flagsExitUsed = false;
   op(OP_LOOP); byte(BLOCKTYPE_VOID); dispatchLevel = depth;
 }
-/** Close the dispatch loop and $exit, and emit the shared exit path. */
+/** Close the dispatch loop, $flags and $exit, and emit the shared exit paths. */
 export function closeGroup(): void {
   op(OP_END); // the loop: every block ends in a branch or a return
   op(OP_UNREACHABLE);
+  op(OP_END); // $flags: as storeBaseFlags() for PEND_ADD, PEND_SUB and PEND_LOGIC (where a branch came)
+  if (flagsExitUsed) {
+    localGet(L_CPU); localGet(L_PK); i32c(0xff); op(OP_I32_AND); mem(OP_I32_STORE, 2, CPU_LF_OP);
+    localGet(L_CPU); localGet(L_PK); i32c(8); op(OP_I32_SHR_U); mem(OP_I32_STORE, 2, CPU_LF_SIZE);
+    localGet(L_CPU); localGet(L_FA); mem(OP_I32_STORE, 2, CPU_LF_SRC1);
+    localGet(L_CPU); localGet(L_FB); mem(OP_I32_STORE, 2, CPU_LF_SRC2);
+    localGet(L_CPU); localGet(L_FR); mem(OP_I32_STORE, 2, CPU_LF_RES);
+    localGet(L_CPU); i32c(ARITH); mem(OP_I32_STORE, 2, CPU_LF_MASK);
+  }
   op(OP_END); // $exit
   spillRegs();
   localGet(L_STATUS); localGet(L_DONE); op(OP_I32_ADD);

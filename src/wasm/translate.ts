@@ -225,8 +225,8 @@ function emitModule(count: u32): void {
   s = sizeStart();
   uleb(1);
   const body = sizeStart();
-  // Locals: i32 scratch, one i64, the remembered pages of the registers' accesses.
-  uleb(3); uleb(NUM_SCRATCH_LOCALS); byte(T_I32); uleb(1); byte(T_I64); uleb(NUM_PAGE_LOCALS); byte(T_I32);
+  // Locals: i32 scratch, one i64, the remembered pages of the registers' accesses and $pk.
+  uleb(3); uleb(NUM_SCRATCH_LOCALS); byte(T_I32); uleb(1); byte(T_I64); uleb(NUM_PAGE_LOCALS + 1); byte(T_I32);
   emitGroup(count);
   op(OP_END);
   sizeEnd(body);

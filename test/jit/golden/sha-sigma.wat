@@ -1,5 +1,5 @@
-;; module 0: 1228 bytes
-(func 0 (locals 31 x i32, 1 x i64, 36 x i32)
+;; module 0: 1231 bytes
+(func 0 (locals 31 x i32, 1 x i64, 37 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
@@ -74,204 +74,260 @@
   i32.const -1
   local.set 70
   block
-    loop
-      block
+    block
+      loop
         block
-          local.get 2
-          br_table 0 1 1
-        end
-        local.get 18
-        local.set 9
-        local.get 9
-        local.set 23
-        local.get 23
-        local.set 6
-        i32.const 6
-        local.set 7
-        local.get 6
-        local.get 7
-        i32.rotr
-        local.set 8
-        local.get 8
-        i32.const 31
-        i32.shr_u
-        local.set 16
-        local.get 16
-        local.get 8
-        i32.const 30
-        i32.shr_u
-        i32.const 1
-        i32.and
-        i32.xor
-        local.set 9
-        local.get 8
-        local.set 23
-        local.get 16
-        local.get 9
-        i32.const 11
-        i32.shl
-        i32.or
-        local.set 9
-        local.get 9
-        local.set 32
-        local.get 18
-        local.set 9
-        local.get 9
-        local.set 19
-        local.get 19
-        local.set 6
-        i32.const 11
-        local.set 7
-        local.get 6
-        local.get 7
-        i32.rotr
-        local.set 8
-        local.get 8
-        i32.const 31
-        i32.shr_u
-        local.set 16
-        local.get 16
-        local.get 8
-        i32.const 30
-        i32.shr_u
-        i32.const 1
-        i32.and
-        i32.xor
-        local.set 9
-        local.get 8
-        local.set 19
-        local.get 23
-        local.set 7
-        local.get 19
-        local.set 6
-        local.get 6
-        local.get 7
-        i32.xor
-        local.set 8
-        local.get 8
-        local.set 19
-        local.get 6
-        local.set 25
-        local.get 7
-        local.set 26
-        local.get 8
-        local.set 27
-        local.get 18
-        local.set 9
-        local.get 9
-        local.set 23
-        local.get 23
-        local.set 6
-        i32.const 7
-        local.set 7
-        local.get 6
-        local.get 7
-        i32.rotl
-        local.set 8
-        local.get 8
-        i32.const 1
-        i32.and
-        local.set 16
-        local.get 8
-        i32.const 31
-        i32.shr_u
-        local.get 16
-        i32.xor
-        local.set 9
-        local.get 8
-        local.set 23
-        local.get 23
-        local.set 7
-        local.get 19
-        local.set 6
-        local.get 6
-        local.get 7
-        i32.xor
-        local.set 8
-        local.get 8
-        local.set 19
-        local.get 6
-        local.set 25
-        local.get 7
-        local.set 26
-        local.get 8
-        local.set 27
-        local.get 23
-        local.set 6
-        i32.const 3
-        local.set 7
-        local.get 6
-        local.get 7
-        i32.shr_u
-        local.set 8
-        local.get 6
-        local.get 7
-        i32.const 1
-        i32.sub
-        i32.shr_u
-        i32.const 1
-        i32.and
-        local.set 16
-        local.get 6
-        i32.const 31
-        i32.shr_u
-        i32.const 0
-        local.get 7
-        i32.const 1
-        i32.eq
-        select
-        local.set 9
-        local.get 8
-        local.set 23
-        local.get 19
-        local.set 7
-        local.get 18
-        local.set 6
-        local.get 6
-        local.get 7
-        i32.add
-        local.set 8
-        local.get 8
-        local.set 18
-        local.get 6
-        local.set 25
-        local.get 7
-        local.set 26
-        local.get 8
-        local.set 27
-        local.get 20
-        local.set 6
-        local.get 6
-        i32.const 1
-        i32.sub
-        local.set 8
-        local.get 8
-        local.set 20
-        local.get 27
-        local.get 25
-        i32.lt_u
-        local.set 16
-        local.get 6
-        local.set 25
-        local.get 8
-        local.set 27
-        local.get 16
-        local.set 28
-        local.get 27
-        i32.eqz
-        i32.eqz
-        if
-          local.get 4
+          block
+            local.get 2
+            br_table 0 1 1
+          end
+          local.get 18
           local.set 9
+          local.get 9
+          local.set 23
+          local.get 23
+          local.set 6
+          i32.const 6
+          local.set 7
+          local.get 6
+          local.get 7
+          i32.rotr
+          local.set 8
+          local.get 8
+          i32.const 31
+          i32.shr_u
+          local.set 16
+          local.get 16
+          local.get 8
+          i32.const 30
+          i32.shr_u
+          i32.const 1
+          i32.and
+          i32.xor
+          local.set 9
+          local.get 8
+          local.set 23
+          local.get 16
+          local.get 9
+          i32.const 11
+          i32.shl
+          i32.or
+          local.set 9
+          local.get 9
+          local.set 32
+          local.get 18
+          local.set 9
+          local.get 9
+          local.set 19
+          local.get 19
+          local.set 6
+          i32.const 11
+          local.set 7
+          local.get 6
+          local.get 7
+          i32.rotr
+          local.set 8
+          local.get 8
+          i32.const 31
+          i32.shr_u
+          local.set 16
+          local.get 16
+          local.get 8
+          i32.const 30
+          i32.shr_u
+          i32.const 1
+          i32.and
+          i32.xor
+          local.set 9
+          local.get 8
+          local.set 19
+          local.get 23
+          local.set 7
+          local.get 19
+          local.set 6
+          local.get 6
+          local.get 7
+          i32.xor
+          local.set 8
+          local.get 8
+          local.set 19
+          local.get 6
+          local.set 25
+          local.get 7
+          local.set 26
+          local.get 8
+          local.set 27
+          local.get 18
+          local.set 9
+          local.get 9
+          local.set 23
+          local.get 23
+          local.set 6
+          i32.const 7
+          local.set 7
+          local.get 6
+          local.get 7
+          i32.rotl
+          local.set 8
+          local.get 8
+          i32.const 1
+          i32.and
+          local.set 16
+          local.get 8
+          i32.const 31
+          i32.shr_u
+          local.get 16
+          i32.xor
+          local.set 9
+          local.get 8
+          local.set 23
+          local.get 23
+          local.set 7
+          local.get 19
+          local.set 6
+          local.get 6
+          local.get 7
+          i32.xor
+          local.set 8
+          local.get 8
+          local.set 19
+          local.get 6
+          local.set 25
+          local.get 7
+          local.set 26
+          local.get 8
+          local.set 27
+          local.get 23
+          local.set 6
+          i32.const 3
+          local.set 7
+          local.get 6
+          local.get 7
+          i32.shr_u
+          local.set 8
+          local.get 6
+          local.get 7
+          i32.const 1
+          i32.sub
+          i32.shr_u
+          i32.const 1
+          i32.and
+          local.set 16
+          local.get 6
+          i32.const 31
+          i32.shr_u
+          i32.const 0
+          local.get 7
+          i32.const 1
+          i32.eq
+          select
+          local.set 9
+          local.get 8
+          local.set 23
+          local.get 19
+          local.set 7
+          local.get 18
+          local.set 6
+          local.get 6
+          local.get 7
+          i32.add
+          local.set 8
+          local.get 8
+          local.set 18
+          local.get 6
+          local.set 25
+          local.get 7
+          local.set 26
+          local.get 8
+          local.set 27
+          local.get 20
+          local.set 6
+          local.get 6
+          i32.const 1
+          i32.sub
+          local.set 8
+          local.get 8
+          local.set 20
+          local.get 27
+          local.get 25
+          i32.lt_u
+          local.set 16
+          local.get 6
+          local.set 25
+          local.get 8
+          local.set 27
+          local.get 16
+          local.set 28
+          local.get 27
+          i32.eqz
+          i32.eqz
+          if
+            local.get 4
+            local.set 9
+            local.get 15
+            i32.const 12
+            i32.add
+            local.set 15
+            local.get 0
+            local.get 4
+            i32.store offset=128 align=4
+            i32.const 0
+            local.set 2
+            local.get 0
+            local.get 0
+            i32.load offset=136 align=4
+            i32.const -2066
+            i32.and
+            local.get 28
+            i32.or
+            local.get 25
+            i32.const -2147483648
+            i32.eq
+            i32.const 11
+            i32.shl
+            i32.or
+            local.get 25
+            local.get 27
+            i32.xor
+            i32.const 16
+            i32.and
+            i32.or
+            i32.store offset=136 align=4
+            local.get 0
+            i32.const 5
+            i32.store offset=144 align=4
+            local.get 0
+            i32.const 2
+            i32.store offset=148 align=4
+            local.get 0
+            local.get 27
+            i32.store offset=152 align=4
+            local.get 0
+            i32.const 196
+            i32.store offset=140 align=4
+            local.get 15
+            i32.const 64
+            i32.add
+            local.get 1
+            i32.le_u
+            local.get 0
+            i32.load offset=1800 align=4
+            i32.eqz
+            i32.and
+            br_if 2
+            i32.const 0
+            local.set 5
+            br 4
+          end
           local.get 15
           i32.const 12
           i32.add
           local.set 15
           local.get 0
           local.get 4
+          i32.const 27
+          i32.add
           i32.store offset=128 align=4
-          i32.const 0
-          local.set 2
           local.get 0
           local.get 0
           i32.load offset=136 align=4
@@ -313,178 +369,124 @@
           i32.load offset=1800 align=4
           i32.eqz
           i32.and
-          br_if 2
+          br_if 0
           i32.const 0
           local.set 5
           br 3
         end
-        local.get 15
-        i32.const 12
-        i32.add
-        local.set 15
         local.get 0
+        local.get 17
+        i32.store offset=0 align=4
+        local.get 0
+        local.get 18
+        i32.store offset=8 align=4
+        local.get 0
+        local.get 19
+        i32.store offset=16 align=4
+        local.get 0
+        local.get 20
+        i32.store offset=24 align=4
+        local.get 0
+        local.get 21
+        i32.store offset=32 align=4
+        local.get 0
+        local.get 22
+        i32.store offset=40 align=4
+        local.get 0
+        local.get 23
+        i32.store offset=48 align=4
+        local.get 0
+        local.get 24
+        i32.store offset=56 align=4
+        i32.const 16974800
         local.get 4
         i32.const 27
         i32.add
-        i32.store offset=128 align=4
+        call 0
+        local.tee 5
+        if
+          local.get 5
+          i32.const 1
+          i32.shr_u
+          i32.const 0
+          i32.add
+          local.get 15
+          i32.add
+          return
+        end
         local.get 0
+        i32.load offset=0 align=4
+        local.set 17
         local.get 0
-        i32.load offset=136 align=4
-        i32.const -2066
-        i32.and
-        local.get 28
-        i32.or
-        local.get 25
-        i32.const -2147483648
-        i32.eq
-        i32.const 11
-        i32.shl
-        i32.or
-        local.get 25
-        local.get 27
-        i32.xor
-        i32.const 16
-        i32.and
-        i32.or
-        i32.store offset=136 align=4
+        i32.load offset=8 align=4
+        local.set 18
         local.get 0
-        i32.const 5
-        i32.store offset=144 align=4
+        i32.load offset=16 align=4
+        local.set 19
         local.get 0
-        i32.const 2
-        i32.store offset=148 align=4
+        i32.load offset=24 align=4
+        local.set 20
         local.get 0
-        local.get 27
-        i32.store offset=152 align=4
+        i32.load offset=32 align=4
+        local.set 21
         local.get 0
-        i32.const 196
-        i32.store offset=140 align=4
-        local.get 15
-        i32.const 64
+        i32.load offset=40 align=4
+        local.set 22
+        local.get 0
+        i32.load offset=48 align=4
+        local.set 23
+        local.get 0
+        i32.load offset=56 align=4
+        local.set 24
+        i32.const -1
+        local.set 33
+        i32.const -1
+        local.set 36
+        i32.const -1
+        local.set 38
+        i32.const -1
+        local.set 40
+        i32.const -1
+        local.set 42
+        i32.const -1
+        local.set 44
+        i32.const -1
+        local.set 46
+        i32.const -1
+        local.set 48
+        i32.const -1
+        local.set 50
+        i32.const -1
+        local.set 52
+        i32.const -1
+        local.set 54
+        i32.const -1
+        local.set 56
+        i32.const -1
+        local.set 58
+        i32.const -1
+        local.set 60
+        i32.const -1
+        local.set 62
+        i32.const -1
+        local.set 64
+        i32.const -1
+        local.set 66
+        i32.const -1
+        local.set 68
+        i32.const -1
+        local.set 70
+        local.get 0
+        local.get 4
+        i32.const 28
         i32.add
-        local.get 1
-        i32.le_u
-        local.get 0
-        i32.load offset=1800 align=4
-        i32.eqz
-        i32.and
-        br_if 0
-        i32.const 0
+        i32.store offset=128 align=4
+        i32.const 1
         local.set 5
         br 2
       end
-      local.get 0
-      local.get 17
-      i32.store offset=0 align=4
-      local.get 0
-      local.get 18
-      i32.store offset=8 align=4
-      local.get 0
-      local.get 19
-      i32.store offset=16 align=4
-      local.get 0
-      local.get 20
-      i32.store offset=24 align=4
-      local.get 0
-      local.get 21
-      i32.store offset=32 align=4
-      local.get 0
-      local.get 22
-      i32.store offset=40 align=4
-      local.get 0
-      local.get 23
-      i32.store offset=48 align=4
-      local.get 0
-      local.get 24
-      i32.store offset=56 align=4
-      i32.const 16974800
-      local.get 4
-      i32.const 27
-      i32.add
-      call 0
-      local.tee 5
-      if
-        local.get 5
-        i32.const 1
-        i32.shr_u
-        i32.const 0
-        i32.add
-        local.get 15
-        i32.add
-        return
-      end
-      local.get 0
-      i32.load offset=0 align=4
-      local.set 17
-      local.get 0
-      i32.load offset=8 align=4
-      local.set 18
-      local.get 0
-      i32.load offset=16 align=4
-      local.set 19
-      local.get 0
-      i32.load offset=24 align=4
-      local.set 20
-      local.get 0
-      i32.load offset=32 align=4
-      local.set 21
-      local.get 0
-      i32.load offset=40 align=4
-      local.set 22
-      local.get 0
-      i32.load offset=48 align=4
-      local.set 23
-      local.get 0
-      i32.load offset=56 align=4
-      local.set 24
-      i32.const -1
-      local.set 33
-      i32.const -1
-      local.set 36
-      i32.const -1
-      local.set 38
-      i32.const -1
-      local.set 40
-      i32.const -1
-      local.set 42
-      i32.const -1
-      local.set 44
-      i32.const -1
-      local.set 46
-      i32.const -1
-      local.set 48
-      i32.const -1
-      local.set 50
-      i32.const -1
-      local.set 52
-      i32.const -1
-      local.set 54
-      i32.const -1
-      local.set 56
-      i32.const -1
-      local.set 58
-      i32.const -1
-      local.set 60
-      i32.const -1
-      local.set 62
-      i32.const -1
-      local.set 64
-      i32.const -1
-      local.set 66
-      i32.const -1
-      local.set 68
-      i32.const -1
-      local.set 70
-      local.get 0
-      local.get 4
-      i32.const 28
-      i32.add
-      i32.store offset=128 align=4
-      i32.const 1
-      local.set 5
-      br 1
+      unreachable
     end
-    unreachable
   end
   local.get 0
   local.get 17
