@@ -305,7 +305,8 @@ export function formatJitStats(s: JitStats, totalInsns: bigint): string {
   const nativeShare = s.emitted > 0n ? Number((s.native * 10000n) / s.emitted) / 100 : 0;
   return [
     `jit: ${s.blocks} blocks translated in ${s.modules} modules (${s.liveModules} in use), ` +
-      `${(s.wasmBytes / 1024).toFixed(0)} KiB of wasm, ` +
+      `${(s.wasmBytes / 1024).toFixed(0)} KiB of wasm` +
+      (s.emitted > 0n ? ` (${(s.wasmBytes / Number(s.emitted)).toFixed(0)} bytes per translated instruction), ` : ', ') +
       `${s.compileMs.toFixed(0)} ms compiling, ${s.hot} found hot`,
     `jit: ${share}% of ${totalInsns} guest instructions ran in translated code; ` +
       `${nativeShare}% of translated instructions are native wasm; ` +
