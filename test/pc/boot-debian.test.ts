@@ -86,10 +86,11 @@ describe('the Debian i686 guest on wasmpc', () => {
     expect(log).toMatch(/clocksource: Switched to clocksource tsc\s/);
     expect(log).toContain('clocksource=tsc');
     // An idle guest (in sleep) costs the host little. The platform issue's target is under 5% of one core. Measured
-    // alone over 30 s of `sleep 60` (the closing notes of sessions 14-17), the JIT build costs 9-16%: each 4 ms tick
-    // (HZ=250, a periodic kernel) runs a few thousand guest instructions spread over hundreds of separately compiled
-    // modules whose host code is cold again by the next tick. This window (10 s right after boot, on a CI host
-    // running other tests) holds the line at what is achieved; the closing notes track the gap.
+    // alone over 20-30 s of `sleep` (the closing notes of sessions 14-18), the JIT build costs 9-18%: each 4 ms
+    // tick (HZ=250, the tick an hrtimer on the one-shot LAPIC timer) runs ~3,400 guest instructions through ~220
+    // entries into ~200 separately compiled modules, ~400 us of host time; the same ticks back to back (--icount)
+    // take ~70 us each, so it is the code and data gone cold between ticks. This window (10 s right after boot, on
+    // a CI host running other tests) holds the line at what is achieved; the closing notes track the gap.
     expect(r.idleCpuShare).toBeLessThan(0.5);
     // No firmware complaints. Linux's check_timer() also says "MP-BIOS bug: 8254 timer not connected to IO-APIC"
     // when fewer than five ticks arrive while it spins on the TSC for ~160 ms of host time, which a host whose
