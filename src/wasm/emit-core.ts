@@ -233,7 +233,7 @@ export function targetBlock(rel: u32): i32 {
 export function retCount(k: u32): void {
   if (ovMask == 0 && (pend == PEND_ADD || pend == PEND_SUB || pend == PEND_LOGIC)) {
     // The commonest pending flags: the shared exit stores them from $fa $fb $fr, told the op and size by $pk.
-    i32c((pend == PEND_ADD ? LF_ADD : (pend == PEND_SUB ? LF_SUB : LF_LOGIC)) | (sizeIndex(pendSize) << 8));
+    i32c(pendLfOp() | (sizeIndex(pendSize) << 8));
     localSet(L_PK);
     i32c(k); localSet(L_STATUS);
     byte(OP_BR); uleb(depth - flagsExitLevel);
@@ -264,15 +264,8 @@ export function openGroup(): void {
 export function closeGroup(): void {
   op(OP_END); // the loop: every block ends in a branch or a return
   op(OP_UNREACHABLE);
-  op(OP_END); // $flags: as storeBaseFlags() for PEND_ADD, PEND_SUB and PEND_LOGIC (where a branch came)
-  if (flagsExitUsed) {
-    localGet(L_CPU); localGet(L_PK); i32c(0xff); op(OP_I32_AND); mem(OP_I32_STORE, 2, CPU_LF_OP);
-    localGet(L_CPU); localGet(L_PK); i32c(8); op(OP_I32_SHR_U); mem(OP_I32_STORE, 2, CPU_LF_SIZE);
-    localGet(L_CPU); localGet(L_FA); mem(OP_I32_STORE, 2, CPU_LF_SRC1);
-    localGet(L_CPU); localGet(L_FB); mem(OP_I32_STORE, 2, CPU_LF_SRC2);
-    localGet(L_CPU); localGet(L_FR); mem(OP_I32_STORE, 2, CPU_LF_RES);
-    localGet(L_CPU); i32c(ARITH); mem(OP_I32_STORE, 2, CPU_LF_MASK);
-  }
+  op(OP_END); // $flags (where a branch came)
+  if (flagsExitUsed) storeArithFlags(true);
   op(OP_END); // $exit
   spillRegs();
   localGet(L_STATUS); localGet(L_DONE); op(OP_I32_ADD);
@@ -765,8 +758,23 @@ function storeBaseFlags(): void {
     localGet(L_CPU); i32c(ZF | SF | PF); mem(OP_I32_STORE, 2, CPU_LF_MASK);
     return;
   }
-  localGet(L_CPU); i32c(pend == PEND_ADD ? LF_ADD : (pend == PEND_SUB ? LF_SUB : LF_LOGIC)); mem(OP_I32_STORE, 2, CPU_LF_OP);
-  localGet(L_CPU); i32c(sizeIndex(pendSize)); mem(OP_I32_STORE, 2, CPU_LF_SIZE);
+  storeArithFlags(false);
+}
+
+/** The LF_* operation of pending ADD, SUB or logic flags. */
+function pendLfOp(): u32 { return pend == PEND_ADD ? LF_ADD : (pend == PEND_SUB ? LF_SUB : LF_LOGIC); }
+
+/**
+ * Store ADD, SUB or logic flags from $fa $fb $fr: the operation and size as constants (`pend`), or at the shared
+ * $flags exit from $pk, where retCount() put them (pendLfOp() | size index << 8).
+ */
+function storeArithFlags(fromPk: bool): void {
+  localGet(L_CPU);
+  if (fromPk) { localGet(L_PK); i32c(0xff); op(OP_I32_AND); } else i32c(pendLfOp());
+  mem(OP_I32_STORE, 2, CPU_LF_OP);
+  localGet(L_CPU);
+  if (fromPk) { localGet(L_PK); i32c(8); op(OP_I32_SHR_U); } else i32c(sizeIndex(pendSize));
+  mem(OP_I32_STORE, 2, CPU_LF_SIZE);
   localGet(L_CPU); localGet(L_FA); mem(OP_I32_STORE, 2, CPU_LF_SRC1);
   localGet(L_CPU); localGet(L_FB); mem(OP_I32_STORE, 2, CPU_LF_SRC2);
   localGet(L_CPU); localGet(L_FR); mem(OP_I32_STORE, 2, CPU_LF_RES);
