@@ -3,13 +3,15 @@
 //
 //   0x0000_0000  null guard (never used: a stray null pointer in the core shows up as a bug, not as state)
 //   0x0000_1000  CPU_BASE: one CPU_STRIDE block per vCPU (registers, segment caches, control, x87, MSRs)
-//   0x0010_0000  TLB_BASE: one TLB_STRIDE block per vCPU (direct-mapped entries + list of filled slots)
+//   0x0010_0000  (unused)
 //   0x0050_0000  CODE_BITMAP / DIRTY_BITMAP: one bit per 4 KiB physical page below 4 GiB
 //   0x0060_0000  PHYS_MAP: one u32 per 4 KiB physical page below 4 GiB (host address | kind)
 //   0x00A0_0000  DCACHE_BASE: decoded-instruction cache (DCACHE_ENTRIES x 32 bytes)
 //   0x00C0_0000  JIT_BASE: tables of the translator (code cache index, block table)
 //   0x0100_0000  AS_DATA_BASE: AssemblyScript static data and its (never freeing) heap
-//   0x0200_0000  RAM_BASE: guest RAM, then the ROM images; devices see it as a Uint8Array view
+//   0x0200_0000  TLB_BASE: one TLB_STRIDE block per vCPU (an entry per linear page + list of filled entries)
+//   0x0700_0000  RAM_BASE: guest RAM, then the ROM images; devices see it as a Uint8Array view
+// Only what is touched takes host memory: a TLB block's pages as the guest's linear pages are used.
 export const PAGE_SIZE = 4096;
 export const WASM_PAGE = 65536;
 
@@ -17,11 +19,11 @@ export const MAX_CPUS = 16;
 export const CPU_BASE = 0x0000_1000;
 export const CPU_STRIDE = 0x2000;
 
-export const TLB_BASE = 0x0010_0000;
-export const TLB_STRIDE = 0x0004_0000;
-export const TLB_BITS = 14; // 16384 direct-mapped entries of 8 bytes
-export const TLB_ENTRIES = 16384;
-export const TLB_FILLED_LIST = 0x0002_0000; // offset in a TLB block: u32 count, then u32 slot indices
+export const TLB_BASE = 0x0200_0000;
+export const TLB_STRIDE = 0x0048_0000;
+export const TLB_ENTRIES = 0x0010_0000; // one u32 per 4 KiB linear page of the 4 GiB space
+export const TLB_FILLED_LIST = 0x0040_0000; // offset in a TLB block: u32 count, then u32 entry indices
+export const TLB_FILLED_MAX = 0x0001_ffff; // entries the list holds; a flush past it clears the whole table
 
 export const CODE_BITMAP = 0x0050_0000;
 export const DIRTY_BITMAP = 0x0052_0000;
@@ -33,7 +35,7 @@ export const JIT_BASE = 0x00c0_0000;
 export const JIT_MAP = 0x00c0_0000; // JIT_MAP_ENTRIES x 16 bytes, four-way set-associative, hashed host address
 export const JIT_MAP_ENTRIES = 65536;
 export const JIT_PAGE_GEN = 0x00d0_0000; // u16 per 4 KiB of host memory from RAM_BASE: bumped when the page is written
-export const JIT_PAGE_GEN_PAGES = 0x000f_e000; // (4 GiB - RAM_BASE) / 4 KiB
+export const JIT_PAGE_GEN_PAGES = 0x000f_9000; // (4 GiB - RAM_BASE) / 4 KiB
 export const JIT_OUT = 0x00ef_c000; // the module being built, read by the host to compile it
 export const JIT_OUT_SIZE = 0x0010_3000;
 export const JIT_STATS = 0x00ff_f000; // counters (JIT_STAT_*), read by the host for --jit-stats
@@ -63,7 +65,7 @@ export const JIT_CHECK_JIT_EIP = 0x34; // u32 EIP the translated code left
 export const JIT_CHECK_TRAIL = 0x40; // u32 x 16: EIPs of the interpreter's last instructions, oldest first
 export const JIT_CHECK_TRAIL_LEN = 16;
 export const AS_DATA_BASE = 0x0100_0000;
-export const RAM_BASE = 0x0200_0000;
+export const RAM_BASE = 0x0700_0000;
 
 // PHYS_MAP entry: bits 31..12 host address of the page (RAM and ROM), bits 1..0 its kind.
 export const PHYS_RAM = 0;

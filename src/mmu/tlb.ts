@@ -1,17 +1,21 @@
-// The TLB: a direct-mapped table of u64 entries per vCPU, shared by the interpreter and translated code.
+// The TLB: one u32 entry per 4 KiB linear page per vCPU, indexed by the page number (no tag to compare), shared
+// by the interpreter and translated code.
 //
-//  63                 32 31                   12 11 10  7  6  5  4  3  2  1  0
-// +---------------------+-----------------------+--+------+--+--+--+--+--+--+--+
-// | tag: vpn >> TLB_BITS | host address of page  |L | 0    |X |  |G |UW|UR|W |R |
-// +---------------------+-----------------------+--+------+--+--+--+--+--+--+--+
+//  31                    12 11 10  7  6  5  4  3  2  1  0
+// +------------------------+--+------+--+--+--+--+--+--+--+
+// | host address of page   |L | 0    |X |  |G |UW|UR|W |R |
+// +------------------------+--+------+--+--+--+--+--+--+--+
 //   R  supervisor read allowed (the entry is valid)     UR user read allowed
 //   W  supervisor write allowed (page dirty, no code)   UW user write allowed
 //   G  global page (kept across CR3 writes)             X  instruction fetch allowed
-//   L  the slot is in the filled list (so a flush visits it)
+//   L  the entry is in the filled list (so a flush visits it)
 //
-// A hit is one load and one masked compare: (e & (TAG | need)) == (tag | need); the host address is then
-// (e & 0xFFFFF000) + page offset. Entries are never built for MMIO pages, so every MMIO access misses.
-import { TLB_BASE, TLB_STRIDE, TLB_BITS, TLB_ENTRIES, TLB_FILLED_LIST, CPU_BASE, CPU_STRIDE } from "../layout/memory";
+// A hit is one load and one masked compare: (e & need) == need; the host address is then (e & 0xFFFFF000) +
+// page offset. Entries are never built for MMIO pages, so every MMIO access misses. The table is 4 MiB of
+// the wasm memory per vCPU, of which only the pages holding entries of linear pages in use are ever touched.
+// (It replaced a 16384-entry direct-mapped table with tags, and the pages translated code remembered in
+// locals to skip it: the inline lookup of a translated memory access is now about a third of its wasm.)
+import { TLB_BASE, TLB_STRIDE, TLB_FILLED_LIST, TLB_FILLED_MAX, TLB_ENTRIES, CPU_BASE, CPU_STRIDE } from "../layout/memory";
 import { journalState, journalFail } from "../wasm/journal";
 
 export const TLB_R: u32 = 1;
@@ -21,7 +25,6 @@ export const TLB_UW: u32 = 8;
 export const TLB_G: u32 = 16;
 export const TLB_X: u32 = 64;
 export const TLB_LISTED: u32 = 1 << 11;
-export const TLB_TAG_MASK: u64 = 0xffff_ffff_0000_0000;
 
 /** Base of the running vCPU's TLB block. */
 export let tlb: usize = TLB_BASE;
@@ -29,30 +32,35 @@ export function selectTlb(cpuBase: usize): void {
   tlb = <usize>TLB_BASE + ((cpuBase - <usize>CPU_BASE) / <usize>CPU_STRIDE) * <usize>TLB_STRIDE;
 }
 
-@inline export function tlbSlot(lin: u64): usize { return tlb + ((<usize>(lin >> 12) & (TLB_ENTRIES - 1)) << 3); }
-@inline export function tlbTag(lin: u64): u64 { return (lin >> (12 + TLB_BITS)) << 32; }
+@inline export function tlbSlot(lin: u32): usize { return tlb + (<usize>(lin >>> 12) << 2); }
 
-/** The host address for `lin` if the TLB allows the access `need`, else 0 (host address 0 is never RAM). */
+/** The host address for `lin` if the TLB allows the access `need` (not 0), else 0 (host address 0 is never RAM). */
 @inline export function tlbLookup(lin: u32, need: u32): usize {
-  const e = load<u64>(tlbSlot(lin));
-  if ((e & (TLB_TAG_MASK | <u64>need)) == (tlbTag(lin) | <u64>need)) {
-    return ((<usize>e) & 0xffff_f000) + (lin & 0xfff);
-  }
+  const e = load<u32>(tlbSlot(lin));
+  if ((e & need) == need) return <usize>((e & 0xffff_f000) | (lin & 0xfff));
   return 0;
 }
 
 export function tlbFill(lin: u32, hostPage: u32, flags: u32): void {
   const slot = tlbSlot(lin);
-  const old = load<u64>(slot);
-  journalState(slot); journalState(slot + 4);
-  if ((<u32>old & TLB_LISTED) == 0) {
+  const old = load<u32>(slot);
+  journalState(slot);
+  let listed = (old & TLB_LISTED) != 0;
+  if (!listed) {
     const list = tlb + TLB_FILLED_LIST;
     const n = load<u32>(list);
-    journalState(list); journalState(list + 4 + (n << 2));
-    store<u32>(list + 4 + (n << 2), <u32>((slot - tlb) >> 3));
-    store<u32>(list, n + 1);
+    if (n < <u32>TLB_FILLED_MAX) {
+      journalState(list); journalState(list + 4 + (n << 2));
+      store<u32>(list + 4 + (n << 2), lin >>> 12);
+      store<u32>(list, n + 1);
+      listed = true;
+    } else {
+      // The list is full: the entry is not listed, and a flush clears the whole table (tlbFlush).
+      journalState(list);
+      store<u32>(list, <u32>TLB_FILLED_MAX + 1);
+    }
   }
-  store<u64>(slot, tlbTag(lin) | <u64>(hostPage & 0xffff_f000) | <u64>(flags | TLB_LISTED));
+  store<u32>(slot, (hostPage & 0xffff_f000) | flags | (listed ? TLB_LISTED : 0));
 }
 
 /** Invalidate every entry (keepGlobal: all but global pages). Costs what was filled, not the table size. */
@@ -60,35 +68,42 @@ export function tlbFlush(keepGlobal: bool): void {
   journalFail();
   const list = tlb + TLB_FILLED_LIST;
   const n = load<u32>(list);
+  if (n > <u32>TLB_FILLED_MAX) {
+    // Some entries are not listed: clear everything (global pages too; a TLB may drop any entry).
+    memory.fill(tlb, 0, <usize>TLB_ENTRIES << 2);
+    store<u32>(list, 0);
+    return;
+  }
   let kept: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const idx = load<u32>(list + 4 + (i << 2));
-    const slot = tlb + (<usize>idx << 3);
-    const e = load<u64>(slot);
-    if (keepGlobal && (<u32>e & TLB_G) != 0) {
+    const slot = tlb + (<usize>idx << 2);
+    const e = load<u32>(slot);
+    if (keepGlobal && (e & TLB_G) != 0) {
       store<u32>(list + 4 + (kept << 2), idx);
       kept++;
     } else {
-      store<u64>(slot, 0);
+      store<u32>(slot, 0);
     }
   }
   store<u32>(list, kept);
 }
 
-/** INVLPG: drop the entry for one page, global or not. The slot stays listed (a tombstone). */
+/** INVLPG: drop the entry for one page, global or not. The entry stays listed (a tombstone). */
 export function tlbInvalidatePage(lin: u32): void {
   const slot = tlbSlot(lin);
-  const e = load<u64>(slot);
-  if ((e & TLB_TAG_MASK) == tlbTag(lin)) { journalState(slot); journalState(slot + 4); store<u64>(slot, <u64>TLB_LISTED); }
+  const e = load<u32>(slot);
+  if ((e & ~TLB_LISTED) != 0) { journalState(slot); store<u32>(slot, e & TLB_LISTED); }
 }
 
 /** Remove write permission from every entry that maps host page `hostPage` (it now holds translated code). */
 export function tlbProtectHostPage(hostPage: u32): void {
   const list = tlb + TLB_FILLED_LIST;
   const n = load<u32>(list);
+  if (n > <u32>TLB_FILLED_MAX) { tlbFlush(false); return; } // unlisted entries may map it
   for (let i: u32 = 0; i < n; i++) {
-    const slot = tlb + (<usize>load<u32>(list + 4 + (i << 2)) << 3);
-    const e = load<u64>(slot);
-    if (((<u32>e) & 0xffff_f000) == hostPage) store<u64>(slot, e & ~<u64>(TLB_W | TLB_UW));
+    const slot = tlb + (<usize>load<u32>(list + 4 + (i << 2)) << 2);
+    const e = load<u32>(slot);
+    if ((e & 0xffff_f000) == hostPage) store<u32>(slot, e & ~(TLB_W | TLB_UW));
   }
 }

@@ -8,7 +8,7 @@
 // committed only after its last access can fault.
 import {
   CPU_GPR, CPU_RIP, CPU_FLAGS, CPU_LF_OP, CPU_LF_SIZE, CPU_LF_RES, CPU_LF_SRC1, CPU_LF_SRC2, CPU_LF_MASK, CPU_SEG, SEG_SIZE,
-  SEG_LIMIT, SEG_VALID, SEG_BASE, CPU_INTR, MODE_STACK32, MODE_FLAT, SEG_ES, SEG_SS, SEG_DS, TLB_BASE, TLB_STRIDE, TLB_BITS, TLB_ENTRIES, CPU_BASE, CPU_STRIDE,
+  SEG_LIMIT, SEG_VALID, SEG_BASE, CPU_INTR, MODE_STACK32, MODE_FLAT, SEG_ES, SEG_SS, SEG_DS, TLB_BASE, TLB_STRIDE, CPU_BASE, CPU_STRIDE,
 } from "../layout/memory";
 import { SEGV_READ, SEGV_WRITE, SEGV_EXPAND_DOWN } from "../cpu/state";
 import { TLB_R, TLB_W, TLB_UR, TLB_UW } from "../mmu/tlb";
@@ -71,23 +71,10 @@ export const L_Y: u32 = 30;
 export const L_Z: u32 = 31;
 /** CF and OF of a rotate (bits in EFLAGS positions), over the flags `pend` says (see `ovMask`). */
 export const L_FO: u32 = 32;
-/**
- * The pages the inline path last found in the TLB (see accessKind): one for stack-segment accesses ($pgs $dls),
- * and for the other segments one per address register of the access (its base, else its index, else none:
- * slot 8), so a loop that walks two arrays and keeps its locals on the stack finds all three pages without a
- * TLB lookup (one shared slot missed three times per iteration of the kernel's mpihelp_submul_1). $pg: the
- * linear page number shifted left by one, bit 0 set if writes are allowed (-1: none); $dl: host address minus
- * linear address in that page.
- */
-export const L_PGS: u32 = 33;
-export const L_DLS: u32 = 34;
-export const NUM_SCRATCH_LOCALS: u32 = 31; // i32 $base .. $c, EAX .. EDI, $fa .. $fc, $x $y $z, $fo, $pgs $dls
-export const L_W: u32 = 35; // i64 scratch (products)
-export const L_PG0: u32 = 36; // register slot k: $pg $dl of its last page at L_PG0 + 4k, of the one before after them
-export const NUM_PAGE_SLOTS: u32 = 9;
-export const NUM_PAGE_LOCALS: u32 = NUM_PAGE_SLOTS * 4;
+export const NUM_SCRATCH_LOCALS: u32 = 29; // i32 $base .. $c, EAX .. EDI, $fa .. $fc, $x $y $z, $fo
+export const L_W: u32 = 33; // i64 scratch (products)
 /** At a branch to the shared exit that stores ADD/SUB/logic flags ($fa $fb $fr): LF_* op | size index << 8. */
-export const L_PK: u32 = L_PG0 + NUM_PAGE_LOCALS;
+export const L_PK: u32 = 34;
 
 export const OP_GLOBAL_GET: u32 = 0x23;
 
@@ -289,16 +276,6 @@ export function emitPrologue(): void {
   i32c(<u32>(TLB_BASE - CPU_BASE * (TLB_STRIDE / CPU_STRIDE))); op(OP_I32_ADD);
   localSet(L_TLB);
   loadRegs();
-  forgetPages();
-}
-
-/**
- * Forget the pages remembered from the TLB: at entry, and after the interpreter ran an instruction (it may
- * have changed the paging state: CR0, CR3, CR4, INVLPG, a task switch, a mode change).
- */
-export function forgetPages(): void {
-  i32c(0xffff_ffff); localSet(L_PGS);
-  for (let k: u32 = 0; k < NUM_PAGE_SLOTS * 2; k++) { i32c(0xffff_ffff); localSet(L_PG0 + 2 * k); } // each $pg
 }
 export function beginInsn(rec: usize, i: u32, offset: u32, next: usize): void {
   r = rec; idx = i; off = offset; recCopy = 0; nextRec = next;
@@ -403,18 +380,10 @@ export function spillRegs(): void {
   for (let n: u32 = 0; n < 8; n++) { localGet(L_CPU); localGet(L_G0 + n); mem(OP_I32_STORE, 2, CPU_GPR + (n << 3)); }
 }
 
-/**
- * The address register of the last operand pushEa() computed (8: none): which of accessKind's remembered pages
- * the access checks. Only a choice of slot (every slot's page is checked before use), so an access without a
- * ModRM operand (MOV moffs, string instructions) takes slot 8 or whatever a LEA left.
- */
-let eaReg: u32 = 8;
-
 /** Push the offset of the ModRM memory operand (as ea() in src/cpu/operand.ts). */
 export function pushEa(): void {
   const base = <i32>load<i8>(r + R_BASE);
   const index = <i32>load<i8>(r + R_INDEX);
-  eaReg = base >= 0 ? <u32>base : index >= 0 ? <u32>index : 8;
   const disp = load<u32>(r + R_DISP);
   let any = false;
   if (base >= 0) { getReg(<u32>base, 4); any = true; }
@@ -441,10 +410,9 @@ export function readMemTo(size: u32, l: u32): void {
 /**
  * A data access of `size` bytes at segment `s`, offset $off: a read into local `l`, or a write of $val. The
  * hit path is the interpreter's, inline: the segment's precomputed access bits and limit (segAddr), then the
- * TLB entry's tag and permission bits (tlbLookup) within one page, skipped when the access is to the page the
- * last hit of its kind found (stack-segment accesses and the others remember one page each, with whether it
- * may be written: $pgs/$pgd). Anything else (expand-down segments, limit faults, TLB misses, MMIO, code pages,
- * page crossings, data breakpoints) calls the core's accessor, which raises the fault if there is one.
+ * TLB entry's permission bits (tlbLookup) within one page. Anything else (expand-down segments, limit faults,
+ * TLB misses, MMIO, code pages, page crossings, data breakpoints) calls the core's accessor, which raises the
+ * fault if there is one.
  */
 export function access(s: u32, size: u32, write: bool, l: u32): void { accessKind(s, size, write ? ACC_W : ACC_R, l); }
 
@@ -462,10 +430,10 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
   const tneed = kind == ACC_R ? (user ? TLB_UR : TLB_R) : (user ? TLB_UW : TLB_W);
   op(OP_BLOCK); byte(BLOCKTYPE_VOID); // $done
   op(OP_BLOCK); byte(BLOCKTYPE_VOID); // $slow
-  if ((blockMode & MODE_FLAT) != 0 && (s == SEG_ES || s == SEG_SS || s == SEG_DS)) {
-    // Base 0, limit 4 GiB, readable and writable (the block key says so): the offset is the linear address.
-    localGet(L_OFF); localSet(L_LIN);
-  } else {
+  // Base 0, limit 4 GiB, readable and writable (the block key says so): the offset is the linear address.
+  const flat = (blockMode & MODE_FLAT) != 0 && (s == SEG_ES || s == SEG_SS || s == SEG_DS);
+  const lin = flat ? L_OFF : L_LIN;
+  if (!flat) {
     localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_VALID); i32c(need | SEGV_EXPAND_DOWN); op(OP_I32_AND);
     i32c(need); op(OP_I32_NE); byte(OP_BR_IF); uleb(0);
     localGet(L_OFF); localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_LIMIT); op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
@@ -476,33 +444,12 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
     localGet(L_CPU); mem(OP_I32_LOAD, 2, seg + SEG_BASE); localGet(L_OFF); op(OP_I32_ADD); localSet(L_LIN);
   }
   if (size > 1) {
-    localGet(L_LIN); i32c(0xfff); op(OP_I32_AND); i32c(4096 - size); op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
+    localGet(lin); i32c(0xfff); op(OP_I32_AND); i32c(4096 - size); op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
   }
-  // The page this kind of access used last, if the access is allowed there: no TLB lookup. (The remembered
-  // translation stays usable until the interpreter runs, as a CPU's TLB keeps it until an invalidation.)
-  const stack = s == SEG_SS;
-  const pg = stack ? L_PGS : L_PG0 + 4 * eaReg;
-  const dl = pg + 1;
-  eaReg = 8;
-  const wants = kind != ACC_R;
-  op(OP_BLOCK); byte(T_I32); // $have: the host address
-  rememberedHit(pg, wants);
-  if (!stack) rememberedHit(pg + 2, wants); // the page before (two arrays through one register)
-  // The TLB slot; its high word is the tag, its low word the host page and permission bits (src/mmu/tlb.ts).
-  pushTlbSlot(); localTee(L_E);
-  mem(OP_I32_LOAD, 2, 4); localGet(L_LIN); i32c(12 + <u32>TLB_BITS); op(OP_I32_SHR_U); op(OP_I32_NE);
-  byte(OP_BR_IF); uleb(1);
-  localGet(L_E); mem(OP_I32_LOAD, 2, 0); localTee(L_E); i32c(tneed); op(OP_I32_AND); i32c(tneed); op(OP_I32_NE);
-  byte(OP_BR_IF); uleb(1);
-  // Remember the page (writable when this access checked for writing), the last one becoming the one before.
-  if (!stack) { localGet(pg); localSet(pg + 2); localGet(dl); localSet(dl + 2); }
-  localGet(L_LIN); i32c(12); op(OP_I32_SHR_U); i32c(1); op(OP_I32_SHL);
-  if (wants) { i32c(1); op(OP_I32_OR); }
-  localSet(pg);
-  localGet(L_E); i32c(0xffff_f000); op(OP_I32_AND); localGet(L_LIN); i32c(0xffff_f000); op(OP_I32_AND); op(OP_I32_SUB);
-  localTee(dl);
-  localGet(L_LIN); op(OP_I32_ADD);
-  op(OP_END); // $have
+  // The TLB entry of the page (src/mmu/tlb.ts): its permission bit (one bit), then the host page.
+  pushTlbSlot(lin); mem(OP_I32_LOAD, 2, 0); localTee(L_E);
+  i32c(tneed); op(OP_I32_AND); op(OP_I32_EQZ); byte(OP_BR_IF); uleb(0);
+  localGet(L_E); i32c(0xffff_f000); op(OP_I32_AND); localGet(lin); i32c(0xfff); op(OP_I32_AND); op(OP_I32_OR);
   emitHostAccess(size, write, l);
   byte(OP_BR); uleb(1);
   op(OP_END); // $slow:
@@ -512,16 +459,6 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
   else { call(F_READ8 + sizeIndex(size)); localSet(l); }
   faultCheck();
   op(OP_END); // $done
-}
-
-/** Inside accessKind's $have: leave it with the host address if $lin is in the page remembered at `pg`. */
-function rememberedHit(pg: u32, wants: bool): void {
-  localGet(L_LIN); localGet(pg + 1); op(OP_I32_ADD);
-  localGet(L_LIN); i32c(12); op(OP_I32_SHR_U);
-  if (wants) { i32c(1); op(OP_I32_SHL); i32c(1); op(OP_I32_OR); localGet(pg); }
-  else { localGet(pg); i32c(1); op(OP_I32_SHR_U); }
-  op(OP_I32_EQ); byte(OP_BR_IF); uleb(0);
-  op(OP_DROP);
 }
 
 /** The access itself at the host address on the stack: a store of $val, or a load into local `l`. */
@@ -536,10 +473,9 @@ function emitHostAccess(size: u32, write: bool, l: u32): void {
   }
 }
 
-/** Push the address of the TLB slot for the linear address in $lin (tlbSlot in src/mmu/tlb.ts). */
-export function pushTlbSlot(): void {
-  localGet(L_TLB); localGet(L_LIN); i32c(12); op(OP_I32_SHR_U); i32c(<u32>TLB_ENTRIES - 1); op(OP_I32_AND);
-  i32c(3); op(OP_I32_SHL); op(OP_I32_ADD);
+/** Push the address of the TLB entry for the linear address in local `lin` (tlbSlot in src/mmu/tlb.ts). */
+export function pushTlbSlot(lin: u32): void {
+  localGet(L_TLB); localGet(lin); i32c(12); op(OP_I32_SHR_U); i32c(2); op(OP_I32_SHL); op(OP_I32_ADD);
 }
 
 /** Read the r/m operand into local `l`. */

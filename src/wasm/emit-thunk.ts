@@ -19,7 +19,7 @@ import {
   uleb,
 } from "./encoder";
 import {
-  CPU_SEG, SEG_SIZE, SEG_BASE, CPU_RIP, TLB_BITS, JIT_PAGE_GEN, RAM_BASE, MODE_CODE32, MODE_STACK32,
+  CPU_SEG, SEG_SIZE, SEG_BASE, CPU_RIP, JIT_PAGE_GEN, RAM_BASE, MODE_CODE32, MODE_STACK32,
 } from "../layout/memory";
 import { tlbLookup, TLB_X, TLB_UR } from "../mmu/tlb";
 import { segBase } from "../cpu/state";
@@ -63,11 +63,9 @@ export function emitThunkShortcut(reg: u32): void {
   // $lin = CS.base + $t; $e = its TLB slot.
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_SEG + SEG_SIZE + SEG_BASE); localGet(L_T); op(OP_I32_ADD);
   localSet(L_LIN);
-  pushTlbSlot(); localSet(L_E);
-  // The same page offset, TLB tag, permissions and host page as at translation ...
+  pushTlbSlot(L_LIN); localSet(L_E);
+  // The same page offset, permissions and host page as at translation ...
   localGet(L_LIN); i32c(0xfff); op(OP_I32_AND); i32c(<u32>thunkHost & 0xfff); op(OP_I32_EQ);
-  localGet(L_E); mem(OP_I32_LOAD, 2, 4); localGet(L_LIN); i32c(12 + <u32>TLB_BITS); op(OP_I32_SHR_U); op(OP_I32_EQ);
-  op(OP_I32_AND);
   localGet(L_E); mem(OP_I32_LOAD, 2, 0); localTee(L_A); i32c(thunkNeed); op(OP_I32_AND); i32c(thunkNeed); op(OP_I32_EQ);
   op(OP_I32_AND);
   localGet(L_A); i32c(0xffff_f000); op(OP_I32_AND); i32c(<u32>thunkHost & 0xffff_f000); op(OP_I32_EQ);

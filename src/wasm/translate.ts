@@ -33,7 +33,7 @@ import { emitNative } from "./emit";
 import {
   F_STEP, L_CPU, L_BASE, L_STATUS, L_K, L_DELTA, NUM_SCRATCH_LOCALS, NUM_IMPORTED_FUNCS, beginBlock, beginInsn,
   afterFallback, ripValid, arenaRecord, retCount, retStatus, emitPrologue, setGroup, setGroupBlock, groupBlockDelta,
-  findTarget, gotoBlock, openGroup, closeGroup, MAX_GROUP, NUM_PAGE_LOCALS, spillRegs, loadRegs, flushFlags, forgetPages,
+  findTarget, gotoBlock, openGroup, closeGroup, MAX_GROUP, spillRegs, loadRegs, flushFlags,
 } from "./emit-core";
 import { JIT_STAT_NATIVE } from "../layout/memory";
 
@@ -225,8 +225,8 @@ function emitModule(count: u32): void {
   s = sizeStart();
   uleb(1);
   const body = sizeStart();
-  // Locals: i32 scratch, one i64, the remembered pages of the registers' accesses and $pk.
-  uleb(3); uleb(NUM_SCRATCH_LOCALS); byte(T_I32); uleb(1); byte(T_I64); uleb(NUM_PAGE_LOCALS + 1); byte(T_I32);
+  // Locals: i32 scratch, one i64, $pk.
+  uleb(3); uleb(NUM_SCRATCH_LOCALS); byte(T_I32); uleb(1); byte(T_I64); uleb(1); byte(T_I32);
   emitGroup(count);
   op(OP_END);
   sizeEnd(body);
@@ -324,5 +324,4 @@ function emitFallback(i: u32, off: u32): void {
   retStatus(i);
   op(OP_END);
   loadRegs(); // the interpreter may have changed any register
-  forgetPages(); // and the paging state
 }

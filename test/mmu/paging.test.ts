@@ -308,3 +308,33 @@ describe('physical accesses', () => {
     expect(Array.from(f.h.readMem(ramEnd - 2, 2))).toEqual([0x11, 0x22]);
   });
 });
+
+describe('the TLB', () => {
+  const f = new MmuFixture();
+  beforeEach(() => f.reset());
+
+  it('drops every translation at a CR3 reload after more pages were filled than its list of filled entries holds', () => {
+    // 0..4 MiB identity; linear 256 MiB .. 1 GiB: 4 MiB pages all mapping physical 4..8 MiB.
+    const pd = 0x100000;
+    f.h.writeMem(pd, new Uint8Array(4096));
+    f.write32(pd, P | RW | PS);
+    for (let i = 64; i < 256; i++) f.write32(pd + 4 * i, 0x400000 | P | RW | PS);
+    const pages = 140_000; // more than the 131,071 entries the filled list holds
+    const last = 0x1000_0000 + (pages - 1) * 0x1000;
+    f.write32(0x400000 + (last & 0x3fffff), 0x1111_1111);
+    f.write32(last & 0x3fffff, 0x2222_2222);
+    f.enablePaging(pd, 0x10);
+    // mov esi, 0x10000000 ; mov ecx, pages ; l: mov eax, [esi] ; add esi, 0x1000 ; dec ecx ; jnz l ; mov ebx, eax
+    // Then the last page's 4 MiB page maps physical 0..4 MiB, and a CR3 reload must drop the entry filled last:
+    // mov dword [pde], P|RW|PS ; mov eax, cr3 ; mov cr3, eax ; mov eax, [last] ; hlt
+    const d = (v: number): number[] => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24];
+    f.h.writeMem(CODE, [
+      0xbe, ...d(0x1000_0000), 0xb9, ...d(pages), 0x8b, 0x06, 0x81, 0xc6, ...d(0x1000), 0x49, 0x75, 0xf5, 0x89, 0xc3,
+      0xc7, 0x05, ...d(pd + 4 * (last >>> 22)), ...d(P | RW | PS), 0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8, 0xa1, ...d(last), 0xf4,
+    ]);
+    f.h.setReg('eip', CODE);
+    while (!f.h.getState().halted) f.h.step(100_000);
+    expect(f.h.getReg('ebx')).toBe(0x1111_1111);
+    expect(f.h.getReg('eax')).toBe(0x2222_2222);
+  });
+});

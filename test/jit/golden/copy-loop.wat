@@ -1,14 +1,14 @@
-;; module 0: 1517 bytes
-(func 0 (locals 31 x i32, 1 x i64, 37 x i32)
+;; module 0: 1178 bytes
+(func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
   i32.sub
   local.set 4
   local.get 0
-  i32.const 32
+  i32.const 576
   i32.mul
-  i32.const 917504
+  i32.const 31195136
   i32.add
   local.set 13
   local.get 0
@@ -35,44 +35,6 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
-  i32.const -1
-  local.set 33
-  i32.const -1
-  local.set 36
-  i32.const -1
-  local.set 38
-  i32.const -1
-  local.set 40
-  i32.const -1
-  local.set 42
-  i32.const -1
-  local.set 44
-  i32.const -1
-  local.set 46
-  i32.const -1
-  local.set 48
-  i32.const -1
-  local.set 50
-  i32.const -1
-  local.set 52
-  i32.const -1
-  local.set 54
-  i32.const -1
-  local.set 56
-  i32.const -1
-  local.set 58
-  i32.const -1
-  local.set 60
-  i32.const -1
-  local.set 62
-  i32.const -1
-  local.set 64
-  i32.const -1
-  local.set 66
-  i32.const -1
-  local.set 68
-  i32.const -1
-  local.set 70
   block
     block
       loop
@@ -85,78 +47,26 @@
           local.set 10
           block
             block
+              local.get 13
               local.get 10
-              local.set 12
-              block (result i32)
-                local.get 12
-                local.get 61
-                i32.add
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                local.get 60
-                i32.const 1
-                i32.shr_u
-                i32.eq
-                br_if 0
-                drop
-                local.get 12
-                local.get 63
-                i32.add
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                local.get 62
-                i32.const 1
-                i32.shr_u
-                i32.eq
-                br_if 0
-                drop
-                local.get 13
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                i32.const 16383
-                i32.and
-                i32.const 3
-                i32.shl
-                i32.add
-                local.tee 14
-                i32.load offset=4 align=4
-                local.get 12
-                i32.const 26
-                i32.shr_u
-                i32.ne
-                br_if 1
-                local.get 14
-                i32.load offset=0 align=4
-                local.tee 14
-                i32.const 1
-                i32.and
-                i32.const 1
-                i32.ne
-                br_if 1
-                local.get 60
-                local.set 62
-                local.get 61
-                local.set 63
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                i32.const 1
-                i32.shl
-                local.set 60
-                local.get 14
-                i32.const -4096
-                i32.and
-                local.get 12
-                i32.const -4096
-                i32.and
-                i32.sub
-                local.tee 61
-                local.get 12
-                i32.add
-              end
+              i32.const 12
+              i32.shr_u
+              i32.const 2
+              i32.shl
+              i32.add
+              i32.load offset=0 align=4
+              local.tee 14
+              i32.const 1
+              i32.and
+              i32.eqz
+              br_if 0
+              local.get 14
+              i32.const -4096
+              i32.and
+              local.get 10
+              i32.const 4095
+              i32.and
+              i32.or
               i32.load8_u offset=0 align=1
               local.set 9
               br 1
@@ -188,84 +98,26 @@
           local.set 11
           block
             block
+              local.get 13
               local.get 10
-              local.set 12
-              block (result i32)
-                local.get 12
-                local.get 65
-                i32.add
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                i32.const 1
-                i32.shl
-                i32.const 1
-                i32.or
-                local.get 64
-                i32.eq
-                br_if 0
-                drop
-                local.get 12
-                local.get 67
-                i32.add
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                i32.const 1
-                i32.shl
-                i32.const 1
-                i32.or
-                local.get 66
-                i32.eq
-                br_if 0
-                drop
-                local.get 13
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                i32.const 16383
-                i32.and
-                i32.const 3
-                i32.shl
-                i32.add
-                local.tee 14
-                i32.load offset=4 align=4
-                local.get 12
-                i32.const 26
-                i32.shr_u
-                i32.ne
-                br_if 1
-                local.get 14
-                i32.load offset=0 align=4
-                local.tee 14
-                i32.const 2
-                i32.and
-                i32.const 2
-                i32.ne
-                br_if 1
-                local.get 64
-                local.set 66
-                local.get 65
-                local.set 67
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                i32.const 1
-                i32.shl
-                i32.const 1
-                i32.or
-                local.set 64
-                local.get 14
-                i32.const -4096
-                i32.and
-                local.get 12
-                i32.const -4096
-                i32.and
-                i32.sub
-                local.tee 65
-                local.get 12
-                i32.add
-              end
+              i32.const 12
+              i32.shr_u
+              i32.const 2
+              i32.shl
+              i32.add
+              i32.load offset=0 align=4
+              local.tee 14
+              i32.const 2
+              i32.and
+              i32.eqz
+              br_if 0
+              local.get 14
+              i32.const -4096
+              i32.and
+              local.get 10
+              i32.const 4095
+              i32.and
+              i32.or
               local.get 11
               i32.store8 offset=0 align=1
               br 1
@@ -591,44 +443,6 @@
         local.get 0
         i32.load offset=56 align=4
         local.set 24
-        i32.const -1
-        local.set 33
-        i32.const -1
-        local.set 36
-        i32.const -1
-        local.set 38
-        i32.const -1
-        local.set 40
-        i32.const -1
-        local.set 42
-        i32.const -1
-        local.set 44
-        i32.const -1
-        local.set 46
-        i32.const -1
-        local.set 48
-        i32.const -1
-        local.set 50
-        i32.const -1
-        local.set 52
-        i32.const -1
-        local.set 54
-        i32.const -1
-        local.set 56
-        i32.const -1
-        local.set 58
-        i32.const -1
-        local.set 60
-        i32.const -1
-        local.set 62
-        i32.const -1
-        local.set 64
-        i32.const -1
-        local.set 66
-        i32.const -1
-        local.set 68
-        i32.const -1
-        local.set 70
         local.get 0
         local.get 4
         i32.const 10

@@ -1,14 +1,14 @@
-;; module 0: 1231 bytes
-(func 0 (locals 31 x i32, 1 x i64, 37 x i32)
+;; module 0: 1081 bytes
+(func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
   i32.sub
   local.set 4
   local.get 0
-  i32.const 32
+  i32.const 576
   i32.mul
-  i32.const 917504
+  i32.const 31195136
   i32.add
   local.set 13
   local.get 0
@@ -35,44 +35,6 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
-  i32.const -1
-  local.set 33
-  i32.const -1
-  local.set 36
-  i32.const -1
-  local.set 38
-  i32.const -1
-  local.set 40
-  i32.const -1
-  local.set 42
-  i32.const -1
-  local.set 44
-  i32.const -1
-  local.set 46
-  i32.const -1
-  local.set 48
-  i32.const -1
-  local.set 50
-  i32.const -1
-  local.set 52
-  i32.const -1
-  local.set 54
-  i32.const -1
-  local.set 56
-  i32.const -1
-  local.set 58
-  i32.const -1
-  local.set 60
-  i32.const -1
-  local.set 62
-  i32.const -1
-  local.set 64
-  i32.const -1
-  local.set 66
-  i32.const -1
-  local.set 68
-  i32.const -1
-  local.set 70
   block
     block
       loop
@@ -438,44 +400,6 @@
         local.get 0
         i32.load offset=56 align=4
         local.set 24
-        i32.const -1
-        local.set 33
-        i32.const -1
-        local.set 36
-        i32.const -1
-        local.set 38
-        i32.const -1
-        local.set 40
-        i32.const -1
-        local.set 42
-        i32.const -1
-        local.set 44
-        i32.const -1
-        local.set 46
-        i32.const -1
-        local.set 48
-        i32.const -1
-        local.set 50
-        i32.const -1
-        local.set 52
-        i32.const -1
-        local.set 54
-        i32.const -1
-        local.set 56
-        i32.const -1
-        local.set 58
-        i32.const -1
-        local.set 60
-        i32.const -1
-        local.set 62
-        i32.const -1
-        local.set 64
-        i32.const -1
-        local.set 66
-        i32.const -1
-        local.set 68
-        i32.const -1
-        local.set 70
         local.get 0
         local.get 4
         i32.const 28

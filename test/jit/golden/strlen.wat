@@ -1,14 +1,14 @@
-;; module 0: 1108 bytes
-(func 0 (locals 31 x i32, 1 x i64, 37 x i32)
+;; module 0: 944 bytes
+(func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
   i32.sub
   local.set 4
   local.get 0
-  i32.const 32
+  i32.const 576
   i32.mul
-  i32.const 917504
+  i32.const 31195136
   i32.add
   local.set 13
   local.get 0
@@ -35,44 +35,6 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
-  i32.const -1
-  local.set 33
-  i32.const -1
-  local.set 36
-  i32.const -1
-  local.set 38
-  i32.const -1
-  local.set 40
-  i32.const -1
-  local.set 42
-  i32.const -1
-  local.set 44
-  i32.const -1
-  local.set 46
-  i32.const -1
-  local.set 48
-  i32.const -1
-  local.set 50
-  i32.const -1
-  local.set 52
-  i32.const -1
-  local.set 54
-  i32.const -1
-  local.set 56
-  i32.const -1
-  local.set 58
-  i32.const -1
-  local.set 60
-  i32.const -1
-  local.set 62
-  i32.const -1
-  local.set 64
-  i32.const -1
-  local.set 66
-  i32.const -1
-  local.set 68
-  i32.const -1
-  local.set 70
   block
     block
       loop
@@ -105,78 +67,26 @@
           local.set 10
           block
             block
+              local.get 13
               local.get 10
-              local.set 12
-              block (result i32)
-                local.get 12
-                local.get 65
-                i32.add
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                local.get 64
-                i32.const 1
-                i32.shr_u
-                i32.eq
-                br_if 0
-                drop
-                local.get 12
-                local.get 67
-                i32.add
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                local.get 66
-                i32.const 1
-                i32.shr_u
-                i32.eq
-                br_if 0
-                drop
-                local.get 13
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                i32.const 16383
-                i32.and
-                i32.const 3
-                i32.shl
-                i32.add
-                local.tee 14
-                i32.load offset=4 align=4
-                local.get 12
-                i32.const 26
-                i32.shr_u
-                i32.ne
-                br_if 1
-                local.get 14
-                i32.load offset=0 align=4
-                local.tee 14
-                i32.const 1
-                i32.and
-                i32.const 1
-                i32.ne
-                br_if 1
-                local.get 64
-                local.set 66
-                local.get 65
-                local.set 67
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                i32.const 1
-                i32.shl
-                local.set 64
-                local.get 14
-                i32.const -4096
-                i32.and
-                local.get 12
-                i32.const -4096
-                i32.and
-                i32.sub
-                local.tee 65
-                local.get 12
-                i32.add
-              end
+              i32.const 12
+              i32.shr_u
+              i32.const 2
+              i32.shl
+              i32.add
+              i32.load offset=0 align=4
+              local.tee 14
+              i32.const 1
+              i32.and
+              i32.eqz
+              br_if 0
+              local.get 14
+              i32.const -4096
+              i32.and
+              local.get 10
+              i32.const 4095
+              i32.and
+              i32.or
               i32.load8_u offset=0 align=1
               local.set 6
               br 1
@@ -193,7 +103,7 @@
               i32.add
               i32.store offset=128 align=4
               i32.const 516
-              local.set 72
+              local.set 34
               i32.const 1
               local.set 5
               br 4
@@ -226,7 +136,7 @@
             local.get 9
             i32.store offset=128 align=4
             i32.const 2
-            local.set 72
+            local.set 34
             i32.const 3
             local.set 5
             br 3
@@ -400,12 +310,12 @@
       unreachable
     end
     local.get 0
-    local.get 72
+    local.get 34
     i32.const 255
     i32.and
     i32.store offset=144 align=4
     local.get 0
-    local.get 72
+    local.get 34
     i32.const 8
     i32.shr_u
     i32.store offset=148 align=4
@@ -451,17 +361,17 @@
   i32.add
 )
 
-;; module 1: 1088 bytes
-(func 0 (locals 31 x i32, 1 x i64, 37 x i32)
+;; module 1: 924 bytes
+(func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
   i32.sub
   local.set 4
   local.get 0
-  i32.const 32
+  i32.const 576
   i32.mul
-  i32.const 917504
+  i32.const 31195136
   i32.add
   local.set 13
   local.get 0
@@ -488,44 +398,6 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
-  i32.const -1
-  local.set 33
-  i32.const -1
-  local.set 36
-  i32.const -1
-  local.set 38
-  i32.const -1
-  local.set 40
-  i32.const -1
-  local.set 42
-  i32.const -1
-  local.set 44
-  i32.const -1
-  local.set 46
-  i32.const -1
-  local.set 48
-  i32.const -1
-  local.set 50
-  i32.const -1
-  local.set 52
-  i32.const -1
-  local.set 54
-  i32.const -1
-  local.set 56
-  i32.const -1
-  local.set 58
-  i32.const -1
-  local.set 60
-  i32.const -1
-  local.set 62
-  i32.const -1
-  local.set 64
-  i32.const -1
-  local.set 66
-  i32.const -1
-  local.set 68
-  i32.const -1
-  local.set 70
   block
     block
       loop
@@ -542,78 +414,26 @@
           local.set 10
           block
             block
+              local.get 13
               local.get 10
-              local.set 12
-              block (result i32)
-                local.get 12
-                local.get 65
-                i32.add
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                local.get 64
-                i32.const 1
-                i32.shr_u
-                i32.eq
-                br_if 0
-                drop
-                local.get 12
-                local.get 67
-                i32.add
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                local.get 66
-                i32.const 1
-                i32.shr_u
-                i32.eq
-                br_if 0
-                drop
-                local.get 13
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                i32.const 16383
-                i32.and
-                i32.const 3
-                i32.shl
-                i32.add
-                local.tee 14
-                i32.load offset=4 align=4
-                local.get 12
-                i32.const 26
-                i32.shr_u
-                i32.ne
-                br_if 1
-                local.get 14
-                i32.load offset=0 align=4
-                local.tee 14
-                i32.const 1
-                i32.and
-                i32.const 1
-                i32.ne
-                br_if 1
-                local.get 64
-                local.set 66
-                local.get 65
-                local.set 67
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                i32.const 1
-                i32.shl
-                local.set 64
-                local.get 14
-                i32.const -4096
-                i32.and
-                local.get 12
-                i32.const -4096
-                i32.and
-                i32.sub
-                local.tee 65
-                local.get 12
-                i32.add
-              end
+              i32.const 12
+              i32.shr_u
+              i32.const 2
+              i32.shl
+              i32.add
+              i32.load offset=0 align=4
+              local.tee 14
+              i32.const 1
+              i32.and
+              i32.eqz
+              br_if 0
+              local.get 14
+              i32.const -4096
+              i32.and
+              local.get 10
+              i32.const 4095
+              i32.and
+              i32.or
               i32.load8_u offset=0 align=1
               local.set 6
               br 1
@@ -656,7 +476,7 @@
             local.get 9
             i32.store offset=128 align=4
             i32.const 2
-            local.set 72
+            local.set 34
             i32.const 2
             local.set 5
             br 3
@@ -844,12 +664,12 @@
       unreachable
     end
     local.get 0
-    local.get 72
+    local.get 34
     i32.const 255
     i32.and
     i32.store offset=144 align=4
     local.get 0
-    local.get 72
+    local.get 34
     i32.const 8
     i32.shr_u
     i32.store offset=148 align=4
@@ -895,17 +715,17 @@
   i32.add
 )
 
-;; module 2: 596 bytes
-(func 0 (locals 31 x i32, 1 x i64, 37 x i32)
+;; module 2: 459 bytes
+(func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
   i32.sub
   local.set 4
   local.get 0
-  i32.const 32
+  i32.const 576
   i32.mul
-  i32.const 917504
+  i32.const 31195136
   i32.add
   local.set 13
   local.get 0
@@ -932,44 +752,6 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
-  i32.const -1
-  local.set 33
-  i32.const -1
-  local.set 36
-  i32.const -1
-  local.set 38
-  i32.const -1
-  local.set 40
-  i32.const -1
-  local.set 42
-  i32.const -1
-  local.set 44
-  i32.const -1
-  local.set 46
-  i32.const -1
-  local.set 48
-  i32.const -1
-  local.set 50
-  i32.const -1
-  local.set 52
-  i32.const -1
-  local.set 54
-  i32.const -1
-  local.set 56
-  i32.const -1
-  local.set 58
-  i32.const -1
-  local.set 60
-  i32.const -1
-  local.set 62
-  i32.const -1
-  local.set 64
-  i32.const -1
-  local.set 66
-  i32.const -1
-  local.set 68
-  i32.const -1
-  local.set 70
   block
     block
       loop
@@ -984,67 +766,31 @@
         block
           block
             local.get 10
-            local.set 12
-            local.get 12
             i32.const 4095
             i32.and
             i32.const 4092
             i32.gt_u
             br_if 0
-            block (result i32)
-              local.get 12
-              local.get 34
-              i32.add
-              local.get 12
-              i32.const 12
-              i32.shr_u
-              local.get 33
-              i32.const 1
-              i32.shr_u
-              i32.eq
-              br_if 0
-              drop
-              local.get 13
-              local.get 12
-              i32.const 12
-              i32.shr_u
-              i32.const 16383
-              i32.and
-              i32.const 3
-              i32.shl
-              i32.add
-              local.tee 14
-              i32.load offset=4 align=4
-              local.get 12
-              i32.const 26
-              i32.shr_u
-              i32.ne
-              br_if 1
-              local.get 14
-              i32.load offset=0 align=4
-              local.tee 14
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 1
-              local.get 12
-              i32.const 12
-              i32.shr_u
-              i32.const 1
-              i32.shl
-              local.set 33
-              local.get 14
-              i32.const -4096
-              i32.and
-              local.get 12
-              i32.const -4096
-              i32.and
-              i32.sub
-              local.tee 34
-              local.get 12
-              i32.add
-            end
+            local.get 13
+            local.get 10
+            i32.const 12
+            i32.shr_u
+            i32.const 2
+            i32.shl
+            i32.add
+            i32.load offset=0 align=4
+            local.tee 14
+            i32.const 1
+            i32.and
+            i32.eqz
+            br_if 0
+            local.get 14
+            i32.const -4096
+            i32.and
+            local.get 10
+            i32.const 4095
+            i32.and
+            i32.or
             i32.load offset=0 align=1
             local.set 9
             br 1
@@ -1105,17 +851,17 @@
   i32.add
 )
 
-;; module 3: 1041 bytes
-(func 0 (locals 31 x i32, 1 x i64, 37 x i32)
+;; module 3: 891 bytes
+(func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
   i32.sub
   local.set 4
   local.get 0
-  i32.const 32
+  i32.const 576
   i32.mul
-  i32.const 917504
+  i32.const 31195136
   i32.add
   local.set 13
   local.get 0
@@ -1142,44 +888,6 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
-  i32.const -1
-  local.set 33
-  i32.const -1
-  local.set 36
-  i32.const -1
-  local.set 38
-  i32.const -1
-  local.set 40
-  i32.const -1
-  local.set 42
-  i32.const -1
-  local.set 44
-  i32.const -1
-  local.set 46
-  i32.const -1
-  local.set 48
-  i32.const -1
-  local.set 50
-  i32.const -1
-  local.set 52
-  i32.const -1
-  local.set 54
-  i32.const -1
-  local.set 56
-  i32.const -1
-  local.set 58
-  i32.const -1
-  local.set 60
-  i32.const -1
-  local.set 62
-  i32.const -1
-  local.set 64
-  i32.const -1
-  local.set 66
-  i32.const -1
-  local.set 68
-  i32.const -1
-  local.set 70
   block
     block
       loop
@@ -1436,44 +1144,6 @@
         local.get 0
         i32.load offset=56 align=4
         local.set 24
-        i32.const -1
-        local.set 33
-        i32.const -1
-        local.set 36
-        i32.const -1
-        local.set 38
-        i32.const -1
-        local.set 40
-        i32.const -1
-        local.set 42
-        i32.const -1
-        local.set 44
-        i32.const -1
-        local.set 46
-        i32.const -1
-        local.set 48
-        i32.const -1
-        local.set 50
-        i32.const -1
-        local.set 52
-        i32.const -1
-        local.set 54
-        i32.const -1
-        local.set 56
-        i32.const -1
-        local.set 58
-        i32.const -1
-        local.set 60
-        i32.const -1
-        local.set 62
-        i32.const -1
-        local.set 64
-        i32.const -1
-        local.set 66
-        i32.const -1
-        local.set 68
-        i32.const -1
-        local.set 70
         local.get 0
         local.get 4
         i32.const 4
@@ -1515,17 +1185,17 @@
   i32.add
 )
 
-;; module 4: 2789 bytes
-(func 0 (locals 31 x i32, 1 x i64, 37 x i32)
+;; module 4: 2327 bytes
+(func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
   local.get 3
   i32.sub
   local.set 4
   local.get 0
-  i32.const 32
+  i32.const 576
   i32.mul
-  i32.const 917504
+  i32.const 31195136
   i32.add
   local.set 13
   local.get 0
@@ -1552,44 +1222,6 @@
   local.get 0
   i32.load offset=56 align=4
   local.set 24
-  i32.const -1
-  local.set 33
-  i32.const -1
-  local.set 36
-  i32.const -1
-  local.set 38
-  i32.const -1
-  local.set 40
-  i32.const -1
-  local.set 42
-  i32.const -1
-  local.set 44
-  i32.const -1
-  local.set 46
-  i32.const -1
-  local.set 48
-  i32.const -1
-  local.set 50
-  i32.const -1
-  local.set 52
-  i32.const -1
-  local.set 54
-  i32.const -1
-  local.set 56
-  i32.const -1
-  local.set 58
-  i32.const -1
-  local.set 60
-  i32.const -1
-  local.set 62
-  i32.const -1
-  local.set 64
-  i32.const -1
-  local.set 66
-  i32.const -1
-  local.set 68
-  i32.const -1
-  local.set 70
   block
     block
       loop
@@ -1624,71 +1256,31 @@
                     block
                       block
                         local.get 10
-                        local.set 12
-                        local.get 12
                         i32.const 4095
                         i32.and
                         i32.const 4092
                         i32.gt_u
                         br_if 0
-                        block (result i32)
-                          local.get 12
-                          local.get 34
-                          i32.add
-                          local.get 12
-                          i32.const 12
-                          i32.shr_u
-                          i32.const 1
-                          i32.shl
-                          i32.const 1
-                          i32.or
-                          local.get 33
-                          i32.eq
-                          br_if 0
-                          drop
-                          local.get 13
-                          local.get 12
-                          i32.const 12
-                          i32.shr_u
-                          i32.const 16383
-                          i32.and
-                          i32.const 3
-                          i32.shl
-                          i32.add
-                          local.tee 14
-                          i32.load offset=4 align=4
-                          local.get 12
-                          i32.const 26
-                          i32.shr_u
-                          i32.ne
-                          br_if 1
-                          local.get 14
-                          i32.load offset=0 align=4
-                          local.tee 14
-                          i32.const 2
-                          i32.and
-                          i32.const 2
-                          i32.ne
-                          br_if 1
-                          local.get 12
-                          i32.const 12
-                          i32.shr_u
-                          i32.const 1
-                          i32.shl
-                          i32.const 1
-                          i32.or
-                          local.set 33
-                          local.get 14
-                          i32.const -4096
-                          i32.and
-                          local.get 12
-                          i32.const -4096
-                          i32.and
-                          i32.sub
-                          local.tee 34
-                          local.get 12
-                          i32.add
-                        end
+                        local.get 13
+                        local.get 10
+                        i32.const 12
+                        i32.shr_u
+                        i32.const 2
+                        i32.shl
+                        i32.add
+                        i32.load offset=0 align=4
+                        local.tee 14
+                        i32.const 2
+                        i32.and
+                        i32.eqz
+                        br_if 0
+                        local.get 14
+                        i32.const -4096
+                        i32.and
+                        local.get 10
+                        i32.const 4095
+                        i32.and
+                        i32.or
                         local.get 11
                         i32.store offset=0 align=1
                         br 1
@@ -1956,78 +1548,26 @@
                 local.set 10
                 block
                   block
+                    local.get 13
                     local.get 10
-                    local.set 12
-                    block (result i32)
-                      local.get 12
-                      local.get 65
-                      i32.add
-                      local.get 12
-                      i32.const 12
-                      i32.shr_u
-                      local.get 64
-                      i32.const 1
-                      i32.shr_u
-                      i32.eq
-                      br_if 0
-                      drop
-                      local.get 12
-                      local.get 67
-                      i32.add
-                      local.get 12
-                      i32.const 12
-                      i32.shr_u
-                      local.get 66
-                      i32.const 1
-                      i32.shr_u
-                      i32.eq
-                      br_if 0
-                      drop
-                      local.get 13
-                      local.get 12
-                      i32.const 12
-                      i32.shr_u
-                      i32.const 16383
-                      i32.and
-                      i32.const 3
-                      i32.shl
-                      i32.add
-                      local.tee 14
-                      i32.load offset=4 align=4
-                      local.get 12
-                      i32.const 26
-                      i32.shr_u
-                      i32.ne
-                      br_if 1
-                      local.get 14
-                      i32.load offset=0 align=4
-                      local.tee 14
-                      i32.const 1
-                      i32.and
-                      i32.const 1
-                      i32.ne
-                      br_if 1
-                      local.get 64
-                      local.set 66
-                      local.get 65
-                      local.set 67
-                      local.get 12
-                      i32.const 12
-                      i32.shr_u
-                      i32.const 1
-                      i32.shl
-                      local.set 64
-                      local.get 14
-                      i32.const -4096
-                      i32.and
-                      local.get 12
-                      i32.const -4096
-                      i32.and
-                      i32.sub
-                      local.tee 65
-                      local.get 12
-                      i32.add
-                    end
+                    i32.const 12
+                    i32.shr_u
+                    i32.const 2
+                    i32.shl
+                    i32.add
+                    i32.load offset=0 align=4
+                    local.tee 14
+                    i32.const 1
+                    i32.and
+                    i32.eqz
+                    br_if 0
+                    local.get 14
+                    i32.const -4096
+                    i32.and
+                    local.get 10
+                    i32.const 4095
+                    i32.and
+                    i32.or
                     i32.load8_u offset=0 align=1
                     local.set 6
                     br 1
@@ -2044,7 +1584,7 @@
                     i32.add
                     i32.store offset=128 align=4
                     i32.const 516
-                    local.set 72
+                    local.set 34
                     i32.const 1
                     local.set 5
                     br 7
@@ -2219,44 +1759,6 @@
               local.get 0
               i32.load offset=56 align=4
               local.set 24
-              i32.const -1
-              local.set 33
-              i32.const -1
-              local.set 36
-              i32.const -1
-              local.set 38
-              i32.const -1
-              local.set 40
-              i32.const -1
-              local.set 42
-              i32.const -1
-              local.set 44
-              i32.const -1
-              local.set 46
-              i32.const -1
-              local.set 48
-              i32.const -1
-              local.set 50
-              i32.const -1
-              local.set 52
-              i32.const -1
-              local.set 54
-              i32.const -1
-              local.set 56
-              i32.const -1
-              local.set 58
-              i32.const -1
-              local.set 60
-              i32.const -1
-              local.set 62
-              i32.const -1
-              local.set 64
-              i32.const -1
-              local.set 66
-              i32.const -1
-              local.set 68
-              i32.const -1
-              local.set 70
               local.get 15
               i32.const 1
               i32.add
@@ -2430,67 +1932,31 @@
           block
             block
               local.get 10
-              local.set 12
-              local.get 12
               i32.const 4095
               i32.and
               i32.const 4092
               i32.gt_u
               br_if 0
-              block (result i32)
-                local.get 12
-                local.get 34
-                i32.add
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                local.get 33
-                i32.const 1
-                i32.shr_u
-                i32.eq
-                br_if 0
-                drop
-                local.get 13
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                i32.const 16383
-                i32.and
-                i32.const 3
-                i32.shl
-                i32.add
-                local.tee 14
-                i32.load offset=4 align=4
-                local.get 12
-                i32.const 26
-                i32.shr_u
-                i32.ne
-                br_if 1
-                local.get 14
-                i32.load offset=0 align=4
-                local.tee 14
-                i32.const 1
-                i32.and
-                i32.const 1
-                i32.ne
-                br_if 1
-                local.get 12
-                i32.const 12
-                i32.shr_u
-                i32.const 1
-                i32.shl
-                local.set 33
-                local.get 14
-                i32.const -4096
-                i32.and
-                local.get 12
-                i32.const -4096
-                i32.and
-                i32.sub
-                local.tee 34
-                local.get 12
-                i32.add
-              end
+              local.get 13
+              local.get 10
+              i32.const 12
+              i32.shr_u
+              i32.const 2
+              i32.shl
+              i32.add
+              i32.load offset=0 align=4
+              local.tee 14
+              i32.const 1
+              i32.and
+              i32.eqz
+              br_if 0
+              local.get 14
+              i32.const -4096
+              i32.and
+              local.get 10
+              i32.const 4095
+              i32.and
+              i32.or
               i32.load offset=0 align=1
               local.set 9
               br 1
@@ -2562,78 +2028,26 @@
         local.set 10
         block
           block
+            local.get 13
             local.get 10
-            local.set 12
-            block (result i32)
-              local.get 12
-              local.get 65
-              i32.add
-              local.get 12
-              i32.const 12
-              i32.shr_u
-              local.get 64
-              i32.const 1
-              i32.shr_u
-              i32.eq
-              br_if 0
-              drop
-              local.get 12
-              local.get 67
-              i32.add
-              local.get 12
-              i32.const 12
-              i32.shr_u
-              local.get 66
-              i32.const 1
-              i32.shr_u
-              i32.eq
-              br_if 0
-              drop
-              local.get 13
-              local.get 12
-              i32.const 12
-              i32.shr_u
-              i32.const 16383
-              i32.and
-              i32.const 3
-              i32.shl
-              i32.add
-              local.tee 14
-              i32.load offset=4 align=4
-              local.get 12
-              i32.const 26
-              i32.shr_u
-              i32.ne
-              br_if 1
-              local.get 14
-              i32.load offset=0 align=4
-              local.tee 14
-              i32.const 1
-              i32.and
-              i32.const 1
-              i32.ne
-              br_if 1
-              local.get 64
-              local.set 66
-              local.get 65
-              local.set 67
-              local.get 12
-              i32.const 12
-              i32.shr_u
-              i32.const 1
-              i32.shl
-              local.set 64
-              local.get 14
-              i32.const -4096
-              i32.and
-              local.get 12
-              i32.const -4096
-              i32.and
-              i32.sub
-              local.tee 65
-              local.get 12
-              i32.add
-            end
+            i32.const 12
+            i32.shr_u
+            i32.const 2
+            i32.shl
+            i32.add
+            i32.load offset=0 align=4
+            local.tee 14
+            i32.const 1
+            i32.and
+            i32.eqz
+            br_if 0
+            local.get 14
+            i32.const -4096
+            i32.and
+            local.get 10
+            i32.const 4095
+            i32.and
+            i32.or
             i32.load8_u offset=0 align=1
             local.set 6
             br 1
@@ -2761,12 +2175,12 @@
       unreachable
     end
     local.get 0
-    local.get 72
+    local.get 34
     i32.const 255
     i32.and
     i32.store offset=144 align=4
     local.get 0
-    local.get 72
+    local.get 34
     i32.const 8
     i32.shr_u
     i32.store offset=148 align=4
