@@ -55,8 +55,7 @@ export let codeDirty: bool = false;
 export function clearCodeDirty(): void { codeDirty = false; }
 /**
  * The host changed what guest addresses map to (a device moved a BAR over them) while translated code may be
- * running it (from an MMIO write): it leaves at the end of the instruction, as after a write to its code, and
- * forgets the pages it remembered from the TLB.
+ * running it (from an MMIO write): it leaves at the end of the instruction, as after a write to its code.
  */
 export function leaveTranslatedCode(): void { codeDirty = true; }
 

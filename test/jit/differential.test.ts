@@ -190,13 +190,12 @@ top:
   });
 });
 
-describe('JIT: the pages remembered from the TLB', () => {
-  // Translated code keeps the last pages data accesses found in the TLB, and uses them again without a lookup;
-  // the interpreter (INVLPG here, a CR3 write, ...) may change what the page maps to, so it is forgotten
-  // there. Linear 0x6000 is remapped to another physical page in the middle of a block: every read and write
-  // after the INVLPG must go to the new page, and the old mapping must be back after the second one. (The
-  // page-table writes go through SS, whose remembered page is another, so the data page stays remembered.)
-  it.skipIf(!requireNasm())('are forgotten when the interpreter runs an instruction (INVLPG after remapping)', () => {
+describe('JIT: data accesses around a remap of their page', () => {
+  // Translated code looks every access up in the TLB inline (it once kept the pages it found in locals, which
+  // the interpreter's INVLPG, CR3 writes ... had to make it forget). Linear 0x6000 is remapped to another
+  // physical page in the middle of a block: every read and write after the INVLPG must go to the new page, and
+  // the old mapping must be back after the second one.
+  it.skipIf(!requireNasm())('see the new page after INVLPG', () => {
     const bin = assemble(`bits 32
 org 0x1000
   mov esp, 0x9000
@@ -231,10 +230,9 @@ top:
     expect(jit.jitInsns).toBeGreaterThan(1000n);
     expectSame(interp, jit, 'accesses around INVLPG');
   });
-  // Accesses through one register remember its last two pages (two arrays walked through one register hit
-  // both). Page 0x5000 is read-only: remembered for a read, as the last page or the one before, it must not
-  // take a write; 0x6000 is remapped to 0x8000 and back around INVLPG while it is the page before.
-  it.skipIf(!requireNasm())('a page remembered for reading takes no write; remaps around INVLPG are seen', () => {
+  // Two pages through one register, one of them read-only: a page read through the TLB must not take a write;
+  // 0x6000 is remapped to 0x8000 and back around INVLPG between accesses to the other.
+  it.skipIf(!requireNasm())('a page read takes no write; remaps around INVLPG are seen', () => {
     const bin = assemble(`bits 32
 org 0x1000
   mov esp, 0x9000
