@@ -3,15 +3,16 @@
 //
 //  31                    12 11 10  7  6  5  4  3  2  1  0
 // +------------------------+--+------+--+--+--+--+--+--+--+
-// | host address of page   |L | 0    |X |  |G |UW|UR|W |R |
+// | host page ^ linear page|L | 0    |X |  |G |UW|UR|W |R |
 // +------------------------+--+------+--+--+--+--+--+--+--+
 //   R  supervisor read allowed (the entry is valid)     UR user read allowed
 //   W  supervisor write allowed (page dirty, no code)   UW user write allowed
 //   G  global page (kept across CR3 writes)             X  instruction fetch allowed
 //   L  the entry is in the filled list (so a flush visits it)
 //
-// A hit is one load and one masked compare: (e & need) == need; the host address is then (e & 0xFFFFF000) +
-// page offset. Entries are never built for MMIO pages, so every MMIO access misses. The table is 4 MiB of
+// A hit is one load and one masked compare: (e & need) == need; the host address is then (e & 0xFFFFF000) ^
+// the linear address (the page bits hold the host page XOR the linear page, as v86's TLB does: one operation
+// fewer in every translated access than masking the page offset in). Entries are never built for MMIO pages, so every MMIO access misses. The table is 4 MiB of
 // the wasm memory per vCPU, of which only the pages holding entries of linear pages in use are ever touched.
 // (It replaced a 16384-entry direct-mapped table with tags, and the pages translated code remembered in
 // locals to skip it: the inline lookup of a translated memory access is now about a third of its wasm.)
@@ -37,7 +38,7 @@ export function selectTlb(cpuBase: usize): void {
 /** The host address for `lin` if the TLB allows the access `need` (not 0), else 0 (host address 0 is never RAM). */
 @inline export function tlbLookup(lin: u32, need: u32): usize {
   const e = load<u32>(tlbSlot(lin));
-  if ((e & need) == need) return <usize>((e & 0xffff_f000) | (lin & 0xfff));
+  if ((e & need) == need) return <usize>((e & 0xffff_f000) ^ lin);
   return 0;
 }
 
@@ -60,7 +61,7 @@ export function tlbFill(lin: u32, hostPage: u32, flags: u32): void {
       store<u32>(list, <u32>TLB_FILLED_MAX + 1);
     }
   }
-  store<u32>(slot, (hostPage & 0xffff_f000) | flags | (listed ? TLB_LISTED : 0));
+  store<u32>(slot, ((hostPage ^ lin) & 0xffff_f000) | flags | (listed ? TLB_LISTED : 0));
 }
 
 /** Invalidate every entry (keepGlobal: all but global pages). Costs what was filled, not the table size. */
@@ -102,8 +103,9 @@ export function tlbProtectHostPage(hostPage: u32): void {
   const n = load<u32>(list);
   if (n > <u32>TLB_FILLED_MAX) { tlbFlush(false); return; } // unlisted entries may map it
   for (let i: u32 = 0; i < n; i++) {
-    const slot = tlb + (<usize>load<u32>(list + 4 + (i << 2)) << 2);
+    const idx = load<u32>(list + 4 + (i << 2));
+    const slot = tlb + (<usize>idx << 2);
     const e = load<u32>(slot);
-    if ((e & 0xffff_f000) == hostPage) store<u32>(slot, e & ~(TLB_W | TLB_UW));
+    if (((e & 0xffff_f000) ^ (idx << 12)) == hostPage) store<u32>(slot, e & ~(TLB_W | TLB_UW));
   }
 }

@@ -449,7 +449,7 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
   // The TLB entry of the page (src/mmu/tlb.ts): its permission bit (one bit), then the host page.
   pushTlbSlot(lin); mem(OP_I32_LOAD, 2, 0); localTee(L_E);
   i32c(tneed); op(OP_I32_AND); op(OP_I32_EQZ); byte(OP_BR_IF); uleb(0);
-  localGet(L_E); i32c(0xffff_f000); op(OP_I32_AND); localGet(lin); i32c(0xfff); op(OP_I32_AND); op(OP_I32_OR);
+  localGet(L_E); i32c(0xffff_f000); op(OP_I32_AND); localGet(lin); op(OP_I32_XOR);
   emitHostAccess(size, write, l);
   byte(OP_BR); uleb(1);
   op(OP_END); // $slow:

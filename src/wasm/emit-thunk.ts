@@ -15,7 +15,7 @@ import {
 } from "./emit-core";
 import {
   BLOCKTYPE_VOID, OP_END, OP_I32_ADD, OP_I32_AND, OP_I32_EQ, OP_I32_EQZ, OP_I32_LE_U, OP_I32_LOAD,
-  OP_I32_LOAD16_U, OP_I32_SHL, OP_I32_SHR_U, OP_I32_STORE, OP_IF, byte, i32c, localGet, localSet, localTee, mem, op,
+  OP_I32_LOAD16_U, OP_I32_SHL, OP_I32_SHR_U, OP_I32_STORE, OP_I32_XOR, OP_IF, byte, i32c, localGet, localSet, localTee, mem, op,
   uleb,
 } from "./encoder";
 import {
@@ -64,11 +64,9 @@ export function emitThunkShortcut(reg: u32): void {
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_SEG + SEG_SIZE + SEG_BASE); localGet(L_T); op(OP_I32_ADD);
   localSet(L_LIN);
   pushTlbSlot(L_LIN); localSet(L_E);
-  // The same page offset, permissions and host page as at translation ...
-  localGet(L_LIN); i32c(0xfff); op(OP_I32_AND); i32c(<u32>thunkHost & 0xfff); op(OP_I32_EQ);
+  // The same permissions and host address as at translation ...
   localGet(L_E); mem(OP_I32_LOAD, 2, 0); localTee(L_A); i32c(thunkNeed); op(OP_I32_AND); i32c(thunkNeed); op(OP_I32_EQ);
-  op(OP_I32_AND);
-  localGet(L_A); i32c(0xffff_f000); op(OP_I32_AND); i32c(<u32>thunkHost & 0xffff_f000); op(OP_I32_EQ);
+  localGet(L_A); i32c(0xffff_f000); op(OP_I32_AND); localGet(L_LIN); op(OP_I32_XOR); i32c(<u32>thunkHost); op(OP_I32_EQ);
   op(OP_I32_AND);
   // ... the page not written since ...
   i32c(0); mem(OP_I32_LOAD16_U, 1, <u32>JIT_PAGE_GEN + ((<u32>(thunkHost - <usize>RAM_BASE) >>> 12) << 1));

@@ -1,4 +1,4 @@
-;; module 0: 1178 bytes
+;; module 0: 1170 bytes
 (func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -64,9 +64,7 @@
               i32.const -4096
               i32.and
               local.get 10
-              i32.const 4095
-              i32.and
-              i32.or
+              i32.xor
               i32.load8_u offset=0 align=1
               local.set 9
               br 1
@@ -115,9 +113,7 @@
               i32.const -4096
               i32.and
               local.get 10
-              i32.const 4095
-              i32.and
-              i32.or
+              i32.xor
               local.get 11
               i32.store8 offset=0 align=1
               br 1

@@ -1,4 +1,4 @@
-;; module 0: 1132 bytes
+;; module 0: 1128 bytes
 (func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -112,9 +112,7 @@
               i32.const -4096
               i32.and
               local.get 10
-              i32.const 4095
-              i32.and
-              i32.or
+              i32.xor
               i32.load offset=0 align=1
               local.set 7
               br 1

@@ -1,4 +1,4 @@
-;; module 0: 944 bytes
+;; module 0: 940 bytes
 (func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -84,9 +84,7 @@
               i32.const -4096
               i32.and
               local.get 10
-              i32.const 4095
-              i32.and
-              i32.or
+              i32.xor
               i32.load8_u offset=0 align=1
               local.set 6
               br 1
@@ -361,7 +359,7 @@
   i32.add
 )
 
-;; module 1: 924 bytes
+;; module 1: 920 bytes
 (func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -431,9 +429,7 @@
               i32.const -4096
               i32.and
               local.get 10
-              i32.const 4095
-              i32.and
-              i32.or
+              i32.xor
               i32.load8_u offset=0 align=1
               local.set 6
               br 1
@@ -715,7 +711,7 @@
   i32.add
 )
 
-;; module 2: 459 bytes
+;; module 2: 455 bytes
 (func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -788,9 +784,7 @@
             i32.const -4096
             i32.and
             local.get 10
-            i32.const 4095
-            i32.and
-            i32.or
+            i32.xor
             i32.load offset=0 align=1
             local.set 9
             br 1
@@ -1185,7 +1179,7 @@
   i32.add
 )
 
-;; module 4: 2327 bytes
+;; module 4: 2311 bytes
 (func 0 (locals 29 x i32, 1 x i64, 1 x i32)
   local.get 0
   i32.load offset=128 align=4
@@ -1278,9 +1272,7 @@
                         i32.const -4096
                         i32.and
                         local.get 10
-                        i32.const 4095
-                        i32.and
-                        i32.or
+                        i32.xor
                         local.get 11
                         i32.store offset=0 align=1
                         br 1
@@ -1565,9 +1557,7 @@
                     i32.const -4096
                     i32.and
                     local.get 10
-                    i32.const 4095
-                    i32.and
-                    i32.or
+                    i32.xor
                     i32.load8_u offset=0 align=1
                     local.set 6
                     br 1
@@ -1954,9 +1944,7 @@
               i32.const -4096
               i32.and
               local.get 10
-              i32.const 4095
-              i32.and
-              i32.or
+              i32.xor
               i32.load offset=0 align=1
               local.set 9
               br 1
@@ -2045,9 +2033,7 @@
             i32.const -4096
             i32.and
             local.get 10
-            i32.const 4095
-            i32.and
-            i32.or
+            i32.xor
             i32.load8_u offset=0 align=1
             local.set 6
             br 1
