@@ -447,9 +447,9 @@ export function accessKind(s: u32, size: u32, kind: u32, l: u32): void {
     localGet(lin); i32c(0xfff); op(OP_I32_AND); i32c(4096 - size); op(OP_I32_GT_U); byte(OP_BR_IF); uleb(0);
   }
   // The TLB entry of the page (src/mmu/tlb.ts): its permission bit (one bit), then the host page.
-  pushTlbSlot(lin); mem(OP_I32_LOAD, 2, 0); localTee(L_E);
+  pushTlbEntry(lin); localTee(L_E);
   i32c(tneed); op(OP_I32_AND); op(OP_I32_EQZ); byte(OP_BR_IF); uleb(0);
-  localGet(L_E); i32c(0xffff_f000); op(OP_I32_AND); localGet(lin); op(OP_I32_XOR);
+  pushTlbHost(L_E, lin);
   emitHostAccess(size, write, l);
   byte(OP_BR); uleb(1);
   op(OP_END); // $slow:
@@ -473,9 +473,15 @@ function emitHostAccess(size: u32, write: bool, l: u32): void {
   }
 }
 
-/** Push the address of the TLB entry for the linear address in local `lin` (tlbSlot in src/mmu/tlb.ts). */
-export function pushTlbSlot(lin: u32): void {
+/** Push the TLB entry for the linear address in local `lin` (tlbSlot in src/mmu/tlb.ts). */
+export function pushTlbEntry(lin: u32): void {
   localGet(L_TLB); localGet(lin); i32c(12); op(OP_I32_SHR_U); i32c(2); op(OP_I32_SHL); op(OP_I32_ADD);
+  mem(OP_I32_LOAD, 2, 0);
+}
+
+/** Push the host address of linear address `lin` from its TLB entry in local `e` (tlbLookup: page bits ^ lin). */
+export function pushTlbHost(e: u32, lin: u32): void {
+  localGet(e); i32c(0xffff_f000); op(OP_I32_AND); localGet(lin); op(OP_I32_XOR);
 }
 
 /** Read the r/m operand into local `l`. */

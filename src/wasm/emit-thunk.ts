@@ -10,12 +10,12 @@
 // inline as the memory fast path does), and that page has not been written since (its JIT generation; the
 // translator marks it as a code page, so a write bumps the generation). Anything else goes the normal way.
 import {
-  L_CPU, L_T, L_LIN, L_E, L_A, pushTlbSlot, blockMode, off, fLen, eipPlus, getReg, setRegFrom, csLimit, gotoBlock,
+  L_CPU, L_T, L_LIN, L_A, pushTlbEntry, pushTlbHost, blockMode, off, fLen, eipPlus, getReg, setRegFrom, csLimit, gotoBlock,
   targetBlock, retCount, idx, KEY_USER, G_CODE_DIRTY, OP_GLOBAL_GET, groupEip0,
 } from "./emit-core";
 import {
   BLOCKTYPE_VOID, OP_END, OP_I32_ADD, OP_I32_AND, OP_I32_EQ, OP_I32_EQZ, OP_I32_LE_U, OP_I32_LOAD,
-  OP_I32_LOAD16_U, OP_I32_SHL, OP_I32_SHR_U, OP_I32_STORE, OP_I32_XOR, OP_IF, byte, i32c, localGet, localSet, localTee, mem, op,
+  OP_I32_LOAD16_U, OP_I32_STORE, OP_IF, byte, i32c, localGet, localSet, localTee, mem, op,
   uleb,
 } from "./encoder";
 import {
@@ -60,13 +60,12 @@ export function thunkRegister(rel: u32): i32 {
  * that leaves for $t.
  */
 export function emitThunkShortcut(reg: u32): void {
-  // $lin = CS.base + $t; $e = its TLB slot.
+  // $lin = CS.base + $t; $a = its TLB entry.
   localGet(L_CPU); mem(OP_I32_LOAD, 2, CPU_SEG + SEG_SIZE + SEG_BASE); localGet(L_T); op(OP_I32_ADD);
   localSet(L_LIN);
-  pushTlbSlot(L_LIN); localSet(L_E);
   // The same permissions and host address as at translation ...
-  localGet(L_E); mem(OP_I32_LOAD, 2, 0); localTee(L_A); i32c(thunkNeed); op(OP_I32_AND); i32c(thunkNeed); op(OP_I32_EQ);
-  localGet(L_A); i32c(0xffff_f000); op(OP_I32_AND); localGet(L_LIN); op(OP_I32_XOR); i32c(<u32>thunkHost); op(OP_I32_EQ);
+  pushTlbEntry(L_LIN); localTee(L_A); i32c(thunkNeed); op(OP_I32_AND); i32c(thunkNeed); op(OP_I32_EQ);
+  pushTlbHost(L_A, L_LIN); i32c(<u32>thunkHost); op(OP_I32_EQ);
   op(OP_I32_AND);
   // ... the page not written since ...
   i32c(0); mem(OP_I32_LOAD16_U, 1, <u32>JIT_PAGE_GEN + ((<u32>(thunkHost - <usize>RAM_BASE) >>> 12) << 1));
