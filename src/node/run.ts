@@ -6,7 +6,7 @@ import * as L from '../layout/memory';
 import { parseRunArgs } from './args';
 import { openConsoles, ConsoleOpenError, type ConsoleBackend } from './console';
 import { loadCoreModule } from './core-module';
-import { useTranslatedCodeTiering, instantiateHot } from './v8-tiering';
+import { useTranslatedCodeTiering, instantiateHot, compileMergedLazily } from './v8-tiering';
 import { defaultGuest } from './default-guest';
 import { NodeScheduler } from './scheduler';
 import { hostTime } from '../machine/clock';
@@ -101,7 +101,7 @@ export async function runMain(argv: string[]): Promise<number> {
       },
     });
     useTranslatedCodeTiering(); // the core's instance exists; what is instantiated from here on is translated code
-    pc.machine.core.jit.configure({ instantiateHot }); // ... except modules the core finds hot
+    pc.machine.core.jit.configure({ instantiateHot, compileMerged: compileMergedLazily }); // ... except modules the core finds hot
     const machine = pc.machine;
     quit = () => machine.requestExit({ kind: 'stopped' });
     process.once('SIGTERM', () => machine.requestExit({ kind: 'stopped' }));

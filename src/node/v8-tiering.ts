@@ -44,3 +44,19 @@ export function instantiateHot(module: WebAssembly.Module, imports: WebAssembly.
     useTranslatedCodeTiering();
   }
 }
+
+/**
+ * Compile a merged module of translated code (src/machine/jit-merge.ts) lazily: V8 validates it now and gives
+ * each function machine code when it is first called. Most functions of a merged module never run again once
+ * the boot phase that made them is over; compiled eagerly they were held twice (their first module lives until
+ * the JS heap's next full collection): the bench guest's peak RSS was 319 MiB against 284 without merging, 278
+ * compiled lazily. Functions compiled as they are called also lie in the order they ran.
+ */
+export function compileMergedLazily(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
+  setFlagsFromString('--wasm-lazy-compilation');
+  try {
+    return new WebAssembly.Module(bytes);
+  } finally {
+    setFlagsFromString('--no-wasm-lazy-compilation');
+  }
+}
