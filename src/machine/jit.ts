@@ -278,7 +278,7 @@ export class Jit {
    * Compile the modules of the batch into one, in the background; when it is ready, each slot that still holds
    * the function installed with the batch switches to the merged module's.
    */
-  merge(): void {
+  private merge(): void {
     const batch = this.batch;
     this.batch = [];
     if (batch.length < 2) return;
