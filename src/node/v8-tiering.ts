@@ -48,11 +48,12 @@ export function instantiateHot(module: WebAssembly.Module, imports: WebAssembly.
 /**
  * Compile a merged module of translated code (src/machine/jit-merge.ts) lazily: V8 validates it now and gives
  * each function machine code when it is first called. Most functions of a merged module never run again once
- * the boot phase that made them is over; compiled eagerly they were held twice (their first module lives until
- * the JS heap's next full collection): the bench guest's peak RSS was 319 MiB against 284 without merging, 278
- * compiled lazily (one run each; the spread between runs is about as large). Functions compiled as they are called
- * also lie in the order they ran. The flag is set back to V8's default afterwards (a `node --wasm-lazy-compilation`
- * given by the user is not restored).
+ * the boot phase that made them is over; compiled eagerly they cost a background compile and a second copy of
+ * their code (the first module lives until the JS heap's next full collection). Booting the bench guest through
+ * its workloads: 34.2 CPU-seconds lazily (two boots) against 35.8-38.1 eagerly (three); peak RSS 274-307 MiB
+ * against 268-313 (and 280-336 without merging: RSS moves with the collector's timing more than with this).
+ * Functions compiled as they are called also lie in the order they ran. The flag is set back to V8's default
+ * afterwards (a `node --wasm-lazy-compilation` given by the user is not restored).
  */
 export function compileMergedLazily(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
   setFlagsFromString('--wasm-lazy-compilation');
