@@ -88,13 +88,15 @@ function parts(b: Uint8Array): Parts {
   return { prefix: b.subarray(0, prefixEnd), imported, type, body };
 }
 
-function uleb(out: number[], n: number): void {
+/** `n` as unsigned LEB128, appended to `out`; returns `out`. */
+function uleb(out: number[], n: number): number[] {
   do {
     let x = n & 0x7f;
     n >>>= 7;
     if (n) x |= 0x80;
     out.push(x);
   } while (n);
+  return out;
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
@@ -113,12 +115,6 @@ export function mergeModules(modules: readonly Uint8Array[]): Uint8Array<ArrayBu
   const all = modules.map(parts);
   const prefix = all[0]!.prefix;
   for (const p of all) if (!equal(p.prefix, prefix)) throw new Error('the modules import different things');
-  const out: number[] = [];
-  const section = (id: number, content: number[]): void => {
-    out.push(id);
-    uleb(out, content.length);
-    for (const x of content) out.push(x);
-  };
   const funcs: number[] = [];
   uleb(funcs, all.length);
   for (const p of all) uleb(funcs, p.type);
@@ -131,30 +127,22 @@ export function mergeModules(modules: readonly Uint8Array[]): Uint8Array<ArrayBu
     exports.push(0); // a function
     uleb(exports, all[0]!.imported + k);
   });
-  let codeLen = 0;
-  const sizes = all.map((p) => { const s: number[] = []; uleb(s, p.body.length); codeLen += s.length + p.body.length; return s; });
-  const codeHead: number[] = [];
-  uleb(codeHead, all.length);
-  codeLen += codeHead.length;
-  const headLen: number[] = [];
-  uleb(headLen, codeLen);
-  section(3, funcs);
-  section(7, exports);
-  const result = new Uint8Array(prefix.length + out.length + 1 + headLen.length + codeLen);
-  result.set(prefix, 0);
-  let at = prefix.length;
-  result.set(out, at);
-  at += out.length;
-  result[at++] = 10;
-  result.set(headLen, at);
-  at += headLen.length;
-  result.set(codeHead, at);
-  at += codeHead.length;
-  all.forEach((p, k) => {
-    result.set(sizes[k]!, at);
-    at += sizes[k]!.length;
-    result.set(p.body, at);
-    at += p.body.length;
-  });
-  return result;
+  const code: (number[] | Uint8Array)[] = [uleb([], all.length)];
+  for (const p of all) code.push(uleb([], p.body.length), p.body);
+  return concat([prefix, ...section(3, [funcs]), ...section(7, [exports]), ...section(10, code)]);
+}
+
+/** Section `id` holding `content`: its id and size, then the content. */
+function section(id: number, content: (number[] | Uint8Array)[]): (number[] | Uint8Array)[] {
+  return [[id, ...uleb([], content.reduce((n, c) => n + c.length, 0))], ...content];
+}
+
+function concat(chunks: (number[] | Uint8Array)[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

@@ -143,8 +143,6 @@ export class Jit {
   private compileMerged: NonNullable<JitOptions['compileMerged']> = (bytes) => WebAssembly.compile(bytes);
   /** Modules compiled since the last merge: their slot, the function installed there, their bytes. */
   private batch: { slot: number; fn: unknown; bytes: Uint8Array }[] = [];
-  /** Bumped by every flush: a merge started before one has nothing left to switch. */
-  private generation = 0;
   private inFlight: Promise<void>[] = [];
   /** When the oldest module of the batch was compiled (a batch that stops growing is merged after a second). */
   private batchStart = 0;
@@ -282,7 +280,6 @@ export class Jit {
     const batch = this.batch;
     this.batch = [];
     if (batch.length < 2) return;
-    const generation = this.generation;
     const flushes = this.stats.getUint32(L.JIT_STAT_FLUSHES, true);
     const done = (async () => {
       let module: WebAssembly.Module;
@@ -296,7 +293,7 @@ export class Jit {
         return;
       }
       // Flushed meanwhile (every slot is free, or will be at the next compile): nothing to switch.
-      if (generation !== this.generation || flushes !== this.stats.getUint32(L.JIT_STAT_FLUSHES, true)) return;
+      if (flushes !== this.stats.getUint32(L.JIT_STAT_FLUSHES, true)) return;
       const table = this.exports.table;
       this.merges++;
       batch.forEach((b, k) => {
@@ -335,7 +332,6 @@ export class Jit {
     for (let i = this.tableBase; i < this.next; i++) table.set(i, null);
     this.moduleAt = [];
     this.batch = [];
-    this.generation++;
     this.next = this.tableBase;
     this.free = [];
     this.periodStarted = false;
