@@ -15,7 +15,7 @@ export class WorkerScheduler extends TimerScheduler {
     this.channel.port1.onmessage = () => this.waiting.shift()?.();
   }
 
-  yield(): Promise<void> {
+  protected hostYield(): Promise<void> {
     return new Promise((resolve) => {
       this.waiting.push(resolve);
       this.channel.port2.postMessage(null);

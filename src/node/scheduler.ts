@@ -2,5 +2,5 @@
 import { TimerScheduler } from '../machine/scheduler';
 
 export class NodeScheduler extends TimerScheduler {
-  yield(): Promise<void> { return new Promise((resolve) => setImmediate(resolve)); }
+  protected hostYield(): Promise<void> { return new Promise((resolve) => setImmediate(resolve)); }
 }
