@@ -24,7 +24,10 @@ export interface Emulator {
   title: string;
   /** Why this emulator cannot run here ("not installed"), or null when it can. */
   unavailable(repo: string): string | null;
-  command(repo: string, guest: Guest): Command;
+  /** The boot's command line; `jit` false: the emulator's interpreter alone (`interpreterOnly` says whether it has one). */
+  command(repo: string, guest: Guest, jit?: boolean): Command;
+  /** It can run without its JIT (wasmpc --no-jit, v86's disable_jit); QEMU's TCG always translates. */
+  interpreterOnly: boolean;
   /**
    * The arguments that add the device boot's hardware: raw image `disks.vda` (read-only) as a virtio-blk disk,
    * `disks.sda` as the disk of an AHCI controller (writable: QEMU's ide-hd refuses read-only drives; the guest
@@ -42,10 +45,11 @@ export const EMULATORS: readonly Emulator[] = [
     id: 'wasmpc',
     title: 'wasmpc',
     unavailable: (repo) => missing(join(repo, 'build/node/wasmpc.js'), 'npm run build'),
-    command: (repo, guest) => ({
+    command: (repo, guest, jit = true) => ({
       file: process.execPath,
-      args: [join(repo, 'build/node/wasmpc.js'), 'run', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append],
+      args: [join(repo, 'build/node/wasmpc.js'), 'run', ...(jit ? [] : ['--no-jit']), '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append],
     }),
+    interpreterOnly: true,
     ioArgs: (disks) => ['-s', `3,virtio-blk,${disks.vda},ro`, '-s', `4,ahci-hd,${disks.sda}`, '-s', '2,virtio-net,user'],
   },
   {
@@ -55,15 +59,17 @@ export const EMULATORS: readonly Emulator[] = [
       missing(SEABIOS, 'apt-get install seabios') ??
       missing(VGABIOS, 'apt-get install seabios') ??
       (resolves('v86/build/v86.wasm') ? null : 'the v86 npm package is not installed (npm install)'),
-    command: (_repo, guest) => ({
+    command: (_repo, guest, jit = true) => ({
       file: process.execPath,
-      args: [BENCH_BUNDLE, ...v86ChildArgs({ ...guest, bios: SEABIOS, vgaBios: VGABIOS })],
+      args: [BENCH_BUNDLE, ...v86ChildArgs({ ...guest, bios: SEABIOS, vgaBios: VGABIOS, jit })],
     }),
+    interpreterOnly: true,
   },
   {
     id: 'qemu',
     title: 'QEMU',
     unavailable: () => (findExecutable('qemu-system-i386') === null ? 'not installed' : null),
+    interpreterOnly: false,
     command: (_repo, guest) => ({
       file: 'qemu-system-i386',
       args: ['-accel', 'tcg', '-m', '256', '-nographic', '-no-reboot', '-kernel', guest.kernel, '-initrd', guest.initrd, '-append', guest.append],

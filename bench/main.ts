@@ -25,6 +25,8 @@ virtio disk, an AHCI disk and a virtio NIC on the user network, and times readin
 downloading 64 MiB from this process over HTTP.
   --only LIST     emulators to run, comma-separated: wasmpc,v86,qemu (default: all)
   --no-io         skip the device boot
+  --no-jit        run wasmpc and v86 with their interpreters alone (wasmpc --no-jit, v86's disable_jit); QEMU's
+                  TCG has no such mode and is left out; implies --no-io
   --runs N        boots per emulator, in rounds of one boot each; the table shows medians (default 1)
   --timeout S     seconds one boot may take before it counts as hung (default 1800)
   --json FILE     also write the numbers as JSON`;
@@ -41,6 +43,7 @@ interface Options {
   timeoutMs: number;
   json: string | null;
   io: boolean;
+  jit: boolean;
 }
 
 /** The device boot's inputs: two raw disk images and an HTTP server on the loopback, each IO_BYTES of noise. */
@@ -64,12 +67,17 @@ function log(message: string): void {
 }
 
 function parseOptions(argv: readonly string[]): Options | string {
-  const options: Options = { only: new Set(EMULATORS.map((emulator) => emulator.id)), runs: 1, timeoutMs: 1_800_000, json: null, io: true };
+  const options: Options = { only: new Set(EMULATORS.map((emulator) => emulator.id)), runs: 1, timeoutMs: 1_800_000, json: null, io: true, jit: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const arg = argv[i + 1];
     if (flag === undefined) break;
     if (flag === '--no-io') {
+      options.io = false;
+      continue;
+    }
+    if (flag === '--no-jit') {
+      options.jit = false;
       options.io = false;
       continue;
     }
@@ -173,7 +181,7 @@ async function startIo(): Promise<IoSetup> {
 async function bootOnce(emulator: Emulator, repo: string, guest: Guest, options: Options, io: IoSetup | null, i: number):
   Promise<{ metrics: Metrics; gzipBytes: string } | { error: string }> {
   log(`${emulator.title}: boot ${i} of ${options.runs}`);
-  const analysis = analyze(await runChild(emulator.command(repo, guest), options.timeoutMs), options.timeoutMs);
+  const analysis = analyze(await runChild(emulator.command(repo, guest, options.jit), options.timeoutMs), options.timeoutMs);
   if ('error' in analysis) return analysis;
   log(`${emulator.title}: guest done, exited after ${((analysis.metrics.exit ?? 0) / 1000).toFixed(1)} s`);
   if (io !== null && emulator.ioArgs) {
@@ -196,7 +204,7 @@ async function benchmark(emulators: readonly Emulator[], repo: string, guest: Gu
   Promise<Map<Emulator['id'], EmulatorResult>> {
   const results = new Map<Emulator['id'], EmulatorResult>();
   for (const emulator of emulators) {
-    const unavailable = emulator.unavailable(repo);
+    const unavailable = !options.jit && !emulator.interpreterOnly ? 'no JIT-off mode' : emulator.unavailable(repo);
     if (unavailable !== null) log(`${emulator.title}: ${unavailable}`);
     results.set(emulator.id, unavailable !== null ? { status: 'unavailable', note: unavailable, runs: [] } : { status: 'ok', runs: [] });
   }
@@ -253,7 +261,8 @@ async function main(argv: readonly string[]): Promise<number> {
     columns.set(id, result.median !== undefined ? { metrics: result.median } : { note: result.status === 'failed' ? 'failed' : (result.note ?? '') });
   }
   process.stdout.write(`guest: ${manifest.kernel.package} ${manifest.kernel.version}, ${manifest.busybox.package} ${manifest.busybox.version}; ` +
-    `${options.runs === 1 ? '1 boot' : `median of ${options.runs} boots`} per emulator; host: ${cpus()[0]?.model ?? 'unknown CPU'}\n\n`);
+    `${options.runs === 1 ? '1 boot' : `median of ${options.runs} boots`} per emulator${options.jit ? '' : ', JITs off (interpreters alone)'}; ` +
+    `host: ${cpus()[0]?.model ?? 'unknown CPU'}\n\n`);
   process.stdout.write(`${formatTable(EMULATORS, columns)}\n`);
   process.stdout.write(`\n${formatMicro(micro)}\n`);
   const failures = [...results].filter(([, result]) => result.status === 'failed');
@@ -265,6 +274,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const json = {
       date: new Date().toISOString(),
       host: { cpu: cpus()[0]?.model ?? null, cpus: cpus().length, node: process.version },
+      jit: options.jit,
       guest: { kernel: manifest.kernel, busybox: manifest.busybox, initrdSha256: manifest.files.initrd.sha256, append: APPEND },
       units: { times: 'ms, from the emulator process start (userspace, exit) or between markers', rss: 'KiB' },
       emulators: Object.fromEntries(results),

@@ -15,13 +15,15 @@ export interface V86ChildOptions {
   append: string;
   bios: string;
   vgaBios: string;
+  /** false: v86's interpreter alone (its disable_jit option). */
+  jit: boolean;
 }
 
 export const V86_CHILD_FLAG = '--v86-child';
 
 /** The child's command line after the flag, as main() receives it. */
 export function v86ChildArgs(options: V86ChildOptions): string[] {
-  return [V86_CHILD_FLAG, options.kernel, options.initrd, options.append, options.bios, options.vgaBios];
+  return [V86_CHILD_FLAG, options.kernel, options.initrd, options.append, options.bios, options.vgaBios, options.jit ? 'jit' : 'no-jit'];
 }
 
 function image(path: string): V86Image {
@@ -30,9 +32,10 @@ function image(path: string): V86Image {
 }
 
 export function runV86Child(args: readonly string[]): void {
-  const [kernel, initrd, append, bios, vgaBios] = args;
-  if (kernel === undefined || initrd === undefined || append === undefined || bios === undefined || vgaBios === undefined) {
-    throw new Error(`${V86_CHILD_FLAG} needs KERNEL INITRD APPEND BIOS VGA_BIOS`);
+  const [kernel, initrd, append, bios, vgaBios, jit] = args;
+  if (kernel === undefined || initrd === undefined || append === undefined || bios === undefined || vgaBios === undefined ||
+    (jit !== 'jit' && jit !== 'no-jit')) {
+    throw new Error(`${V86_CHILD_FLAG} needs KERNEL INITRD APPEND BIOS VGA_BIOS jit|no-jit`);
   }
   const emulator = new V86({
     wasm_path: createRequire(import.meta.url).resolve('v86/build/v86.wasm'),
@@ -42,6 +45,7 @@ export function runV86Child(args: readonly string[]): void {
     initrd: image(initrd),
     cmdline: append,
     memory_size: MEMORY_BYTES,
+    disable_jit: jit === 'no-jit',
     autostart: true,
   });
   let pending: number[] = [];
