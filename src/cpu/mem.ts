@@ -64,38 +64,38 @@ function slowWrite(lin: u32, size: u32, v: u32): void {
   if (!lastPhysHigh) physWrite(lastPhys, size, v);
 }
 
-export function readLin8(lin: u32): u32 {
+@inline export function readLin8(lin: u32): u32 {
   const h = tlbLookup(lin, needR());
   if (h != 0) return <u32>load<u8>(h);
   return slowRead(lin, 1);
 }
-export function readLin16(lin: u32): u32 {
+@inline export function readLin16(lin: u32): u32 {
   if ((lin & 0xfff) != 0xfff) {
     const h = tlbLookup(lin, needR());
     if (h != 0) return <u32>load<u16>(h);
   }
   return slowRead(lin, 2);
 }
-export function readLin32(lin: u32): u32 {
+@inline export function readLin32(lin: u32): u32 {
   if ((lin & 0xfff) <= 0xffc) {
     const h = tlbLookup(lin, needR());
     if (h != 0) return load<u32>(h);
   }
   return slowRead(lin, 4);
 }
-export function writeLin8(lin: u32, v: u32): void {
+@inline export function writeLin8(lin: u32, v: u32): void {
   const h = tlbLookup(lin, needW());
   if (h != 0) { journal(h, 1); store<u8>(h, <u8>v); return; }
   slowWrite(lin, 1, v);
 }
-export function writeLin16(lin: u32, v: u32): void {
+@inline export function writeLin16(lin: u32, v: u32): void {
   if ((lin & 0xfff) != 0xfff) {
     const h = tlbLookup(lin, needW());
     if (h != 0) { journal(h, 2); store<u16>(h, <u16>v); return; }
   }
   slowWrite(lin, 2, v);
 }
-export function writeLin32(lin: u32, v: u32): void {
+@inline export function writeLin32(lin: u32, v: u32): void {
   if ((lin & 0xfff) <= 0xffc) {
     const h = tlbLookup(lin, needW());
     if (h != 0) { journal(h, 4); store<u32>(h, v); return; }
@@ -125,7 +125,7 @@ export function probeWrite(lin: u32, size: u32): void {
  * The linear address of seg:off for an access of `size` bytes needing `need` (SEGV_READ or SEGV_WRITE), after
  * the type and limit checks of SDM 5.3 and 5.4. Raises #GP(0), or #SS(0) for the stack segment.
  */
-export function segAddr(s: u32, off: u32, size: u32, need: u32): u32 {
+@inline export function segAddr(s: u32, off: u32, size: u32, need: u32): u32 {
   const p = segPtr(s);
   const valid = load<u32>(p + SEG_VALID);
   const limit = load<u32>(p + SEG_LIMIT);
@@ -201,12 +201,12 @@ export function write32(s: u32, off: u32, v: u32): void {
   if (faulted) return;
   writeLin32(lin, v);
 }
-export function readSz(s: u32, off: u32, size: u32): u32 {
+@inline export function readSz(s: u32, off: u32, size: u32): u32 {
   const lin = segAddr(s, off, size, SEGV_READ);
   if (faulted) return 0;
   return readLin(lin, size);
 }
-export function writeSz(s: u32, off: u32, size: u32, v: u32): void {
+@inline export function writeSz(s: u32, off: u32, size: u32, v: u32): void {
   const lin = segAddr(s, off, size, SEGV_WRITE);
   if (faulted) return;
   writeLin(lin, size, v);

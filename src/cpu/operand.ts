@@ -7,7 +7,7 @@ import { dA32, dBase, dIndex, dScale, dDisp, dMod, dRm, dReg, dSeg } from "./dec
 import { segAddr, readLin, writeLin, probeWrite, readSz, writeSz } from "./mem";
 
 /** Offset (within dSeg()) of the ModRM memory operand. */
-export function ea(): u32 {
+@inline export function ea(): u32 {
   let a = dDisp();
   if (dBase() >= 0) a += reg32(<u32>dBase());
   if (dIndex() >= 0) a += reg32(<u32>dIndex()) << dScale();
@@ -26,12 +26,12 @@ export function ea(): u32 {
 @inline export function writeG(size: u32, v: u32): void { setReg(dReg(), size, v); }
 
 /** The r/m operand, read only. */
-export function readE(size: u32): u32 {
+@inline export function readE(size: u32): u32 {
   if (dMod() == 3) return getReg(dRm(), size);
   return readSz(dSeg(), ea(), size);
 }
 /** The r/m operand, written only. */
-export function writeE(size: u32, v: u32): void {
+@inline export function writeE(size: u32, v: u32): void {
   if (dMod() == 3) { setReg(dRm(), size, v); return; }
   writeSz(dSeg(), ea(), size, v);
 }
@@ -39,7 +39,7 @@ export function writeE(size: u32, v: u32): void {
 // Read-modify-write: readEForWrite checks that the write cannot fault before anything changes, so writeBackE
 // after a successful read never faults.
 let rmwLin: u32 = 0;
-export function readEForWrite(size: u32): u32 {
+@inline export function readEForWrite(size: u32): u32 {
   if (dMod() == 3) return getReg(dRm(), size);
   return readForWrite(dSeg(), ea(), size);
 }
@@ -52,7 +52,7 @@ export function readForWrite(s: u32, off: u32, size: u32): u32 {
   rmwLin = lin;
   return readLin(lin, size);
 }
-export function writeBackE(size: u32, v: u32): void {
+@inline export function writeBackE(size: u32, v: u32): void {
   if (dMod() == 3) setReg(dRm(), size, v); else writeLin(rmwLin, size, v);
 }
 
