@@ -24,10 +24,10 @@ export interface Emulator {
   title: string;
   /** Why this emulator cannot run here ("not installed"), or null when it can. */
   unavailable(repo: string): string | null;
-  /** The boot's command line; `jit` false: the emulator's interpreter alone (`interpreterOnly` says whether it has one). */
+  /** The boot's command line; `jit` false: the emulator's interpreter alone, where it has one (hasNoJitMode). */
   command(repo: string, guest: Guest, jit?: boolean): Command;
   /** It can run without its JIT (wasmpc --no-jit, v86's disable_jit); QEMU's TCG always translates. */
-  interpreterOnly: boolean;
+  hasNoJitMode: boolean;
   /**
    * The arguments that add the device boot's hardware: raw image `disks.vda` (read-only) as a virtio-blk disk,
    * `disks.sda` as the disk of an AHCI controller (writable: QEMU's ide-hd refuses read-only drives; the guest
@@ -47,9 +47,12 @@ export const EMULATORS: readonly Emulator[] = [
     unavailable: (repo) => missing(join(repo, 'build/node/wasmpc.js'), 'npm run build'),
     command: (repo, guest, jit = true) => ({
       file: process.execPath,
-      args: [join(repo, 'build/node/wasmpc.js'), 'run', ...(jit ? [] : ['--no-jit']), '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append],
+      args: [
+        join(repo, 'build/node/wasmpc.js'), 'run', ...(jit ? [] : ['--no-jit']),
+        '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append,
+      ],
     }),
-    interpreterOnly: true,
+    hasNoJitMode: true,
     ioArgs: (disks) => ['-s', `3,virtio-blk,${disks.vda},ro`, '-s', `4,ahci-hd,${disks.sda}`, '-s', '2,virtio-net,user'],
   },
   {
@@ -63,13 +66,13 @@ export const EMULATORS: readonly Emulator[] = [
       file: process.execPath,
       args: [BENCH_BUNDLE, ...v86ChildArgs({ ...guest, bios: SEABIOS, vgaBios: VGABIOS, jit })],
     }),
-    interpreterOnly: true,
+    hasNoJitMode: true,
   },
   {
     id: 'qemu',
     title: 'QEMU',
     unavailable: () => (findExecutable('qemu-system-i386') === null ? 'not installed' : null),
-    interpreterOnly: false,
+    hasNoJitMode: false,
     command: (_repo, guest) => ({
       file: 'qemu-system-i386',
       args: ['-accel', 'tcg', '-m', '256', '-nographic', '-no-reboot', '-kernel', guest.kernel, '-initrd', guest.initrd, '-append', guest.append],

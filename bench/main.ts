@@ -204,7 +204,7 @@ async function benchmark(emulators: readonly Emulator[], repo: string, guest: Gu
   Promise<Map<Emulator['id'], EmulatorResult>> {
   const results = new Map<Emulator['id'], EmulatorResult>();
   for (const emulator of emulators) {
-    const unavailable = !options.jit && !emulator.interpreterOnly ? 'no JIT-off mode' : emulator.unavailable(repo);
+    const unavailable = !options.jit && !emulator.hasNoJitMode ? 'no JIT-off mode' : emulator.unavailable(repo);
     if (unavailable !== null) log(`${emulator.title}: ${unavailable}`);
     results.set(emulator.id, unavailable !== null ? { status: 'unavailable', note: unavailable, runs: [] } : { status: 'ok', runs: [] });
   }
