@@ -190,10 +190,11 @@ defRange(0x1c8, 0x1cf, 0, opBswap);
 /**
  * The handler of opcode `op` (0-511) by a switch: a jump table and direct calls, where the table above costs a
  * call_indirect (bounds and signature checks on a chain of loads) per instruction. Interpreter-only Debian boot,
- * seconds 5-25: 46-47 MIPS against 40.6 through the table. Its cases must name the handler def() gives the
- * opcode (test/cpu/dispatch.test.ts reads both); an opcode without a case still runs, through the table.
+ * seconds 5-25: 46-47 MIPS against 40.6 through the table, and 50.8-51.5 with the switch inlined into the run
+ * loop (one call less per instruction). Its cases must name the handler def() gives the opcode
+ * (test/cpu/dispatch.test.ts reads both); an opcode without a case still runs, through the table.
  */
-export function dispatchOp(op: u32): void {
+@inline export function dispatchOp(op: u32): void {
   switch (op) {
     case 0x0: case 0x1: case 0x2: case 0x3: case 0x4: case 0x5: case 0x8: case 0x9: case 0xa: case 0xb: case 0xc:
     case 0xd: case 0x10: case 0x11: case 0x12: case 0x13: case 0x14: case 0x15: case 0x18: case 0x19: case 0x1a:
